@@ -1,0 +1,19 @@
+"""minitensor: a small, readable, Theano-style symbolic autodiff framework.
+
+Theano tutorial code runs with the imports changed::
+
+    import minitensor as theano
+    import minitensor.tensor as T
+"""
+
+from minitensor.configuration import config
+from minitensor import tensor
+from minitensor import gradient, printing
+from minitensor.gradient import grad
+from minitensor.compile.sharedvalue import SharedVariable, shared
+from minitensor.compile.function import Function, function
+from minitensor.printing import pp
+
+__version__ = "0.1.0"
+__all__ = ["config", "tensor", "gradient", "printing", "grad", "shared", "SharedVariable",
+           "function", "Function", "pp"]

@@ -1,0 +1,1 @@
+"""Turning graphs into callable functions: ``shared``, ``function`` and the executor."""

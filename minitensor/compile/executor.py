@@ -1,0 +1,102 @@
+"""The executor: runs a scheduled graph, node by node, over numbered storage slots.
+
+Everything that depends only on the graph is decided once, in ``Program``'s
+constructor: the order of the nodes, which slot holds each variable, each node's
+callable, and after which step each intermediate value can be released. A call
+then only fills the input slots and walks the list of steps.
+"""
+
+from minitensor.compile.sharedvalue import SharedVariable
+from minitensor.graph import Constant, toposort
+
+
+class MissingInputError(ValueError):
+    """A graph needs a variable that is neither an input, a shared variable nor a constant."""
+
+
+class Program:
+    """The nodes computing ``outputs`` from ``inputs``, ready to run with array module ``xp``."""
+
+    def __init__(self, inputs, outputs, xp):
+        self.inputs, self.outputs, self.xp = list(inputs), list(outputs), xp
+        self.nodes = toposort(self.outputs)
+        slots = {var: i for i, var in enumerate(self.inputs)}
+
+        def slot(var):
+            if var not in slots:
+                slots[var] = len(slots)
+            return slots[var]
+
+        self.template, self.shared_slots = [], []
+        for node in self.nodes:
+            for var in node.inputs:
+                if var.owner is None and var not in slots:
+                    self._place_leaf(var, slot(var), node)
+        for var in self.outputs:
+            if var.owner is None and var not in slots:
+                self._place_leaf(var, slot(var), None)
+        self.steps = [(node.op.make_thunk(node, xp), [slot(i) for i in node.inputs],
+                       [slot(o) for o in node.outputs], node) for node in self.nodes]
+        self.template += [None] * (len(slots) - len(self.template))
+        self.output_slots = [slots[var] for var in self.outputs]
+        self.releases = self._last_uses()
+
+    def _place_leaf(self, var, index, user):
+        self.template += [None] * (index + 1 - len(self.template))
+        if isinstance(var, Constant):
+            self.template[index] = var.data
+        elif isinstance(var, SharedVariable):
+            self.shared_slots.append((index, var))
+        else:
+            used_by = f", needed by {user.describe()}" if user is not None else ""
+            raise MissingInputError(
+                f"the graph needs {var.describe()}{used_by}, but it is not among the function's "
+                f"inputs; add it to the inputs, or replace it through givens")
+
+    def _last_uses(self):
+        """For each step, the slots whose values no later step needs (outputs are kept).
+
+        Each call works on a fresh copy of the storage list, so clearing a slot
+        only drops this call's reference: the array is freed as soon as possible.
+        """
+        last = {}
+        for position, (_, input_slots, _, _) in enumerate(self.steps):
+            for index in input_slots:
+                last[index] = position
+        releases = [[] for _ in self.steps]
+        for index, position in last.items():
+            if index not in self.output_slots:
+                releases[position].append(index)
+        return releases
+
+    def run(self, input_values):
+        """The outputs' values, given the inputs' values in order."""
+        storage = self.template.copy()
+        storage[:len(input_values)] = input_values
+        for index, var in self.shared_slots:
+            storage[index] = var._value
+        for (thunk, input_slots, output_slots, node), release in zip(self.steps, self.releases):
+            arguments = [storage[i] for i in input_slots]
+            try:
+                result = thunk(*arguments)
+            except Exception as error:
+                raise _explain(error, node, arguments) from error
+            if len(output_slots) == 1:
+                storage[output_slots[0]] = result
+            else:
+                for index, value in zip(output_slots, result):
+                    storage[index] = value
+            for index in release:
+                storage[index] = None
+        return [storage[i] for i in self.output_slots]
+
+
+def _explain(error, node, arguments):
+    """``error`` again, of the same class, saying which node failed, on what, and where it was made."""
+    shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a).__name__)}" for a in arguments)
+    site = f"\n  the node was made at {node.creation_site}" if node.creation_site else ""
+    message = f"{error}\n  while computing {node.op} on inputs of shapes and dtypes [{shapes}]{site}"
+    try:
+        return type(error)(message)
+    except Exception:
+        return RuntimeError(message)

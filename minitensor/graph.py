@@ -1,0 +1,204 @@
+"""The graph vocabulary: ``Variable``, ``Constant``, ``Apply``, ``Op`` and ``Type``.
+
+A program is a directed acyclic graph. Variables stand for values; an ``Apply``
+node records that an ``Op`` was applied to input variables and made output
+variables. A variable whose ``owner`` is None is a leaf: a function input, a
+shared variable or a constant.
+
+Every variable and node remembers the user's line that made it, so errors can
+point at the user's code rather than at this library.
+
+This module knows nothing about tensors; ``minitensor.tensor`` builds on it.
+"""
+
+import linecache
+import os
+import sys
+from typing import NamedTuple
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class CreationSite(NamedTuple):
+    """Where in the user's code a variable or node was made."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    def __str__(self):
+        text = linecache.getline(self.filename, self.lineno).strip()
+        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        return f"{where}: {text}" if text else where
+
+
+def user_creation_site():
+    """The innermost stack frame outside the minitensor package, or None."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return CreationSite(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+class Type:
+    """The set of values a variable may take; calling a type makes a variable."""
+
+    def __call__(self, name=None):
+        return self.variable_class(self, name=name)
+
+
+class Variable:
+    """A value in the graph: a leaf when ``owner`` is None, else output ``index`` of ``owner``."""
+
+    def __init__(self, type, owner=None, index=None, name=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.creation_site = user_creation_site()
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            if len(self.owner.outputs) == 1:
+                return f"{self.owner.op}.0"
+            return f"{self.owner.op}.{self.index}"
+        return f"<{self.type}>"
+
+    __repr__ = __str__
+
+    def describe(self):
+        """One line naming this variable, its type and the user's line that made it."""
+        site = f", made at {self.creation_site}" if self.creation_site else ""
+        return f"'{self}' of type {self.type}{site}"
+
+
+class Constant(Variable):
+    """A leaf whose value is fixed when the graph is built."""
+
+    def __init__(self, type, data, name=None):
+        super().__init__(type, name=name)
+        self.data = data
+
+
+class Apply:
+    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+
+    def __init__(self, op, inputs, outputs):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        for index, output in enumerate(self.outputs):
+            output.owner, output.index = self, index
+        self.creation_site = user_creation_site()
+
+    def __repr__(self):
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+    def describe(self):
+        """The node, its input types and the user's line that made it."""
+        types = ", ".join(str(i.type) for i in self.inputs)
+        site = f"\n  made at {self.creation_site}" if self.creation_site else ""
+        return f"node {self.op} with inputs ({types}){site}"
+
+
+class Op:
+    """An operation. One subclass holds everything about one kind of operation:
+
+    * ``make_node(*inputs)``: checks the inputs and infers the output types;
+    * ``impl(xp, *arrays)``: computes the outputs with the array module ``xp``
+      (numpy or cupy), so one implementation serves every backend;
+    * ``grad(inputs, outputs, output_grads)``: the vector-Jacobian product, built
+      from other ops, so gradients are graphs and can be differentiated again.
+      It returns one entry per input; None means "contributes no gradient".
+
+    Subclasses are frozen dataclasses whose fields are the op's parameters: this
+    gives equality and hashing (two identical nodes can be merged) and a repr.
+    """
+
+    #: True when the output may share memory with input 0 (a view, as NumPy's
+    #: transpose and reshape return), so a compiled function copies it before
+    #: handing it to the user or storing it in a shared variable.
+    returns_view = False
+
+    def make_node(self, *inputs):
+        raise NotImplementedError
+
+    def impl(self, xp, *arrays):
+        raise NotImplementedError
+
+    def grad(self, inputs, outputs, output_grads):
+        raise NotImplementedError(f"{self} has no gradient")
+
+    def make_thunk(self, node, xp):
+        """A callable computing ``node``'s outputs from its input arrays.
+
+        This runs once per compiled function, so an op can do here (not per
+        call) whatever depends only on the node's static types.
+        """
+        impl = self.impl
+        return lambda *arrays: impl(xp, *arrays)
+
+    def __call__(self, *inputs):
+        node = self.make_node(*inputs)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    def __str__(self):
+        return type(self).__name__
+
+
+def toposort(outputs):
+    """The Apply nodes that ``outputs`` depend on, each after all of its inputs' nodes.
+
+    Iterative rather than recursive, so graphs of any depth can be sorted.
+    """
+    order, done = [], set()
+    stack = [v.owner for v in reversed(outputs) if v.owner is not None]
+    while stack:
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
+        pending = [i.owner for i in node.inputs if i.owner is not None and i.owner not in done]
+        if pending:
+            stack.extend(reversed(pending))
+        else:
+            stack.pop()
+            done.add(node)
+            order.append(node)
+    return order
+
+
+def ancestors(outputs, blockers=()):
+    """Every variable that ``outputs`` depend on, not looking past ``blockers``."""
+    blockers = set(blockers)
+    seen, stack = set(), list(outputs)
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if var.owner is not None and var not in blockers:
+            stack.extend(var.owner.inputs)
+    return seen
+
+
+def clone_replace(outputs, replace):
+    """Copies of ``outputs`` in which each variable in ``replace`` is swapped for its value.
+
+    Nodes that depend on no replaced variable are shared with the original graph.
+    """
+    new = dict(replace)
+    for node in toposort(outputs):
+        inputs = [new.get(i, i) for i in node.inputs]
+        if all(a is b for a, b in zip(inputs, node.inputs)):
+            continue
+        clone = Apply(node.op, inputs, [o.type(name=o.name) for o in node.outputs])
+        clone.creation_site = node.creation_site
+        for old, copy in zip(node.outputs, clone.outputs):
+            copy.creation_site = old.creation_site
+            new.setdefault(old, copy)
+    return [new.get(o, o) for o in outputs]

@@ -1,0 +1,101 @@
+"""Reading graphs as text: ``pp`` (math-like) and ``debugprint`` (Theano's tree with ids).
+
+>>> import minitensor.tensor as T
+>>> x, y = T.dscalars('x', 'y')
+>>> pp(x + y * 2)
+'(x + (y * 2.0))'
+"""
+
+import sys
+
+from minitensor.graph import Variable, toposort
+from minitensor.tensor.variable import TensorConstant
+
+
+def pp(variable):
+    """A one-line, math-like rendering of the graph that computes ``variable``."""
+    text = {}
+    # Iterative, so deep graphs do not hit Python's recursion limit.
+    for node in toposort([variable]):
+        args = [_pp_leaf(i) if i.owner is None else text[i] for i in node.inputs]
+        for out in node.outputs:
+            text[out] = _pp_node(node, out, args)
+    return _pp_leaf(variable) if variable.owner is None else text[variable]
+
+
+pprint = pp
+
+
+def _pp_leaf(var):
+    if var.name is None and isinstance(var, TensorConstant):
+        return str(var.data.item()) if var.data.size == 1 else str(var)
+    return str(var)
+
+
+def _pp_node(node, out, args):
+    if out.name is not None:
+        return out.name
+    op = node.op
+    symbol = getattr(op, "symbol", None)
+    if symbol is not None and len(args) == 1:
+        return f"{symbol}{args[0]}"
+    if symbol is not None:
+        return "(" + f" {symbol} ".join(args) + ")"
+    name = getattr(op, "name", None) or str(op)
+    suffix = "" if len(node.outputs) == 1 else f".{out.index}"
+    return f"{name}({', '.join(args)}){suffix}"
+
+
+def debugprint(obj, file=None):
+    """Print the graph of a variable, a list of variables or a compiled function as a tree.
+
+    Each node shows its op, an ``[id X]`` label and its output's name; a node
+    seen before is shown by its label alone. For a compiled function the nodes
+    also show their position in the execution order. Returns ``file``.
+    """
+    from minitensor.compile.function import Function
+
+    file = sys.stdout if file is None else file
+    if isinstance(obj, Function):
+        roots, order = obj.program.outputs, {node: i for i, node in enumerate(obj.program.nodes)}
+    else:
+        roots, order = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), None
+    labels = {}
+    for root in roots:
+        if not isinstance(root, Variable):
+            raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
+        for line in _tree_lines(root, labels, order):
+            print(line, file=file)
+    return file
+
+
+def _label(key, labels):
+    if key not in labels:
+        n, text = len(labels), ""
+        while True:
+            text = chr(ord("A") + n % 26) + text
+            n = n // 26 - 1
+            if n < 0:
+                break
+        labels[key] = text
+    return labels[key]
+
+
+def _tree_lines(root, labels, order):
+    """Lines of the tree under ``root``, depth first, each child one step further in."""
+    lines, stack = [], [(root, "")]
+    while stack:
+        var, prefix = stack.pop()
+        node = var.owner
+        key = node if node is not None else var
+        seen = key in labels
+        label = _label(key, labels)
+        if node is None:
+            lines.append(f"{prefix}{var} [id {label}]")
+            continue
+        output = f".{var.index}" if len(node.outputs) > 1 else ""
+        position = f"   {order[node]}" if order is not None and node in order else ""
+        lines.append(f"{prefix}{node.op}{output} [id {label}] '{var.name or ''}'{position}")
+        if not seen:
+            stack.extend((i, " " * len(prefix) + " |") for i in reversed(node.inputs))
+    return lines

@@ -1,0 +1,86 @@
+"""The rewrite engine: apply named rules to a graph until none applies.
+
+A rule is a function from an Apply node to replacement variables for its outputs
+(or None when it does not apply). The engine walks the graph in topological
+order, rebuilding each node whose inputs were replaced, so a rule always sees
+inputs that are already rewritten; it repeats until a whole pass changes nothing.
+The original graph is never modified: the result is a new graph sharing every
+unchanged node with the old one.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from minitensor.graph import toposort
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named local rewrite; ``apply(node)`` returns replacements for node's outputs, or None."""
+
+    name: str
+    apply: Callable
+
+    @property
+    def identity(self):
+        """The identity the rule implements: the first line of its function's docstring."""
+        return (self.apply.__doc__ or "").strip().splitlines()[0]
+
+
+def rule(function):
+    """Make ``function`` a ``Rule`` named after it."""
+    return Rule(function.__name__, function)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One application of a rule: what fired, on which node, and what replaced its output."""
+
+    rule: str
+    before: object
+    after: object
+
+
+def rewrite_graph(outputs, rules, protected=(), max_passes=100):
+    """``outputs`` rewritten with ``rules`` to a fixed point, and the list of rewrites made.
+
+    Variables in ``protected`` stay in the graph exactly as they are (neither
+    replaced nor rebuilt), so that callers can still refer to them afterwards.
+    """
+    protected, log = set(protected), []
+    for _ in range(max_passes):
+        new, changed = {}, False
+        for original in toposort(outputs):
+            if any(out in protected for out in original.outputs):
+                continue
+            node = _with_inputs(original, [new.get(i, i) for i in original.inputs])
+            for candidate in rules:
+                replacement = candidate.apply(node)
+                if replacement is not None and _same_types(node.outputs, replacement):
+                    log.extend(Rewrite(candidate.name, old, out) for old, out in zip(node.outputs, replacement))
+                    changed = True
+                    break
+            else:
+                replacement = node.outputs
+            new.update((old, out) for old, out in zip(original.outputs, replacement) if old is not out)
+        outputs = [new.get(o, o) for o in outputs]
+        if not changed:
+            return outputs, log
+    raise RuntimeError(f"rewriting did not settle after {max_passes} passes; rules: "
+                       f"{[r.name for r in rules]}")
+
+
+def _with_inputs(node, inputs):
+    """``node`` itself if its inputs are unchanged, else a copy applied to ``inputs``."""
+    if all(a is b for a, b in zip(inputs, node.inputs)):
+        return node
+    rebuilt = node.op.make_node(*inputs)
+    rebuilt.creation_site = node.creation_site
+    for old, out in zip(node.outputs, rebuilt.outputs):
+        out.name, out.creation_site = old.name, old.creation_site
+    return rebuilt
+
+
+def _same_types(outputs, replacement):
+    """Whether each replacement can stand wherever the output it replaces is used."""
+    return all(old.type.accepts(out.type) for old, out in zip(outputs, replacement))

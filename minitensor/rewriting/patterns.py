@@ -1,0 +1,37 @@
+"""Small helpers that rules use to recognise parts of a graph."""
+
+import numpy as np
+
+from minitensor.graph import Constant
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.shape import DimShuffle
+
+
+def owner_op(var, op_class):
+    """The node that made ``var`` if its op is an ``op_class``, else None."""
+    node = var.owner
+    return node if node is not None and isinstance(node.op, op_class) else None
+
+
+def scalar_constant(var):
+    """The Python number ``var`` holds everywhere, if it is a constant (maybe broadcast), else None.
+
+    Elementwise ops pad constants with dimshuffles, so those are looked through.
+    """
+    while owner_op(var, DimShuffle) is not None:
+        var = var.owner.inputs[0]
+    if isinstance(var, Constant) and var.data.size > 0:
+        first = var.data.flat[0]
+        if np.all(var.data == first):
+            return first.item()
+    return None
+
+
+def is_constant(var, value):
+    return scalar_constant(var) == value
+
+
+def negate(var):
+    """-var, without stacking negations: -(-x) is x."""
+    node = owner_op(var, E.Neg)
+    return node.inputs[0] if node is not None else E.neg(var)

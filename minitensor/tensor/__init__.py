@@ -1,0 +1,26 @@
+"""The tensor namespace, Theano's ``T``: types, constructors and every op's public name.
+
+>>> import minitensor.tensor as T
+>>> x = T.dmatrix('x')
+>>> x.type
+TensorType(float64, matrix)
+>>> x.type is T.dmatrix
+True
+"""
+
+from minitensor.tensor.type import (TYPED, TYPED_PLURALS, TensorType, col, cols, matrices, matrix,
+                                    row, rows, scalar, scalars, tensor, tensor3, tensor3s, tensor4,
+                                    tensor4s, vector, vectors)
+from minitensor.tensor.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
+from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, exp, expm1, fill, ge, gt,
+                                        int_div, invert, le, log, log1p, lt, maximum, minimum, mul, neg,
+                                        neq, ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub,
+                                        switch, tanh, true_div, zeros_like)
+from minitensor.tensor.reduction import max, mean, min, sum
+from minitensor.tensor.shape import dimshuffle, reshape, shape, transpose
+from minitensor.tensor.linalg import dot, outer
+from minitensor.tensor import nnet
+from minitensor.gradient import grad
+
+globals().update(TYPED)  # bscalar ... dtensor4
+globals().update(TYPED_PLURALS)  # bscalars ... dtensor4s

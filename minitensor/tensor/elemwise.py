@@ -1,0 +1,559 @@
+"""Elementwise ops: arithmetic, mathematical functions, comparisons, logic, switch and cast.
+
+An elementwise op applies one scalar function at every position of its inputs.
+Inputs broadcast against each other along their broadcastable dimensions only;
+``make_node`` pads lower-rank inputs on the left, so every input has the output's rank.
+
+Each op gives, side by side:
+
+* ``impl(xp, ...)``: the computation with the array module ``xp``;
+* ``grad``: the gradient for each input, with the *output's* broadcast pattern
+  (the grad engine sums it back to the input's pattern, in one place);
+* ``c_expr``: the scalar C expression used when fused GPU kernels are generated.
+
+Dtypes follow NumPy 2: Python numbers are weak (``fvector * 0.1`` stays float32),
+comparisons give bool, and ops with a float result (``exp``, true division) see
+integer inputs cast to float first, so the declared dtype is the computed one.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from minitensor.graph import Apply, Op
+from minitensor.tensor.type import TensorType
+from minitensor.tensor.variable import as_tensor_variable, constant
+
+_CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
+           "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
+           "uint64": "unsigned long long", "float16": "__half", "float32": "float", "float64": "double"}
+
+
+def _is_python_number(value):
+    # type() rather than isinstance: numpy scalars subclass float but are not weak.
+    return type(value) in (bool, int, float)
+
+
+def elementwise_inputs(values):
+    """The tensors an elementwise node takes from ``values`` (variables, arrays or numbers).
+
+    Python numbers become constants of the dtype NumPy 2 promotion gives the
+    whole expression, and lower-rank inputs get leading broadcastable dimensions.
+    """
+    tensors = [None if _is_python_number(v) else as_tensor_variable(v) for v in values]
+    common = np.result_type(*[v if t is None else np.dtype(t.dtype) for v, t in zip(values, tensors)])
+    tensors = [constant(v, dtype=common) if t is None else t for v, t in zip(values, tensors)]
+    ndim = max(t.ndim for t in tensors)
+    return [t if t.ndim == ndim else pad_left(t, ndim) for t in tensors]
+
+
+def pad_left(x, ndim):
+    from minitensor.tensor.shape import dimshuffle
+    return dimshuffle(x, *(["x"] * (ndim - x.ndim) + list(range(x.ndim))))
+
+
+class Elemwise(Op):
+    """Base of the elementwise ops; subclasses set the class attributes below."""
+
+    nin: ClassVar[int]  # number of inputs; None for any number (add, mul)
+    name: ClassVar[str]  # the Theano name, shown by printing
+    output_kind: ClassVar[str] = "same"  # 'same' (promoted input dtype), 'bool' or 'float'
+    allowed_kinds: ClassVar[str] = "biuf"  # numpy dtype kinds the inputs may have
+    c_template: ClassVar[str] = ""  # C expression over {0}, {1}, ...
+    symbol: ClassVar[str] = None  # infix or prefix operator for pretty-printing
+
+    def make_node(self, *values):
+        if self.nin is not None and len(values) != self.nin:
+            raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(values)}")
+        inputs = elementwise_inputs(values)
+        for position, x in enumerate(inputs):
+            if np.dtype(x.dtype).kind not in self.allowed_kinds:
+                raise TypeError(f"{self.name} is not defined for dtype {x.dtype} (input {position}: {x})")
+        dtype = self.output_dtype(inputs)
+        if self.output_kind == "float":
+            inputs = [x if np.dtype(x.dtype).kind == "f" else cast(x, dtype) for x in inputs]
+        broadcastable = tuple(all(dims) for dims in zip(*[x.broadcastable for x in inputs]))
+        return Apply(self, inputs, [TensorType(dtype, broadcastable)()])
+
+    def output_dtype(self, inputs):
+        common = np.result_type(*[x.dtype for x in inputs]).name
+        return {"same": common, "bool": "bool", "float": self.float_dtype(common)}[self.output_kind]
+
+    @staticmethod
+    def float_dtype(dtype):
+        """The float dtype NumPy's math functions give for ``dtype`` (``exp(int16)`` is float32)."""
+        return np.result_type(dtype, np.float16).name
+
+    def make_thunk(self, node, xp):
+        impl = self.impl
+        checks = _size_checks(node)
+        if not checks:
+            return lambda *arrays: impl(xp, *arrays)
+
+        def run(*arrays):
+            for axis, positions in checks:
+                sizes = [arrays[p].shape[axis] for p in positions]
+                if sizes.count(sizes[0]) != len(sizes):
+                    shapes = ", ".join(f"input {p}: {arrays[p].shape}" for p in range(len(arrays)))
+                    raise ValueError(f"input dimension mismatch on axis {axis}, which is not "
+                                     f"broadcastable ({shapes})")
+            return impl(xp, *arrays)
+        return run
+
+    def c_expr(self, args, dtype):
+        """The C expression for this op applied to the C expressions ``args``."""
+        return self.c_template.format(*args)
+
+    def __str__(self):
+        return f"Elemwise{{{self.name},no_inplace}}"
+
+
+def _size_checks(node):
+    """(axis, input positions) whose sizes must agree at run time.
+
+    NumPy would broadcast a length-1 axis silently; here only broadcastable axes
+    broadcast, so that the gradient, which sums over those axes, stays right.
+    """
+    checks = []
+    for axis in range(node.outputs[0].ndim):
+        positions = [p for p, x in enumerate(node.inputs) if not x.broadcastable[axis]]
+        if len(positions) > 1:
+            checks.append((axis, positions))
+    return checks
+
+
+# --- arithmetic ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Add(Elemwise):
+    """x + y + ...; each input's gradient is the output's."""
+    nin, name, symbol = None, "add", "+"
+
+    def impl(self, xp, *xs):
+        total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
+        for x in xs[2:]:
+            total = total + x
+        return total
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]] * len(inputs)
+
+    def c_expr(self, args, dtype):
+        return "(" + " + ".join(args) + ")"
+
+
+@dataclass(frozen=True)
+class Sub(Elemwise):
+    """x - y."""
+    nin, name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iuf", "({0} - {1})"
+
+    def impl(self, xp, x, y):
+        return x - y
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0], -grads[0]]
+
+
+@dataclass(frozen=True)
+class Mul(Elemwise):
+    """x * y * ...; input i's gradient is g times the product of the other inputs."""
+    nin, name, symbol = None, "mul", "*"
+
+    def impl(self, xp, *xs):
+        product = xs[0] * xs[1] if len(xs) > 1 else xs[0].copy()
+        for x in xs[2:]:
+            product = product * x
+        return product
+
+    def grad(self, inputs, outputs, grads):
+        return [mul(grads[0], *(inputs[:i] + inputs[i + 1:])) for i in range(len(inputs))]
+
+    def c_expr(self, args, dtype):
+        return "(" + " * ".join(args) + ")"
+
+
+@dataclass(frozen=True)
+class TrueDiv(Elemwise):
+    """x / y, always a float (integers divide to float64, as in NumPy)."""
+    nin, name, symbol, output_kind, c_template = 2, "true_div", "/", "float", "({0} / {1})"
+
+    @staticmethod
+    def float_dtype(dtype):
+        return dtype if np.dtype(dtype).kind == "f" else "float64"
+
+    def impl(self, xp, x, y):
+        return x / y
+
+    def grad(self, inputs, outputs, grads):
+        x, y = inputs
+        return [grads[0] / y, -grads[0] * outputs[0] / y]
+
+
+@dataclass(frozen=True)
+class IntDiv(Elemwise):
+    """x // y, rounding towards minus infinity; its gradient is zero almost everywhere."""
+    nin, name, symbol = 2, "int_div", "//"
+
+    def impl(self, xp, x, y):
+        return x // y
+
+    def grad(self, inputs, outputs, grads):
+        return [None, None]
+
+    def c_expr(self, args, dtype):
+        a, b = args
+        if np.dtype(dtype).kind == "f":
+            return f"floor({a} / {b})"
+        # C division truncates; step down when the signs differ and it was inexact.
+        return f"({a} / {b} - (({a} % {b} != 0) && (({a} < 0) != ({b} < 0))))"
+
+
+@dataclass(frozen=True)
+class Neg(Elemwise):
+    """-x."""
+    nin, name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iuf", "(-{0})"
+
+    def impl(self, xp, x):
+        return -x
+
+    def grad(self, inputs, outputs, grads):
+        return [-grads[0]]
+
+
+@dataclass(frozen=True)
+class Pow(Elemwise):
+    """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
+    nin, name, symbol, c_template = 2, "pow", "**", "pow({0}, {1})"
+
+    def impl(self, xp, x, y):
+        return x ** y
+
+    def grad(self, inputs, outputs, grads):
+        x, y = inputs
+        return [grads[0] * y * x ** (y - 1), grads[0] * log(x) * outputs[0]]
+
+
+@dataclass(frozen=True)
+class Abs(Elemwise):
+    """|x|; d/dx = sgn(x)."""
+    nin, name, c_template = 1, "abs_", "abs({0})"
+
+    def impl(self, xp, x):
+        return xp.abs(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * sgn(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Sgn(Elemwise):
+    """The sign of x: -1, 0 or 1; its gradient is zero almost everywhere."""
+    nin, name, c_template = 1, "sgn", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
+
+    def impl(self, xp, x):
+        return xp.sign(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+
+@dataclass(frozen=True)
+class Maximum(Elemwise):
+    """max(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    nin, name = 2, "maximum"
+    # x != x is true only for NaN, which NumPy's maximum propagates.
+    c_template = "(({0}) > ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
+
+    def impl(self, xp, x, y):
+        return xp.maximum(x, y)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * eq(outputs[0], x) for x in inputs]
+
+
+@dataclass(frozen=True)
+class Minimum(Elemwise):
+    """min(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    nin, name = 2, "minimum"
+    c_template = "(({0}) < ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
+
+    def impl(self, xp, x, y):
+        return xp.minimum(x, y)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * eq(outputs[0], x) for x in inputs]
+
+
+@dataclass(frozen=True)
+class Clip(Elemwise):
+    """min(max(x, low), high); the gradient goes to x inside the range, else to the bound."""
+    nin, name = 3, "clip"
+    c_template = "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0})))"
+
+    def impl(self, xp, x, low, high):
+        return xp.clip(x, low, high)
+
+    def grad(self, inputs, outputs, grads):
+        x, low, high = inputs
+        g = grads[0]
+        return [g * and_(ge(x, low), le(x, high)), g * lt(x, low), g * gt(x, high)]
+
+
+# --- mathematical functions -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exp(Elemwise):
+    """e ** x; d/dx = exp(x)."""
+    nin, name, output_kind, c_template = 1, "exp", "float", "exp({0})"
+
+    def impl(self, xp, x):
+        return xp.exp(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * outputs[0]]
+
+
+@dataclass(frozen=True)
+class Log(Elemwise):
+    """Natural logarithm; d/dx = 1/x."""
+    nin, name, output_kind, c_template = 1, "log", "float", "log({0})"
+
+    def impl(self, xp, x):
+        return xp.log(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] / inputs[0]]
+
+
+@dataclass(frozen=True)
+class Log1p(Elemwise):
+    """log(1 + x), accurate for small x; d/dx = 1/(1+x)."""
+    nin, name, output_kind, c_template = 1, "log1p", "float", "log1p({0})"
+
+    def impl(self, xp, x):
+        return xp.log1p(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] / (1 + inputs[0])]
+
+
+@dataclass(frozen=True)
+class Expm1(Elemwise):
+    """exp(x) - 1, accurate for small x; d/dx = exp(x)."""
+    nin, name, output_kind, c_template = 1, "expm1", "float", "expm1({0})"
+
+    def impl(self, xp, x):
+        return xp.expm1(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * (outputs[0] + 1)]
+
+
+@dataclass(frozen=True)
+class Sqrt(Elemwise):
+    """Square root; d/dx = 1 / (2 sqrt(x))."""
+    nin, name, output_kind, c_template = 1, "sqrt", "float", "sqrt({0})"
+
+    def impl(self, xp, x):
+        return xp.sqrt(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] / (2 * outputs[0])]
+
+
+@dataclass(frozen=True)
+class Sqr(Elemwise):
+    """x * x; d/dx = 2x."""
+    nin, name, c_template = 1, "sqr", "({0} * {0})"
+
+    def impl(self, xp, x):
+        return xp.square(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * 2 * inputs[0]]
+
+
+@dataclass(frozen=True)
+class Tanh(Elemwise):
+    """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+    nin, name, output_kind, c_template = 1, "tanh", "float", "tanh({0})"
+
+    def impl(self, xp, x):
+        return xp.tanh(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * (1 - sqr(outputs[0]))]
+
+
+@dataclass(frozen=True)
+class Sin(Elemwise):
+    """Sine; d/dx = cos(x)."""
+    nin, name, output_kind, c_template = 1, "sin", "float", "sin({0})"
+
+    def impl(self, xp, x):
+        return xp.sin(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0] * cos(inputs[0])]
+
+
+@dataclass(frozen=True)
+class Cos(Elemwise):
+    """Cosine; d/dx = -sin(x)."""
+    nin, name, output_kind, c_template = 1, "cos", "float", "cos({0})"
+
+    def impl(self, xp, x):
+        return xp.cos(x)
+
+    def grad(self, inputs, outputs, grads):
+        return [-grads[0] * sin(inputs[0])]
+
+
+# --- comparisons and logic: boolean results, no gradient ----------------------------------
+
+@dataclass(frozen=True)
+class Comparison(Elemwise):
+    """Base of the comparisons: a bool result and a gradient that is zero almost everywhere."""
+    nin, output_kind = 2, "bool"
+
+    def grad(self, inputs, outputs, grads):
+        return [None, None]
+
+
+def _comparison(class_name, name, symbol, numpy_function):
+    def impl(self, xp, x, y):
+        return getattr(xp, numpy_function)(x, y)
+    doc = f"x {symbol} y elementwise, as bool."
+    attributes = dict(name=name, symbol=symbol, c_template=f"({{0}} {symbol} {{1}})", impl=impl, __doc__=doc)
+    return dataclass(frozen=True)(type(class_name, (Comparison,), attributes))
+
+
+LT = _comparison("LT", "lt", "<", "less")
+GT = _comparison("GT", "gt", ">", "greater")
+LE = _comparison("LE", "le", "<=", "less_equal")
+GE = _comparison("GE", "ge", ">=", "greater_equal")
+EQ = _comparison("EQ", "eq", "==", "equal")
+NEQ = _comparison("NEQ", "neq", "!=", "not_equal")
+
+
+@dataclass(frozen=True)
+class And(Elemwise):
+    """x & y: logical for bools, bitwise for integers."""
+    nin, name, symbol, allowed_kinds, c_template = 2, "and_", "&", "biu", "({0} & {1})"
+
+    def impl(self, xp, x, y):
+        return x & y
+
+    def grad(self, inputs, outputs, grads):
+        return [None, None]
+
+
+@dataclass(frozen=True)
+class Or(Elemwise):
+    """x | y: logical for bools, bitwise for integers."""
+    nin, name, symbol, allowed_kinds, c_template = 2, "or_", "|", "biu", "({0} | {1})"
+
+    def impl(self, xp, x, y):
+        return x | y
+
+    def grad(self, inputs, outputs, grads):
+        return [None, None]
+
+
+@dataclass(frozen=True)
+class Invert(Elemwise):
+    """~x: logical not for bools, bitwise not for integers."""
+    nin, name, symbol, allowed_kinds = 1, "invert", "~", "biu"
+
+    def impl(self, xp, x):
+        return ~x
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+    def c_expr(self, args, dtype):
+        return f"(!{args[0]})" if dtype == "bool" else f"(~{args[0]})"
+
+
+# --- selection, filling and casting --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Switch(Elemwise):
+    """Where ``condition`` is true take ``x``, elsewhere ``y``; gradients follow the choice."""
+    nin, name, c_template = 3, "switch", "({0} ? {1} : {2})"
+
+    def impl(self, xp, condition, x, y):
+        return xp.where(condition, x, y)
+
+    def grad(self, inputs, outputs, grads):
+        condition, g = inputs[0], grads[0]
+        return [None, switch(condition, g, 0), switch(condition, 0, g)]
+
+
+@dataclass(frozen=True)
+class Fill(Elemwise):
+    """``value`` repeated to the broadcast shape of ``model`` and ``value`` (Theano's ``second``)."""
+    nin, name, c_template = 2, "second", "{1}"
+
+    def output_dtype(self, inputs):
+        return inputs[1].dtype  # the model lends only its shape
+
+    def impl(self, xp, model, value):
+        out = xp.empty(xp.broadcast_shapes(model.shape, value.shape), dtype=value.dtype)
+        out[...] = value
+        return out
+
+    def grad(self, inputs, outputs, grads):
+        return [None, grads[0]]
+
+
+@dataclass(frozen=True)
+class Cast(Elemwise):
+    """x converted to ``dtype``; the gradient is converted back."""
+    dtype: str
+    nin = 1
+
+    @property
+    def name(self):
+        return f"Cast{{{self.dtype}}}"
+
+    def output_dtype(self, inputs):
+        return self.dtype
+
+    def impl(self, xp, x):
+        return x.astype(self.dtype)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]]
+
+    def c_expr(self, args, dtype):
+        return f"(({_CTYPES[self.dtype]}) {args[0]})"
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype`` (a no-op, returning ``x``, when it already has it)."""
+    x = as_tensor_variable(x)
+    dtype = np.dtype(dtype).name
+    return x if x.dtype == dtype else Cast(dtype)(x)
+
+
+add, sub, mul, true_div, int_div, neg = Add(), Sub(), Mul(), TrueDiv(), IntDiv(), Neg()
+pow, abs_, sgn, maximum, minimum, clip = Pow(), Abs(), Sgn(), Maximum(), Minimum(), Clip()
+exp, log, log1p, expm1, sqrt, sqr = Exp(), Log(), Log1p(), Expm1(), Sqrt(), Sqr()
+tanh, sin, cos = Tanh(), Sin(), Cos()
+lt, gt, le, ge, eq, neq = LT(), GT(), LE(), GE(), EQ(), NEQ()
+and_, or_, invert = And(), Or(), Invert()
+switch, fill, second = Switch(), Fill(), Fill()
+
+
+def zeros_like(x, dtype=None):
+    """Zeros with the shape of ``x`` (and its dtype unless ``dtype`` is given)."""
+    x = as_tensor_variable(x)
+    return fill(x, constant(0, dtype=dtype or x.dtype))
+
+
+def ones_like(x, dtype=None):
+    """Ones with the shape of ``x`` (and its dtype unless ``dtype`` is given)."""
+    x = as_tensor_variable(x)
+    return fill(x, constant(1, dtype=dtype or x.dtype))

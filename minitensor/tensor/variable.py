@@ -1,0 +1,116 @@
+"""Tensor variables and constants, and the Python operators that build graphs from them.
+
+``x + y`` calls ``T.add(x, y)``; every operator and method here only builds a
+node and returns its output, so this file is a map from Python syntax to ops.
+Equality (``==``) keeps its Python meaning, identity, because variables are used
+as dictionary keys; use ``T.eq`` for the elementwise comparison, as in Theano.
+"""
+
+import numpy as np
+
+from minitensor.graph import Constant, Variable
+from minitensor.tensor.type import TensorType
+
+
+class _TensorOperators:
+    """The operators and methods that tensor variables, constants and shared variables share."""
+
+    # Make numpy hand ``ndarray * variable`` to our reflected operators.
+    __array_ufunc__ = None
+
+    ndim = property(lambda self: self.type.ndim)
+    dtype = property(lambda self: self.type.dtype)
+    broadcastable = property(lambda self: self.type.broadcastable)
+
+    def __bool__(self):
+        raise TypeError(f"the truth value of symbolic variable {self} is unknown until the graph "
+                        f"runs; use T.switch for conditions and T.and_/T.or_ for logic")
+
+    def __iter__(self):
+        raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
+                        f"until the graph runs")
+
+    def __add__(self, other): return E.add(self, other)
+    def __radd__(self, other): return E.add(other, self)
+    def __sub__(self, other): return E.sub(self, other)
+    def __rsub__(self, other): return E.sub(other, self)
+    def __mul__(self, other): return E.mul(self, other)
+    def __rmul__(self, other): return E.mul(other, self)
+    def __truediv__(self, other): return E.true_div(self, other)
+    def __rtruediv__(self, other): return E.true_div(other, self)
+    def __floordiv__(self, other): return E.int_div(self, other)
+    def __rfloordiv__(self, other): return E.int_div(other, self)
+    def __pow__(self, other): return E.pow(self, other)
+    def __rpow__(self, other): return E.pow(other, self)
+    def __neg__(self): return E.neg(self)
+    def __abs__(self): return E.abs_(self)
+    def __lt__(self, other): return E.lt(self, other)
+    def __le__(self, other): return E.le(self, other)
+    def __gt__(self, other): return E.gt(self, other)
+    def __ge__(self, other): return E.ge(self, other)
+    def __and__(self, other): return E.and_(self, other)
+    def __rand__(self, other): return E.and_(other, self)
+    def __or__(self, other): return E.or_(self, other)
+    def __ror__(self, other): return E.or_(other, self)
+    def __invert__(self): return E.invert(self)
+
+    def astype(self, dtype): return E.cast(self, dtype)
+    def dot(self, other): return L.dot(self, other)
+
+    @property
+    def shape(self): return S.shape(self)
+    @property
+    def T(self): return S.transpose(self)
+    def transpose(self, *axes): return S.transpose(self, axes or None)
+    def dimshuffle(self, *pattern): return S.dimshuffle(self, *pattern)
+    def reshape(self, shape, ndim=None): return S.reshape(self, shape, ndim)
+
+    def sum(self, axis=None, keepdims=False, acc_dtype=None): return R.sum(self, axis, keepdims, acc_dtype)
+    def mean(self, axis=None, keepdims=False, acc_dtype=None): return R.mean(self, axis, keepdims, acc_dtype)
+    def max(self, axis=None, keepdims=False): return R.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return R.min(self, axis, keepdims)
+
+
+class TensorVariable(_TensorOperators, Variable):
+    """A symbolic array: ``T.matrix('x')`` or the output of an op."""
+
+
+class TensorConstant(_TensorOperators, Constant):
+    """An array fixed when the graph is built; ``data`` holds it."""
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        if self.data.size == 1:
+            text = repr(self.data.item())
+        else:
+            text = np.array2string(self.data, threshold=10, separator=", ").replace("\n", "")
+        return f"TensorConstant{{{text}}}"
+
+    __repr__ = __str__
+
+
+def constant(value, dtype=None, name=None):
+    """A constant holding ``value``; its length-1 dimensions are broadcastable, as in Theano."""
+    data = np.array(value, dtype=dtype)
+    data.setflags(write=False)
+    return TensorConstant(TensorType(data.dtype, [size == 1 for size in data.shape]), data, name=name)
+
+
+def as_tensor_variable(value, name=None):
+    """``value`` itself if it is a tensor variable, else a constant made from it."""
+    if isinstance(value, Variable):
+        if not isinstance(value.type, TensorType):
+            raise TypeError(f"expected a tensor variable, got {value} of type {value.type}")
+        return value
+    try:
+        return constant(value, name=name)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"cannot make a tensor from {type(value).__name__} {value!r}: {error}") from None
+
+
+# The op modules import this one, so they are bound after the classes above exist.
+from minitensor.tensor import elemwise as E  # noqa: E402
+from minitensor.tensor import linalg as L  # noqa: E402
+from minitensor.tensor import reduction as R  # noqa: E402
+from minitensor.tensor import shape as S  # noqa: E402
