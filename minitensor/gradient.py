@@ -140,8 +140,9 @@ def numeric_grad(f, point, eps):
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=None):
     """Check the symbolic gradient of ``fun`` at ``pt`` against finite differences.
 
-    ``fun`` maps symbolic inputs (one per array in ``pt``) to one symbolic output
-    of any shape. The output is projected onto a random direction whose entries
+    ``fun`` maps symbolic inputs (one per array in ``pt``, whose length-1
+    dimensions are broadcastable, so broadcasting is checked too) to one
+    symbolic output of any shape. The output is projected onto a random direction whose entries
     lie in [0.5, 1.5), never all ones, so that a wrong gradient cannot cancel out,
     and the gradient of that projection is compared at every element of every
     input. Raises ``GradientError`` naming the worst element when they differ.
@@ -158,7 +159,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
     abs_tol = abs_tol or (1e-2 if single_precision else 1e-6)
     rel_tol = rel_tol or (1e-2 if single_precision else 1e-6)
 
-    inputs = [TensorType(p.dtype, (False,) * p.ndim)(f"input{i}") for i, p in enumerate(pt)]
+    inputs = [TensorType(p.dtype, [size == 1 for size in p.shape])(f"input{i}") for i, p in enumerate(pt)]
     output = as_tensor_variable(fun(*inputs))
     output_shape = np.shape(function(inputs, output, on_unused_input="ignore")(*pt))
     for _ in range(n_tests):

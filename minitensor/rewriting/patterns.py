@@ -4,7 +4,7 @@ import numpy as np
 
 from minitensor.graph import Constant
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.shape import DimShuffle
+from minitensor.tensor.shape_ops import DimShuffle
 
 
 def owner_op(var, op_class):

@@ -17,7 +17,7 @@ from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, ex
                                         neq, ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub,
                                         switch, tanh, true_div, zeros_like)
 from minitensor.tensor.reduction import max, mean, min, sum
-from minitensor.tensor.shape import dimshuffle, reshape, shape, transpose
+from minitensor.tensor.shape_ops import dimshuffle, reshape, shape, transpose
 from minitensor.tensor.linalg import dot, outer
 from minitensor.tensor import nnet
 from minitensor.gradient import grad

@@ -49,7 +49,7 @@ def elementwise_inputs(values):
 
 
 def pad_left(x, ndim):
-    from minitensor.tensor.shape import dimshuffle
+    from minitensor.tensor.shape_ops import dimshuffle
     return dimshuffle(x, *(["x"] * (ndim - x.ndim) + list(range(x.ndim))))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from minitensor.graph import Apply, Op
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.shape import dimshuffle
+from minitensor.tensor.shape_ops import dimshuffle
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
 

@@ -113,4 +113,4 @@ def as_tensor_variable(value, name=None):
 from minitensor.tensor import elemwise as E  # noqa: E402
 from minitensor.tensor import linalg as L  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
-from minitensor.tensor import shape as S  # noqa: E402
+from minitensor.tensor import shape_ops as S  # noqa: E402
