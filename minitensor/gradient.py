@@ -40,9 +40,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
-        raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first")
+        raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first{cost.made_at()}")
     if not is_float(cost.dtype):
-        raise TypeError(f"grad needs a float cost, got {cost.describe()}")
+        raise TypeError(f"grad needs a float cost, got {cost.describe()}{cost.made_at()}")
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
     single = isinstance(wrt, Variable)
@@ -62,7 +62,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
         if w not in connected:
             message = (f"grad: the cost does not depend on {w.describe()} (position {position} of wrt)")
             if disconnected_inputs == "raise":
-                raise DisconnectedInputError(message + "; pass disconnected_inputs='ignore' to get zeros")
+                raise DisconnectedInputError(message + "; pass disconnected_inputs='ignore' to get zeros"
+                                             + w.made_at())
             if disconnected_inputs == "warn":
                 warnings.warn(message, stacklevel=2)
         g = grads.get(w)

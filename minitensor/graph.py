@@ -71,9 +71,12 @@ class Variable:
     __repr__ = __str__
 
     def describe(self):
-        """One line naming this variable, its type and the user's line that made it."""
-        site = f", made at {self.creation_site}" if self.creation_site else ""
-        return f"'{self}' of type {self.type}{site}"
+        """This variable's name and type, for error messages."""
+        return f"'{self}' ({self.type})"
+
+    def made_at(self):
+        """For the end of an error message: a line saying where the user made this variable."""
+        return f"\n  '{self}' was made at {self.creation_site}" if self.creation_site else ""
 
 
 class Constant(Variable):

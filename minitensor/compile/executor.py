@@ -51,7 +51,7 @@ class Program:
             used_by = f", needed by {user.describe()}" if user is not None else ""
             raise MissingInputError(
                 f"the graph needs {var.describe()}{used_by}, but it is not among the function's "
-                f"inputs; add it to the inputs, or replace it through givens")
+                f"inputs; add it to the inputs, or replace it through givens{var.made_at()}")
 
     def _last_uses(self):
         """For each step, the slots whose values no later step needs (outputs are kept).

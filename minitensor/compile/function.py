@@ -16,6 +16,7 @@ from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.configuration import config
 from minitensor.graph import Constant, Variable, ancestors, clone_replace
 from minitensor.rewriting import STABILIZE, rewrite_graph
+from minitensor.tensor.type import describe_value
 from minitensor.tensor.variable import as_tensor_variable
 
 MODES = (None, "FAST_RUN", "FAST_COMPILE")
@@ -44,7 +45,8 @@ class Function:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
-        self.name = name or "<function>"
+        self.name = name
+        self._title = f"function {name!r}" if name else "the function"  # for error messages
         self.allow_input_downcast = allow_input_downcast
         self.inputs = _check_inputs(inputs)
         self.returns_list = outputs is not None and not isinstance(outputs, Variable)
@@ -73,7 +75,7 @@ class Function:
             args = self._bind_names(args, kwargs)
         if len(args) != len(self.inputs):
             names = ", ".join(str(v) for v in self.inputs)
-            raise TypeError(f"function {self.name} takes {len(self.inputs)} inputs ({names}), got {len(args)}")
+            raise TypeError(f"{self._title} takes {len(self.inputs)} inputs ({names}), got {len(args)}")
         values = []
         for position, (value, (dtype, ndim, plain)) in enumerate(zip(args, self._checks)):
             # The common case, an ndarray of the right dtype and rank, costs these few tests.
@@ -94,22 +96,23 @@ class Function:
         try:
             return variable.type.filter(value, allow_downcast=self.allow_input_downcast)
         except TypeError as error:
-            raise TypeError(f"bad input argument {variable.describe()} at position {position} "
-                            f"(0-based) of function {self.name}: {error}") from None
+            raise TypeError(f"bad input argument '{variable}' at position {position} (0-based) of "
+                            f"{self._title}: expected {variable.type}, got {describe_value(value)}: "
+                            f"{error}{variable.made_at()}") from None
 
     def _bind_names(self, args, kwargs):
         bound = list(args) + [_MISSING] * (len(self.inputs) - len(args))
         for key, value in kwargs.items():
             if key not in self._names:
-                raise TypeError(f"function {self.name} has no input named {key!r}; "
+                raise TypeError(f"{self._title} has no input named {key!r}; "
                                 f"named inputs: {sorted(self._names)}")
             position = self._names[key]
             if position < len(args):
-                raise TypeError(f"function {self.name} got input {key!r} both by position and by name")
+                raise TypeError(f"{self._title} got input {key!r} both by position and by name")
             bound[position] = value
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
-            raise TypeError(f"function {self.name} is missing inputs: {', '.join(missing)}")
+            raise TypeError(f"{self._title} is missing inputs: {', '.join(missing)}")
         return bound
 
 
@@ -129,12 +132,12 @@ def _check_inputs(inputs):
     for position, var in enumerate(inputs):
         if isinstance(var, SharedVariable):
             raise TypeError(f"input {position}, shared variable {var.describe()}, cannot be an explicit "
-                            f"input: its value lives in the variable; use givens to replace it")
+                            f"input: its value lives in the variable; use givens to replace it{var.made_at()}")
         if isinstance(var, Constant) or not isinstance(var, Variable):
             raise TypeError(f"input {position} must be a symbolic variable such as T.matrix('x'), got {var!r}")
         if var.owner is not None:
             raise TypeError(f"input {position}, {var.describe()}, is computed by {var.owner.op}; inputs "
-                            f"must be leaves of the graph (use givens to replace an intermediate value)")
+                            f"must be leaves of the graph (use givens to replace an intermediate value){var.made_at()}")
         if inputs.index(var) != position:
             raise ValueError(f"input {var.describe()} appears twice, at positions {inputs.index(var)} and {position}")
     return list(inputs)
@@ -156,13 +159,13 @@ def _check_updates(updates):
         if not isinstance(target, SharedVariable):
             raise TypeError(f"updates: {target!r} is not a shared variable; only shared variables can be updated")
         if target in seen:
-            raise ValueError(f"updates: shared variable {target.describe()} is updated twice")
+            raise ValueError(f"updates: shared variable {target.describe()} is updated twice{target.made_at()}")
         seen.add(target)
         value = as_tensor_variable(value)
         if not target.type.accepts(value.type):
             raise TypeError(f"updates: the new value of shared variable {target.describe()} has type "
                             f"{value.type}, but the update must have its type {target.type} "
-                            f"(cast it with T.cast or .astype)")
+                            f"(cast it with T.cast or .astype){target.made_at()}")
         checked.append((target, value))
     return checked
 
@@ -175,7 +178,7 @@ def _check_givens(givens):
         new = as_tensor_variable(new)
         if not old.type.accepts(new.type):
             raise TypeError(f"givens: the replacement for {old.describe()} has type {new.type}, "
-                            f"expected {old.type}")
+                            f"expected {old.type}{old.made_at()}")
         replacements[old] = new
     return replacements
 
@@ -185,7 +188,7 @@ def _check_unused(inputs, computed, on_unused_input):
     for position, var in enumerate(inputs):
         if var not in used and on_unused_input != "ignore":
             message = (f"input {position}, {var.describe()}, is not needed to compute the outputs or "
-                       f"updates; pass on_unused_input='warn' or 'ignore' to allow it")
+                       f"updates; pass on_unused_input='warn' or 'ignore' to allow it{var.made_at()}")
             if on_unused_input == "raise":
                 raise UnusedInputError(message)
             warnings.warn(message, stacklevel=4)

@@ -31,7 +31,7 @@ class SharedVariable(_TensorOperators, Variable):
         try:
             filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast)
         except TypeError as error:
-            raise TypeError(f"bad value for shared variable {self.describe()}: {error}") from None
+            raise TypeError(f"bad value for shared variable {self.describe()}: {error}{self.made_at()}") from None
         return filtered.copy() if copy and filtered is value else filtered
 
 

@@ -80,7 +80,7 @@ class TensorType(Type):
 
     def _convert(self, value, strict, allow_downcast):
         if strict:
-            raise TypeError(f"expected an ndarray of dtype {self.dtype} (strict), got {_describe(value)}")
+            raise TypeError(f"expected an ndarray of dtype {self.dtype} (strict), got {describe_value(value)}")
         if allow_downcast:
             return np.asarray(value, dtype=self.dtype)
         if isinstance(value, np.ndarray):
@@ -95,14 +95,15 @@ class TensorType(Type):
             converted = np.asarray(value, dtype=self.dtype)
             original = np.asarray(value)
         except (ValueError, TypeError, OverflowError) as error:
-            raise TypeError(f"cannot convert {_describe(value)} to {self.dtype}: {error}") from None
+            raise TypeError(f"cannot convert {describe_value(value)} to {self.dtype}: {error}") from None
         if original.shape != converted.shape or not np.array_equal(original, converted, equal_nan=is_float(self.dtype) and original.dtype.kind == "f"):
-            raise TypeError(f"{_describe(value)} cannot be stored as {self.dtype} without changing "
+            raise TypeError(f"{describe_value(value)} cannot be stored as {self.dtype} without changing "
                             f"its values; cast it yourself or pass allow_input_downcast=True")
         return converted
 
 
-def _describe(value):
+def describe_value(value):
+    """A few words on what a user passed, for error messages."""
     if isinstance(value, np.ndarray):
         return f"an ndarray of dtype {value.dtype} and shape {value.shape}"
     return f"a {type(value).__name__} ({value!r})" if np.ndim(value) == 0 else f"a {type(value).__name__}"
