@@ -17,7 +17,7 @@ from minitensor.configuration import config
 from minitensor.graph import Constant, Variable, ancestors, clone_replace
 from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor.type import describe_value
-from minitensor.tensor.variable import as_tensor_variable
+from minitensor.tensor.variable import as_tensor_variable, constant
 
 MODES = (None, "FAST_RUN", "FAST_COMPILE")
 
@@ -161,6 +161,13 @@ def _check_updates(updates):
         if target in seen:
             raise ValueError(f"updates: shared variable {target.describe()} is updated twice{target.made_at()}")
         seen.add(target)
+        if not isinstance(value, Variable):
+            # A plain value takes the shared variable's type, as in Theano: updates=[(acc, 0)].
+            try:
+                value = constant(target.type.filter(value))
+            except TypeError as error:
+                raise TypeError(f"updates: bad new value for shared variable {target.describe()}: "
+                                f"{error}{target.made_at()}") from None
         value = as_tensor_variable(value)
         if not target.type.accepts(value.type):
             raise TypeError(f"updates: the new value of shared variable {target.describe()} has type "
@@ -194,18 +201,20 @@ def _check_unused(inputs, computed, on_unused_input):
             warnings.warn(message, stacklevel=4)
 
 
-def _may_alias_storage(var):
-    """Whether ``var``'s value may share memory with an input, a shared value or a constant."""
+def _view_root(var):
+    """The variable whose memory ``var``'s value may be a view of (``var`` itself if no view op)."""
     while var.owner is not None and var.owner.op.returns_view:
         var = var.owner.inputs[0]
-    return var.owner is None
+    return var
 
 
 def _needs_copy(computed):
-    """Indices of results to copy, so no output or new shared value aliases other storage."""
-    copies, seen = [], set()
+    """Indices of results to copy, so that no output or new shared value shares memory with
+    an input, a shared value, a constant, or another result."""
+    copies, roots = [], set()
     for index, var in enumerate(computed):
-        if _may_alias_storage(var) or var in seen:
+        root = _view_root(var)
+        if root.owner is None or root in roots:
             copies.append(index)
-        seen.add(var)
+        roots.add(root)
     return copies

@@ -59,7 +59,9 @@ class Elemwise(Op):
     nin: ClassVar[int]  # number of inputs; None for any number (add, mul)
     name: ClassVar[str]  # the Theano name, shown by printing
     output_kind: ClassVar[str] = "same"  # 'same' (promoted input dtype), 'bool' or 'float'
-    allowed_kinds: ClassVar[str] = "biuf"  # numpy dtype kinds the inputs may have
+    # The numpy dtype kinds the inputs may promote to. Ops that NumPy computes on bools in
+    # int8 (bool // bool) refuse bools, so that the declared dtype is the computed one.
+    allowed_kinds: ClassVar[str] = "biuf"
     c_template: ClassVar[str] = ""  # C expression over {0}, {1}, ...
     symbol: ClassVar[str] = None  # infix or prefix operator for pretty-printing
 
@@ -67,9 +69,12 @@ class Elemwise(Op):
         if self.nin is not None and len(values) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(values)}")
         inputs = elementwise_inputs(values)
-        for position, x in enumerate(inputs):
-            if np.dtype(x.dtype).kind not in self.allowed_kinds:
-                raise TypeError(f"{self.name} is not defined for dtype {x.dtype} (input {position}: {x})")
+        common = np.result_type(*[x.dtype for x in inputs]).name
+        if np.dtype(common).kind not in self.allowed_kinds:
+            # e.g. bool // bool, which NumPy computes in int8, or int64 & uint64, which promote
+            # to float64 and have no bitwise and
+            raise TypeError(f"{self.name} is not defined for inputs of dtypes "
+                            f"{', '.join(x.dtype for x in inputs)}, which promote to {common}")
         dtype = self.output_dtype(inputs)
         if self.output_kind == "float":
             inputs = [x if np.dtype(x.dtype).kind == "f" else cast(x, dtype) for x in inputs]
@@ -193,7 +198,7 @@ class TrueDiv(Elemwise):
 @dataclass(frozen=True)
 class IntDiv(Elemwise):
     """x // y, rounding towards minus infinity; its gradient is zero almost everywhere."""
-    nin, name, symbol = 2, "int_div", "//"
+    nin, name, symbol, allowed_kinds = 2, "int_div", "//", "iuf"
 
     def impl(self, xp, x, y):
         return x // y
@@ -224,7 +229,7 @@ class Neg(Elemwise):
 @dataclass(frozen=True)
 class Pow(Elemwise):
     """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
-    nin, name, symbol, c_template = 2, "pow", "**", "pow({0}, {1})"
+    nin, name, symbol, allowed_kinds, c_template = 2, "pow", "**", "iuf", "pow({0}, {1})"
 
     def impl(self, xp, x, y):
         return x ** y
@@ -249,7 +254,7 @@ class Abs(Elemwise):
 @dataclass(frozen=True)
 class Sgn(Elemwise):
     """The sign of x: -1, 0 or 1; its gradient is zero almost everywhere."""
-    nin, name, c_template = 1, "sgn", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
+    nin, name, allowed_kinds, c_template = 1, "sgn", "iuf", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
 
     def impl(self, xp, x):
         return xp.sign(x)
@@ -365,7 +370,7 @@ class Sqrt(Elemwise):
 @dataclass(frozen=True)
 class Sqr(Elemwise):
     """x * x; d/dx = 2x."""
-    nin, name, c_template = 1, "sqr", "({0} * {0})"
+    nin, name, allowed_kinds, c_template = 1, "sqr", "iuf", "({0} * {0})"
 
     def impl(self, xp, x):
         return xp.square(x)
