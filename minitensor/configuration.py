@@ -6,33 +6,43 @@ run; assigning ``minitensor.config.floatX = 'float32'`` sets them in a program.
 
 import os
 
-_CHOICES = {
-    "floatX": ("float64", "float32", "float16"),
-    "device": ("cpu", "cuda"),
-}
+FLOATX_CHOICES = ("float64", "float32", "float16")
 
 
 class Config:
     """Validated settings: an unknown name or value is an error, never ignored."""
 
     def __init__(self):
-        object.__setattr__(self, "_values", {"floatX": "float64", "device": "cpu"})
+        self._floatX = "float64"
+        self._device = "cpu"
 
-    def __getattr__(self, name):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"config has no setting {name!r}; settings: {sorted(_CHOICES)}") from None
+    @property
+    def floatX(self):
+        """The dtype of ``T.matrix()`` and the other constructors when none is given."""
+        return self._floatX
+
+    @floatX.setter
+    def floatX(self, value):
+        if value not in FLOATX_CHOICES:
+            raise ValueError(f"config.floatX must be one of {FLOATX_CHOICES}, got {value!r}")
+        self._floatX = value
+
+    @property
+    def device(self):
+        """Where compiled functions run: 'cpu' (NumPy) or 'cuda' (CuPy)."""
+        return self._device
+
+    @device.setter
+    def device(self, value):
+        if value != "cpu" and not (isinstance(value, str) and value.startswith("cuda")
+                                   and value[4:] in ("", *map(str, range(16)))):
+            raise ValueError(f"config.device must be 'cpu', 'cuda' or 'cudaN', got {value!r}")
+        self._device = value
 
     def __setattr__(self, name, value):
-        if name not in _CHOICES:
-            raise AttributeError(f"config has no setting {name!r}; settings: {sorted(_CHOICES)}")
-        allowed = _CHOICES[name]
-        # 'cuda0', 'cuda1', ... name one GPU, as in Theano.
-        canonical = "cuda" if name == "device" and str(value).startswith("cuda") else value
-        if canonical not in allowed:
-            raise ValueError(f"config.{name} must be one of {allowed}, got {value!r}")
-        self._values[name] = value
+        if not name.startswith("_") and not isinstance(getattr(type(self), name, None), property):
+            raise AttributeError(f"config has no setting {name!r}; settings: floatX, device")
+        super().__setattr__(name, value)
 
     def update_from_flags(self, flags):
         """Apply a comma-separated ``name=value`` list, as in ``MINITENSOR_FLAGS``."""
@@ -43,7 +53,7 @@ class Config:
             setattr(self, name.strip(), value.strip())
 
     def __repr__(self):
-        return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+        return f"Config(floatX={self.floatX!r}, device={self.device!r})"
 
 
 config = Config()
