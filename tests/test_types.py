@@ -123,7 +123,7 @@ def test_constructors_follow_floatX_at_call_time(floatX):
     assert T.matrix().dtype == "float64"
 
 
-@pytest.mark.parametrize("prefix, kind", itertools.product(PREFIXES, PATTERNS))
+@pytest.mark.parametrize("prefix, kind", list(itertools.product(PREFIXES, PATTERNS)))
 def test_typed_instances(prefix, kind):
     t = getattr(T, prefix + kind)
     assert isinstance(t, TensorType)
@@ -136,7 +136,7 @@ def test_typed_instances(prefix, kind):
     assert t().name is None
 
 
-@pytest.mark.parametrize("prefix, kind", itertools.product(PREFIXES, PATTERNS))
+@pytest.mark.parametrize("prefix, kind", list(itertools.product(PREFIXES, PATTERNS)))
 def test_typed_plurals(prefix, kind):
     make = getattr(T, prefix + PLURALS[kind])
     a, b = make("a", "b")
