@@ -12,14 +12,25 @@ from minitensor.graph import Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
 
-def pp(variable):
-    """A one-line, math-like rendering of the graph that computes ``variable``."""
+def pp(variable, depth=None):
+    """A one-line, math-like rendering of the graph that computes ``variable``.
+
+    With ``depth``, only that many levels below ``variable`` are written out;
+    deeper subexpressions show as ``...``.
+    """
+    order = toposort([variable])
+    distance = {variable: 0}  # levels below the variable, along the shortest path
+    for node in reversed(order):
+        below = min(distance.get(out, len(order)) for out in node.outputs) + 1
+        for i in node.inputs:
+            distance[i] = min(distance.get(i, below), below)
     text = {}
     # Iterative, so deep graphs do not hit Python's recursion limit.
-    for node in toposort([variable]):
+    for node in order:
         args = [_pp_leaf(i) if i.owner is None else text[i] for i in node.inputs]
         for out in node.outputs:
-            text[out] = _pp_node(node, out, args)
+            too_deep = depth is not None and out.name is None and distance.get(out, 0) >= depth
+            text[out] = "..." if too_deep else _pp_node(node, out, args)
     return _pp_leaf(variable) if variable.owner is None else text[variable]
 
 
@@ -51,20 +62,21 @@ def debugprint(obj, file=None):
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
-    also show their position in the execution order. Returns ``file``.
+    also show their position in the execution order, and whether they write their
+    result over an input's buffer. Returns ``file``.
     """
     from minitensor.compile.function import Function
 
     file = sys.stdout if file is None else file
     if isinstance(obj, Function):
-        roots, order = obj.program.outputs, {node: i for i, node in enumerate(obj.program.nodes)}
+        roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
     else:
-        roots, order = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), None
+        roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
     labels = {}
     for root in roots:
         if not isinstance(root, Variable):
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
-        for line in _tree_lines(root, labels, order):
+        for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace):
             print(line, file=file)
     return file
 
@@ -81,7 +93,15 @@ def _label(key, labels):
     return labels[key]
 
 
-def _tree_lines(root, labels, order):
+def _op_text(op, inplace):
+    """The op's name, marked as Theano marks a node that writes over an input's buffer."""
+    text = str(op)
+    if not inplace:
+        return text
+    return text.replace(",no_inplace}", ",inplace}") if ",no_inplace}" in text else text + "{inplace}"
+
+
+def _tree_lines(root, labels, order, inplace):
     """Lines of the tree under ``root``, depth first, each child one step further in."""
     lines, stack = [], [(root, "")]
     while stack:
@@ -94,8 +114,23 @@ def _tree_lines(root, labels, order):
             lines.append(f"{prefix}{var} [id {label}]")
             continue
         output = f".{var.index}" if len(node.outputs) > 1 else ""
-        position = f"   {order[node]}" if order is not None and node in order else ""
-        lines.append(f"{prefix}{node.op}{output} [id {label}] '{var.name or ''}'{position}")
+        position = f"   {order[node]}" if node in order else ""
+        lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output} [id {label}] '{var.name or ''}'{position}")
         if not seen:
             stack.extend((i, " " * len(prefix) + " |") for i in reversed(node.inputs))
     return lines
+
+
+def explain(function, file=None):
+    """Print which rule fired on which node while ``function`` was compiled, in order.
+
+    Returns the log itself, a list of ``Rewrite`` records (phase, rule, before, after),
+    so a program can inspect it too. Node counts before and after close the text.
+    """
+    file = sys.stdout if file is None else file
+    maker = function.maker
+    for number, rewrite in enumerate(maker.rewrites, 1):
+        print(f"{number:3d}. {rewrite}", file=file)
+    before, after = len(toposort(maker.original_outputs)), len(maker.fgraph.apply_nodes)
+    print(f"{len(maker.rewrites)} rewrites; {before} nodes before, {after} after", file=file)
+    return maker.rewrites

@@ -149,7 +149,7 @@ def test_debugprint_unnamed_leaves_and_constants():
 
 def test_debugprint_compiled_function_shows_execution_order():
     x, y, z = T.dscalars("x", "y", "z")
-    f = theano.function([x, y, z], x + y * z)
+    f = theano.function([x, y, z], x + y * z, mode="FAST_COMPILE")
     lines = debugprint_text(f).splitlines()
     assert lines == [
         "Elemwise{add,no_inplace} [id A] ''   1",
@@ -160,11 +160,24 @@ def test_debugprint_compiled_function_shows_execution_order():
     ]
 
 
+def test_debugprint_compiled_function_shows_fused_composite_and_inplace():
+    x, y, z = T.dvectors("x", "y", "z")
+    f = theano.function([x, y, z], x + y * z)
+    assert debugprint_text(f).splitlines() == [
+        "Composite{(i0 + (i1 * i2))} [id A] ''   0",
+        " |x [id B]",
+        " |y [id C]",
+        " |z [id D]",
+    ]
+    g = theano.function([x, y], T.exp(x) + T.sum(y), mode=theano.compile.mode.Mode(excluding=["fusion"]))
+    assert debugprint_text(g).splitlines()[0] == "Elemwise{add,inplace} [id A] ''   3"
+
+
 def test_debugprint_compiled_function_positions_are_a_topological_order():
     x, y = T.dvectors("x", "y")
     a = T.exp(x)
     b = a * y
-    f = theano.function([x, y], [b + a, b.sum()])
+    f = theano.function([x, y], [b + a, b.sum()], mode="FAST_COMPILE")
     positions = {}
     for line in debugprint_text(f).splitlines():
         match = re.match(r"^( *\|?)(\S+) \[id (\w+)\] '[^']*'\s+(\d+)$", line)
@@ -206,7 +219,7 @@ def test_debugprint_deep_graph_does_not_hit_the_recursion_limit():
     assert lines[DEPTH] == " " * (2 * DEPTH - 1) + f"|x [id {x_label}]"
     assert lines[-1] == f" |x [id {x_label}]"
     assert x_label not in labels[:DEPTH]
-    f = theano.function([x], y)
+    f = theano.function([x], y, mode="FAST_COMPILE")
     assert f(np.float64(1.0)) == DEPTH + 1
     lines = debugprint_text(f).splitlines()
     assert len(lines) == 2 * DEPTH + 1

@@ -2,9 +2,12 @@
 
 Everything that depends only on the graph is decided once, in ``Program``'s
 constructor: the order of the nodes, which slot holds each variable, each node's
-callable, and after which step each intermediate value can be released. A call
-then only fills the input slots and walks the list of steps.
+callable, which elementwise nodes may write over an input that is dead after
+them (in-place), and after which step each intermediate value can be released.
+A call then only fills the input slots and walks the list of steps.
 """
+
+import numpy as np
 
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.graph import Constant, toposort
@@ -14,12 +17,21 @@ class MissingInputError(ValueError):
     """A graph needs a variable that is neither an input, a shared variable nor a constant."""
 
 
-class Program:
-    """The nodes computing ``outputs`` from ``inputs``, ready to run with array module ``xp``."""
+class NanGuardError(FloatingPointError):
+    """A node produced NaN or infinity under NanGuardMode."""
 
-    def __init__(self, inputs, outputs, xp):
+
+class Program:
+    """The nodes computing ``outputs`` from ``inputs``, ready to run with array module ``xp``.
+
+    With ``inplace``, elementwise nodes overwrite dead inputs instead of allocating;
+    ``nan_guard`` is a NanGuardMode whose checks wrap every node.
+    """
+
+    def __init__(self, inputs, outputs, xp, inplace=False, nan_guard=None):
         self.inputs, self.outputs, self.xp = list(inputs), list(outputs), xp
         self.nodes = toposort(self.outputs)
+        self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
         slots = {var: i for i, var in enumerate(self.inputs)}
 
         def slot(var):
@@ -35,11 +47,18 @@ class Program:
         for var in self.outputs:
             if var.owner is None and var not in slots:
                 self._place_leaf(var, slot(var), None)
-        self.steps = [(node.op.make_thunk(node, xp), [slot(i) for i in node.inputs],
+        self.steps = [(self._thunk(node, nan_guard), [slot(i) for i in node.inputs],
                        [slot(o) for o in node.outputs], node) for node in self.nodes]
         self.template += [None] * (len(slots) - len(self.template))
         self.output_slots = [slots[var] for var in self.outputs]
         self.releases = self._last_uses()
+
+    def _thunk(self, node, nan_guard):
+        if node in self.overwrites:
+            thunk = node.op.make_thunk(node, self.xp, overwrite=self.overwrites[node])
+        else:
+            thunk = node.op.make_thunk(node, self.xp)
+        return thunk if nan_guard is None else _guarded(thunk, node, nan_guard, self.xp)
 
     def _place_leaf(self, var, index, user):
         self.template += [None] * (index + 1 - len(self.template))
@@ -89,6 +108,60 @@ class Program:
             for index in release:
                 storage[index] = None
         return [storage[i] for i in self.output_slots]
+
+
+def _memory_root(var):
+    """The variable whose buffer ``var``'s value may be a view of."""
+    while var.owner is not None and var.owner.op.returns_view:
+        var = var.owner.inputs[0]
+    return var
+
+
+def plan_inplace(nodes, outputs):
+    """{node: input position} for elementwise nodes that may write their result into that input.
+
+    An input qualifies when it has the output's dtype and broadcast pattern (so the
+    same shape), is computed in this graph (never a function input, a shared value
+    or a constant), is not an output, and neither it nor any view of its buffer is
+    read after this node. Nodes are in execution order.
+    """
+    last_read = {}
+    for step, node in enumerate(nodes):
+        for var in node.inputs:
+            last_read[_memory_root(var)] = step
+    kept = {_memory_root(var) for var in outputs}
+    overwrites = {}
+    for step, node in enumerate(nodes):
+        can_overwrite = getattr(node.op, "can_overwrite", None)
+        if can_overwrite is None or len(node.outputs) != 1 or not can_overwrite(len(node.inputs)):
+            continue
+        out = node.outputs[0]
+        if out.ndim == 0:
+            continue  # nothing to save, and NumPy gives 0-d results as scalars, not buffers
+        for position, var in enumerate(node.inputs):
+            root = _memory_root(var)
+            if (var.owner is not None and root is var and var.type == out.type and root not in kept
+                    and last_read[root] == step
+                    and all(other is var or _memory_root(other) is not root for other in node.inputs)):
+                overwrites[node] = position
+                break
+    return overwrites
+
+
+def _guarded(thunk, node, mode, xp):
+    """``thunk`` followed by NanGuardMode's checks of the node's outputs."""
+    def run(*arrays):
+        result = thunk(*arrays)
+        for index, value in enumerate(result if len(node.outputs) > 1 else (result,)):
+            if np.dtype(node.outputs[index].dtype).kind != "f":
+                continue
+            problem = ("NaN" if mode.nan_is_error and bool(xp.isnan(value).any()) else
+                       "infinity" if mode.inf_is_error and bool(xp.isinf(value).any()) else None)
+            if problem is not None:
+                site = f"\n  the node was made at {node.creation_site}" if node.creation_site else ""
+                raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {index}{site}")
+        return result
+    return run
 
 
 def _explain(error, node, arguments):

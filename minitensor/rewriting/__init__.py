@@ -1,8 +1,9 @@
-"""Graph rewriting: rules that replace a node's outputs by an equivalent, better graph.
+"""Graph rewriting: the rules that make compiled graphs stable, small and fused.
 
-``engine`` applies rules to a fixed point; ``stabilize`` holds the rules that
-make graphs numerically stable.
+``engine`` applies rules to a fixed point; the rule sets live in one module per
+phase (``canonicalize``, ``stabilize``, ``specialize``), and ``merge`` and
+``fusion`` are whole-graph passes. ``phases`` puts them in order.
 """
 
-from minitensor.rewriting.engine import Rule, rewrite_graph  # noqa: F401
+from minitensor.rewriting.engine import Rewrite, Rule, rewrite_graph  # noqa: F401
 from minitensor.rewriting.stabilize import STABILIZE  # noqa: F401

@@ -16,10 +16,18 @@ from minitensor.graph import toposort
 
 @dataclass(frozen=True)
 class Rule:
-    """A named local rewrite; ``apply(node)`` returns replacements for node's outputs, or None."""
+    """A named local rewrite; ``apply(node)`` returns replacements for node's outputs, or None.
+
+    ``tracks`` are the op classes whose nodes the rule looks at (empty: every node),
+    so the engine offers each node only the rules that can match it.
+    """
 
     name: str
     apply: Callable
+    tracks: tuple = ()
+
+    def applies_to(self, op):
+        return not self.tracks or isinstance(op, self.tracks)
 
     @property
     def identity(self):
@@ -27,37 +35,48 @@ class Rule:
         return (self.apply.__doc__ or "").strip().splitlines()[0]
 
 
-def rule(function):
-    """Make ``function`` a ``Rule`` named after it."""
-    return Rule(function.__name__, function)
+def rule(*tracks):
+    """Decorator: make a function of a node, for nodes whose op is one of ``tracks``, a Rule."""
+    return lambda function: Rule(function.__name__, function, tracks)
 
 
 @dataclass(frozen=True)
 class Rewrite:
-    """One application of a rule: what fired, on which node, and what replaced its output."""
+    """One application of a rule: what fired, in which phase, and what replaced what."""
 
+    phase: str
     rule: str
-    before: object
-    after: object
+    before: object  # the variable replaced
+    after: object  # its replacement
+
+    def __str__(self):
+        from minitensor.printing import pp
+        site = self.before.owner.creation_site if self.before.owner is not None else None
+        where = f"  (made at {site.filename.rsplit('/', 1)[-1]}:{site.lineno})" if site else ""
+        return f"{self.phase}/{self.rule}: {pp(self.before, depth=3)}  ->  {pp(self.after, depth=3)}{where}"
 
 
-def rewrite_graph(outputs, rules, protected=(), max_passes=100):
+def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
     """``outputs`` rewritten with ``rules`` to a fixed point, and the list of rewrites made.
 
     Variables in ``protected`` stay in the graph exactly as they are (neither
     replaced nor rebuilt), so that callers can still refer to them afterwards.
     """
-    protected, log = set(protected), []
+    protected, log, by_op_class = set(protected), [], {}
     for _ in range(max_passes):
         new, changed = {}, False
         for original in toposort(outputs):
             if any(out in protected for out in original.outputs):
                 continue
             node = _with_inputs(original, [new.get(i, i) for i in original.inputs])
-            for candidate in rules:
+            op_class = type(node.op)
+            if op_class not in by_op_class:
+                by_op_class[op_class] = [r for r in rules if r.applies_to(node.op)]
+            for candidate in by_op_class[op_class]:
                 replacement = candidate.apply(node)
                 if replacement is not None and _same_types(node.outputs, replacement):
-                    log.extend(Rewrite(candidate.name, old, out) for old, out in zip(node.outputs, replacement))
+                    log.extend(Rewrite(phase, candidate.name, old, out)
+                               for old, out in zip(node.outputs, replacement))
                     changed = True
                     break
             else:

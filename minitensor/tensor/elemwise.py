@@ -62,6 +62,7 @@ class Elemwise(Op):
     # The numpy dtype kinds the inputs may promote to. Ops that NumPy computes on bools in
     # int8 (bool // bool) refuse bools, so that the declared dtype is the computed one.
     allowed_kinds: ClassVar[str] = "biuf"
+    ufunc: ClassVar[str] = None  # the NumPy/CuPy ufunc computing the op, when one does
     c_template: ClassVar[str] = ""  # C expression over {0}, {1}, ...
     symbol: ClassVar[str] = None  # infix or prefix operator for pretty-printing
 
@@ -90,11 +91,18 @@ class Elemwise(Op):
         """The float dtype NumPy's math functions give for ``dtype`` (``exp(int16)`` is float32)."""
         return np.result_type(dtype, np.float16).name
 
-    def make_thunk(self, node, xp):
-        impl = self.impl
+    def impl(self, xp, *arrays):
+        return getattr(xp, self.ufunc)(*arrays)
+
+    def make_thunk(self, node, xp, overwrite=None):
+        """The node's callable; with ``overwrite`` = p it writes its result into input p.
+
+        For ufunc ops the ufunc itself is the callable, looked up once here.
+        """
+        compute = self._compute(xp, overwrite)
         checks = _size_checks(node)
         if not checks:
-            return lambda *arrays: impl(xp, *arrays)
+            return compute
 
         def run(*arrays):
             for axis, positions in checks:
@@ -103,8 +111,21 @@ class Elemwise(Op):
                     shapes = ", ".join(f"input {p}: {arrays[p].shape}" for p in range(len(arrays)))
                     raise ValueError(f"input dimension mismatch on axis {axis}, which is not "
                                      f"broadcastable ({shapes})")
-            return impl(xp, *arrays)
+            return compute(*arrays)
         return run
+
+    def can_overwrite(self, nin):
+        """Whether this op can write its result into one of its ``nin`` inputs."""
+        return self.ufunc is not None and nin == self.nin
+
+    def _compute(self, xp, overwrite):
+        if self.ufunc is None or (self.nin is None and overwrite is None):
+            impl = self.impl
+            return lambda *arrays: impl(xp, *arrays)
+        ufunc = getattr(xp, self.ufunc)
+        if overwrite is None:
+            return ufunc
+        return lambda *arrays: ufunc(*arrays, out=arrays[overwrite])
 
     def c_expr(self, args, dtype):
         """The C expression for this op applied to the C expressions ``args``."""
@@ -133,13 +154,16 @@ def _size_checks(node):
 @dataclass(frozen=True)
 class Add(Elemwise):
     """x + y + ...; each input's gradient is the output's."""
-    nin, name, symbol = None, "add", "+"
+    nin, name, symbol, ufunc = None, "add", "+", "add"
 
     def impl(self, xp, *xs):
         total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
         for x in xs[2:]:
             total = total + x
         return total
+
+    def can_overwrite(self, nin):
+        return nin == 2
 
     def grad(self, inputs, outputs, grads):
         return [grads[0]] * len(inputs)
@@ -151,10 +175,8 @@ class Add(Elemwise):
 @dataclass(frozen=True)
 class Sub(Elemwise):
     """x - y."""
+    ufunc = "subtract"
     nin, name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iuf", "({0} - {1})"
-
-    def impl(self, xp, x, y):
-        return x - y
 
     def grad(self, inputs, outputs, grads):
         return [grads[0], -grads[0]]
@@ -163,13 +185,16 @@ class Sub(Elemwise):
 @dataclass(frozen=True)
 class Mul(Elemwise):
     """x * y * ...; input i's gradient is g times the product of the other inputs."""
-    nin, name, symbol = None, "mul", "*"
+    nin, name, symbol, ufunc = None, "mul", "*", "multiply"
 
     def impl(self, xp, *xs):
         product = xs[0] * xs[1] if len(xs) > 1 else xs[0].copy()
         for x in xs[2:]:
             product = product * x
         return product
+
+    def can_overwrite(self, nin):
+        return nin == 2
 
     def grad(self, inputs, outputs, grads):
         return [mul(grads[0], *(inputs[:i] + inputs[i + 1:])) for i in range(len(inputs))]
@@ -181,14 +206,12 @@ class Mul(Elemwise):
 @dataclass(frozen=True)
 class TrueDiv(Elemwise):
     """x / y, always a float (integers divide to float64, as in NumPy)."""
+    ufunc = "true_divide"
     nin, name, symbol, output_kind, c_template = 2, "true_div", "/", "float", "({0} / {1})"
 
     @staticmethod
     def float_dtype(dtype):
         return dtype if np.dtype(dtype).kind == "f" else "float64"
-
-    def impl(self, xp, x, y):
-        return x / y
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -198,10 +221,8 @@ class TrueDiv(Elemwise):
 @dataclass(frozen=True)
 class IntDiv(Elemwise):
     """x // y, rounding towards minus infinity; its gradient is zero almost everywhere."""
+    ufunc = "floor_divide"
     nin, name, symbol, allowed_kinds = 2, "int_div", "//", "iuf"
-
-    def impl(self, xp, x, y):
-        return x // y
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -217,10 +238,8 @@ class IntDiv(Elemwise):
 @dataclass(frozen=True)
 class Neg(Elemwise):
     """-x."""
+    ufunc = "negative"
     nin, name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iuf", "(-{0})"
-
-    def impl(self, xp, x):
-        return -x
 
     def grad(self, inputs, outputs, grads):
         return [-grads[0]]
@@ -229,10 +248,8 @@ class Neg(Elemwise):
 @dataclass(frozen=True)
 class Pow(Elemwise):
     """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
+    ufunc = "power"
     nin, name, symbol, allowed_kinds, c_template = 2, "pow", "**", "iuf", "pow({0}, {1})"
-
-    def impl(self, xp, x, y):
-        return x ** y
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -242,10 +259,8 @@ class Pow(Elemwise):
 @dataclass(frozen=True)
 class Abs(Elemwise):
     """|x|; d/dx = sgn(x)."""
+    ufunc = "absolute"
     nin, name, c_template = 1, "abs_", "abs({0})"
-
-    def impl(self, xp, x):
-        return xp.abs(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * sgn(inputs[0])]
@@ -254,10 +269,8 @@ class Abs(Elemwise):
 @dataclass(frozen=True)
 class Sgn(Elemwise):
     """The sign of x: -1, 0 or 1; its gradient is zero almost everywhere."""
+    ufunc = "sign"
     nin, name, allowed_kinds, c_template = 1, "sgn", "iuf", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
-
-    def impl(self, xp, x):
-        return xp.sign(x)
 
     def grad(self, inputs, outputs, grads):
         return [None]
@@ -266,12 +279,10 @@ class Sgn(Elemwise):
 @dataclass(frozen=True)
 class Maximum(Elemwise):
     """max(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    ufunc = "maximum"
     nin, name = 2, "maximum"
     # x != x is true only for NaN, which NumPy's maximum propagates.
     c_template = "(({0}) > ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
-
-    def impl(self, xp, x, y):
-        return xp.maximum(x, y)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * eq(outputs[0], x) for x in inputs]
@@ -280,11 +291,9 @@ class Maximum(Elemwise):
 @dataclass(frozen=True)
 class Minimum(Elemwise):
     """min(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    ufunc = "minimum"
     nin, name = 2, "minimum"
     c_template = "(({0}) < ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
-
-    def impl(self, xp, x, y):
-        return xp.minimum(x, y)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * eq(outputs[0], x) for x in inputs]
@@ -310,10 +319,8 @@ class Clip(Elemwise):
 @dataclass(frozen=True)
 class Exp(Elemwise):
     """e ** x; d/dx = exp(x)."""
+    ufunc = "exp"
     nin, name, output_kind, c_template = 1, "exp", "float", "exp({0})"
-
-    def impl(self, xp, x):
-        return xp.exp(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * outputs[0]]
@@ -322,10 +329,8 @@ class Exp(Elemwise):
 @dataclass(frozen=True)
 class Log(Elemwise):
     """Natural logarithm; d/dx = 1/x."""
+    ufunc = "log"
     nin, name, output_kind, c_template = 1, "log", "float", "log({0})"
-
-    def impl(self, xp, x):
-        return xp.log(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / inputs[0]]
@@ -334,10 +339,8 @@ class Log(Elemwise):
 @dataclass(frozen=True)
 class Log1p(Elemwise):
     """log(1 + x), accurate for small x; d/dx = 1/(1+x)."""
+    ufunc = "log1p"
     nin, name, output_kind, c_template = 1, "log1p", "float", "log1p({0})"
-
-    def impl(self, xp, x):
-        return xp.log1p(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / (1 + inputs[0])]
@@ -346,10 +349,8 @@ class Log1p(Elemwise):
 @dataclass(frozen=True)
 class Expm1(Elemwise):
     """exp(x) - 1, accurate for small x; d/dx = exp(x)."""
+    ufunc = "expm1"
     nin, name, output_kind, c_template = 1, "expm1", "float", "expm1({0})"
-
-    def impl(self, xp, x):
-        return xp.expm1(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * (outputs[0] + 1)]
@@ -358,10 +359,8 @@ class Expm1(Elemwise):
 @dataclass(frozen=True)
 class Sqrt(Elemwise):
     """Square root; d/dx = 1 / (2 sqrt(x))."""
+    ufunc = "sqrt"
     nin, name, output_kind, c_template = 1, "sqrt", "float", "sqrt({0})"
-
-    def impl(self, xp, x):
-        return xp.sqrt(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / (2 * outputs[0])]
@@ -370,10 +369,8 @@ class Sqrt(Elemwise):
 @dataclass(frozen=True)
 class Sqr(Elemwise):
     """x * x; d/dx = 2x."""
+    ufunc = "square"
     nin, name, allowed_kinds, c_template = 1, "sqr", "iuf", "({0} * {0})"
-
-    def impl(self, xp, x):
-        return xp.square(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * 2 * inputs[0]]
@@ -382,10 +379,8 @@ class Sqr(Elemwise):
 @dataclass(frozen=True)
 class Tanh(Elemwise):
     """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+    ufunc = "tanh"
     nin, name, output_kind, c_template = 1, "tanh", "float", "tanh({0})"
-
-    def impl(self, xp, x):
-        return xp.tanh(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * (1 - sqr(outputs[0]))]
@@ -394,10 +389,8 @@ class Tanh(Elemwise):
 @dataclass(frozen=True)
 class Sin(Elemwise):
     """Sine; d/dx = cos(x)."""
+    ufunc = "sin"
     nin, name, output_kind, c_template = 1, "sin", "float", "sin({0})"
-
-    def impl(self, xp, x):
-        return xp.sin(x)
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * cos(inputs[0])]
@@ -406,10 +399,8 @@ class Sin(Elemwise):
 @dataclass(frozen=True)
 class Cos(Elemwise):
     """Cosine; d/dx = -sin(x)."""
+    ufunc = "cos"
     nin, name, output_kind, c_template = 1, "cos", "float", "cos({0})"
-
-    def impl(self, xp, x):
-        return xp.cos(x)
 
     def grad(self, inputs, outputs, grads):
         return [-grads[0] * sin(inputs[0])]
@@ -426,11 +417,9 @@ class Comparison(Elemwise):
         return [None, None]
 
 
-def _comparison(class_name, name, symbol, numpy_function):
-    def impl(self, xp, x, y):
-        return getattr(xp, numpy_function)(x, y)
+def _comparison(class_name, name, symbol, ufunc):
     doc = f"x {symbol} y elementwise, as bool."
-    attributes = dict(name=name, symbol=symbol, c_template=f"({{0}} {symbol} {{1}})", impl=impl, __doc__=doc)
+    attributes = dict(name=name, symbol=symbol, ufunc=ufunc, c_template=f"({{0}} {symbol} {{1}})", __doc__=doc)
     return dataclass(frozen=True)(type(class_name, (Comparison,), attributes))
 
 
@@ -445,10 +434,8 @@ NEQ = _comparison("NEQ", "neq", "!=", "not_equal")
 @dataclass(frozen=True)
 class And(Elemwise):
     """x & y: logical for bools, bitwise for integers."""
+    ufunc = "bitwise_and"
     nin, name, symbol, allowed_kinds, c_template = 2, "and_", "&", "biu", "({0} & {1})"
-
-    def impl(self, xp, x, y):
-        return x & y
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -457,10 +444,8 @@ class And(Elemwise):
 @dataclass(frozen=True)
 class Or(Elemwise):
     """x | y: logical for bools, bitwise for integers."""
+    ufunc = "bitwise_or"
     nin, name, symbol, allowed_kinds, c_template = 2, "or_", "|", "biu", "({0} | {1})"
-
-    def impl(self, xp, x, y):
-        return x | y
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -469,10 +454,8 @@ class Or(Elemwise):
 @dataclass(frozen=True)
 class Invert(Elemwise):
     """~x: logical not for bools, bitwise not for integers."""
+    ufunc = "invert"
     nin, name, symbol, allowed_kinds = 1, "invert", "~", "biu"
-
-    def impl(self, xp, x):
-        return ~x
 
     def grad(self, inputs, outputs, grads):
         return [None]

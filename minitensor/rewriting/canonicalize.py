@@ -1,0 +1,272 @@
+"""Canonicalising rules: make graphs smaller and put them in one form.
+
+Each rule removes work (``x * 1``, ``--x``, a cast to the dtype a value has),
+folds what can be computed now (constant folding), or moves broadcasting out of
+the way (``fill``) so that later rules see the plain formula. Negation stays
+``neg(x)``: rules never turn it into ``mul(-1, x)``, so the stabilising patterns,
+written with ``neg``, keep matching (PyTensor lost them that way).
+"""
+
+import numpy as np
+
+from minitensor.graph import Constant
+from minitensor.rewriting.engine import rule
+from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.reduction import Sum
+from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
+from minitensor.tensor.variable import constant
+
+# Folding a broadcast would turn a small constant into a large one stored in the graph.
+_FOLD_LIMIT = 10_000
+
+
+@rule()
+def constant_folding(node):
+    """op(constants) -> constant: computed once, at compile time"""
+    if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
+        return None
+    with np.errstate(all="ignore"):
+        values = node.op.impl(np, *[i.data for i in node.inputs])
+    values = values if len(node.outputs) > 1 else (values,)
+    largest_input = max(i.data.size for i in node.inputs)
+    if any(np.size(v) > max(_FOLD_LIMIT, largest_input) for v in values):
+        return None
+    return [constant(v, dtype=out.dtype) for v, out in zip(values, node.outputs)]
+
+
+def _drop_constant_terms(node, op_class, neutral):
+    """The inputs of an ``op_class`` node other than those equal to ``neutral``, or None."""
+    if not isinstance(node.op, op_class):
+        return None
+    kept = [i for i in node.inputs if not is_constant(i, neutral)]
+    if len(kept) == len(node.inputs):
+        return None
+    return kept or [node.inputs[0]]
+
+
+@rule(E.Add)
+def add_zero(node):
+    """x + 0 -> x"""
+    kept = _drop_constant_terms(node, E.Add, 0)
+    if kept is None:
+        return None
+    return [kept[0] if len(kept) == 1 else E.add(*kept)]
+
+
+@rule(E.Mul)
+def mul_one(node):
+    """x * 1 -> x"""
+    kept = _drop_constant_terms(node, E.Mul, 1)
+    if kept is None:
+        return None
+    return [kept[0] if len(kept) == 1 else E.mul(*kept)]
+
+
+@rule(E.Mul)
+def mul_minus_one(node):
+    """x * -1 -> -x  (negation has one form, neg, so patterns written with it match)"""
+    if len(node.inputs) == 2:
+        a, b = node.inputs
+        if is_constant(a, -1):
+            return [E.neg(b)]
+        if is_constant(b, -1):
+            return [E.neg(a)]
+    return None
+
+
+@rule(E.Sub)
+def sub_zero(node):
+    """x - 0 -> x;  0 - x -> -x"""
+    a, b = node.inputs
+    if is_constant(b, 0):
+        return [a]
+    if is_constant(a, 0):
+        return [E.neg(b)]
+    return None
+
+
+@rule(E.Sub)
+def sub_self(node):
+    """x - x -> 0 (with x's shape)"""
+    if node.inputs[0] is node.inputs[1]:
+        return [E.zeros_like(node.inputs[0])]
+    return None
+
+
+@rule(E.TrueDiv)
+def div_one(node):
+    """x / 1 -> x"""
+    if is_constant(node.inputs[1], 1):
+        return [node.inputs[0]]
+    return None
+
+
+@rule(E.Neg)
+def double_negation(node):
+    """-(-x) -> x"""
+    inner = owner_op(node.inputs[0], E.Neg)
+    if inner is not None:
+        return [inner.inputs[0]]
+    return None
+
+
+# Flattening a chain a + b + c + ... one link at a time would rebuild ever larger nodes,
+# quadratic in the chain's length; capping the fan-in keeps it linear.
+_MAX_FAN_IN = 16
+
+
+@rule(E.Neg)
+def neg_of_sub(node):
+    """-(a - b) -> b - a"""
+    sub = owner_op(node.inputs[0], E.Sub)
+    if sub is not None:
+        return [E.sub(sub.inputs[1], sub.inputs[0])]
+    return None
+
+
+@rule(E.Sub)
+def sub_of_neg(node):
+    """a - (-b) -> a + b"""
+    negated = owner_op(node.inputs[1], E.Neg)
+    if negated is not None:
+        return [E.add(node.inputs[0], negated.inputs[0])]
+    return None
+
+
+@rule(E.Add)
+def add_of_neg(node):
+    """(-a) + b -> b - a;  a + (-b) -> a - b"""
+    if len(node.inputs) == 2:
+        a, b = node.inputs
+        if owner_op(b, E.Neg) is not None:
+            return [E.sub(a, b.owner.inputs[0])]
+        if owner_op(a, E.Neg) is not None:
+            return [E.sub(b, a.owner.inputs[0])]
+    return None
+
+
+@rule(E.Mul)
+def mul_of_neg(node):
+    """x * -y -> -(x * y): negations move out of products, where pairs of them cancel"""
+    negated = [owner_op(i, E.Neg) for i in node.inputs]
+    if not any(negated):
+        return None
+    plain = [n.inputs[0] if n is not None else i for n, i in zip(negated, node.inputs)]
+    product = E.mul(*plain)
+    return [product if sum(n is not None for n in negated) % 2 == 0 else E.neg(product)]
+
+
+def _flatten(node, op_class, make):
+    if not isinstance(node.op, op_class):
+        return None
+    dtype = node.outputs[0].dtype
+    flat, nested = [], False
+    for i in node.inputs:
+        inner = owner_op(i, op_class)
+        # Only when no dtype changes inside, so the flat sum computes the same values.
+        if (inner is not None and i.dtype == dtype and all(j.dtype == dtype for j in inner.inputs)
+                and len(flat) + len(inner.inputs) + len(node.inputs) <= _MAX_FAN_IN):
+            flat.extend(inner.inputs)
+            nested = True
+        else:
+            flat.append(i)
+    return [make(*flat)] if nested else None
+
+
+@rule(E.Add)
+def flatten_add(node):
+    """(a + b) + c -> add(a, b, c)"""
+    return _flatten(node, E.Add, E.add)
+
+
+@rule(E.Mul)
+def flatten_mul(node):
+    """(a * b) * c -> mul(a, b, c)"""
+    return _flatten(node, E.Mul, E.mul)
+
+
+@rule(E.Elemwise)
+def fill_sink(node):
+    """op(fill(m, v), y) -> fill(m, op(v, y)): broadcast last, so formulas meet their patterns"""
+    if isinstance(node.op, (E.Fill, Composite)):  # a Composite's input types are fixed
+        return None
+    for position, i in enumerate(node.inputs):
+        fill = owner_op(i, E.Fill)
+        if fill is not None:
+            model, value = fill.inputs
+            inputs = node.inputs[:position] + [value] + node.inputs[position + 1:]
+            return [E.fill(model, node.op.make_node(*inputs).outputs[0])]
+    return None
+
+
+@rule(E.Fill)
+def useless_fill(node):
+    """fill(m, v) -> v when v already has the result's broadcast pattern"""
+    value = node.inputs[1]
+    if value.broadcastable == node.outputs[0].broadcastable:
+        return [value]
+    return None
+
+
+@rule(DimShuffle)
+def useless_dimshuffle(node):
+    """x.dimshuffle(0, 1, ...) -> x; a dimshuffle of a dimshuffle -> one dimshuffle"""
+    order, x = node.op.new_order, node.inputs[0]
+    if order == tuple(range(x.ndim)):
+        return [x]
+    inner = owner_op(x, DimShuffle)
+    if inner is not None:
+        composed = tuple("x" if d == "x" else inner.op.new_order[d] for d in order)
+        return [dimshuffle(inner.inputs[0], *composed)]
+    return None
+
+
+@rule(DimShuffle)
+def dimshuffle_lift(node):
+    """dimshuffle(op(a, b)) -> op(dimshuffle(a), dimshuffle(b)) for elementwise op:
+    broadcasting moves towards the inputs, so the op meets its neighbours' patterns"""
+    inner = owner_op(node.inputs[0], E.Elemwise)
+    if inner is not None and len(inner.outputs) == 1 and not isinstance(inner.op, Composite):
+        order = node.op.new_order
+        return [inner.op.make_node(*[dimshuffle(i, *order) for i in inner.inputs]).outputs[0]]
+    return None
+
+
+@rule(Reshape)
+def reshape_of_reshape(node):
+    """reshape(reshape(x, s1), s2) -> reshape(x, s2)"""
+    inner = owner_op(node.inputs[0], Reshape)
+    if inner is not None:
+        return [node.op(inner.inputs[0], node.inputs[1])]
+    return None
+
+
+@rule(E.Cast)
+def cast_of_cast(node):
+    """cast(cast(x, a), b) -> cast(x, b) when the inner cast loses nothing"""
+    inner = owner_op(node.inputs[0], E.Cast)
+    if inner is not None and np.can_cast(inner.inputs[0].dtype, inner.op.dtype, "safe"):
+        return [E.cast(inner.inputs[0], node.op.dtype)]
+    return None
+
+
+@rule(Sum)
+def sum_of_broadcast(node):
+    """sum over broadcastable (length-1) axes -> drop them, then sum over the rest"""
+    x = node.inputs[0]
+    broadcast_axes = [a for a in node.op.axes if x.broadcastable[a]]
+    if not broadcast_axes:
+        return None
+    dropped = dimshuffle(x, *[d for d in range(x.ndim) if d not in broadcast_axes])
+    kept_axes = [a - sum(b < a for b in broadcast_axes) for a in node.op.axes if a not in broadcast_axes]
+    summed = Sum(tuple(kept_axes))(dropped) if kept_axes else dropped
+    return [E.cast(summed, node.outputs[0].dtype)]
+
+
+CANONICALIZE = [constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
+                double_negation, neg_of_sub, sub_of_neg, add_of_neg, mul_of_neg, flatten_add, flatten_mul, fill_sink, useless_fill, useless_dimshuffle,
+                dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast]
+
+__all__ = ["CANONICALIZE", "scalar_constant"]

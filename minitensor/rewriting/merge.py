@@ -1,0 +1,41 @@
+"""Merging: identical nodes and equal constants become one (common subexpressions).
+
+Two nodes are identical when their ops are equal (ops are dataclasses, so equal
+parameters mean equal ops) and their inputs are the same variables; constants
+are equal when their types and values are.
+"""
+
+from minitensor.graph import Constant, toposort
+from minitensor.rewriting.engine import Rewrite
+
+
+def merge(outputs):
+    """``outputs`` with duplicate nodes and constants merged, and the merges made."""
+    replace, seen, log = {}, {}, []
+
+    def canonical(var):
+        if isinstance(var, Constant):
+            key = ("constant", var.type, var.data.tobytes())
+            return seen.setdefault(key, var)
+        return replace.get(var, var)
+
+    for node in toposort(outputs):
+        inputs = tuple(canonical(i) for i in node.inputs)
+        try:
+            key = (node.op, inputs)
+            hash(key)
+        except TypeError:  # an op with unhashable parameters never merges
+            continue
+        first = seen.setdefault(key, node)
+        if first is not node:
+            for old, new in zip(node.outputs, first.outputs):
+                replace[old] = new
+                log.append(Rewrite("merge", "merge", old, new))
+        elif any(a is not b for a, b in zip(inputs, node.inputs)):
+            rebuilt = node.op.make_node(*inputs)
+            rebuilt.creation_site = node.creation_site
+            seen[key] = rebuilt
+            for old, new in zip(node.outputs, rebuilt.outputs):
+                new.name, new.creation_site = old.name, old.creation_site
+                replace[old] = new
+    return [canonical(o) for o in outputs], log

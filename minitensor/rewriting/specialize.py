@@ -1,0 +1,36 @@
+"""Specialising rules: replace a general op by a cheaper one for the case at hand.
+
+``x ** 2`` calls ``pow``, which handles any exponent; ``sqr`` is one multiplication.
+"""
+
+from minitensor.rewriting.engine import rule
+from minitensor.rewriting.patterns import scalar_constant
+from minitensor.tensor import elemwise as E
+
+
+def _power_by_multiplication(x, n):
+    """x ** n for a small positive integer n, by repeated squaring."""
+    if n == 1:
+        return x
+    half = E.sqr(_power_by_multiplication(x, n // 2))
+    return E.mul(half, x) if n % 2 else half
+
+
+@rule(E.Pow)
+def pow_specialize(node):
+    """x**2 -> sqr(x);  x**0.5 -> sqrt(x);  x**-1 -> 1/x;  x**n -> multiplications for small integer n"""
+    x, exponent = node.inputs[0], scalar_constant(node.inputs[1])
+    if exponent is None:
+        return None
+    if exponent == 0.5:
+        return [E.sqrt(x)]
+    if exponent == -1:
+        return [E.true_div(1, x)]
+    if exponent == int(exponent) and 1 <= exponent <= 8:
+        return [_power_by_multiplication(x, int(exponent))]
+    if exponent == int(exponent) and -8 <= exponent <= -2:
+        return [E.true_div(1, _power_by_multiplication(x, -int(exponent)))]
+    return None
+
+
+SPECIALIZE = [pow_specialize]

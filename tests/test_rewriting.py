@@ -1,0 +1,343 @@
+"""The compiler's rewrites: each rule fires on the spellings it is meant for, and every
+rewritten graph computes what the graph as written computes (within dtype tolerance)."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor import printing
+from minitensor.compile import mode as modes
+from minitensor.compile.executor import NanGuardError
+from minitensor.compile.maker import RewriteError
+from minitensor.compile.mode import DebugMode, Mode, NanGuardMode
+from minitensor.rewriting.engine import rule
+from minitensor.rewriting.fusion import Composite
+
+RNG = np.random.default_rng(7)
+
+
+def fired(f):
+    return {r.rule for r in f.maker.rewrites}
+
+
+def ops_of(f):
+    return [type(node.op).__name__ for node in f.maker.fgraph.apply_nodes]
+
+
+def assert_same_as_written(inputs, output, values, rtol=1e-12):
+    """The FAST_RUN function agrees with the FAST_COMPILE one (the graph as written)."""
+    fast = theano.function(inputs, output)(*values)
+    plain = theano.function(inputs, output, mode="FAST_COMPILE")(*values)
+    np.testing.assert_allclose(fast, plain, rtol=rtol, atol=rtol)
+    return fast
+
+
+# --- stabilisation, in several spellings -----------------------------------------------
+
+x = T.dvector("x")
+SIGMOID_SPELLINGS = [
+    1 / (1 + T.exp(-x)),
+    1 / (T.exp(-x) + 1),
+    (1 + T.exp(-x)) ** -1,
+    T.true_div(1, 1 + T.exp(0 - x)),
+    1 / (1 + T.exp(x * -1)),
+    1.0 / (1.0 + T.exp(-(x + 0))),
+]
+LOG_ONE_MINUS_SIGMOID_SPELLINGS = [
+    T.log(1 - T.nnet.sigmoid(x)),
+    T.log1p(-T.nnet.sigmoid(x)),
+    T.log(1 - 1 / (1 + T.exp(-x))),
+    T.log(T.nnet.sigmoid(-x)),
+    T.log(1 - (1 + T.exp(-x)) ** -1),
+]
+LOG_SIGMOID_SPELLINGS = [T.log(T.nnet.sigmoid(x)), T.log(1 / (1 + T.exp(-x))), T.log(1 / (T.exp(-x) + 1))]
+SOFTPLUS_SPELLINGS = [T.log(1 + T.exp(x)), T.log1p(T.exp(x)), T.log(T.exp(x) + 1)]
+EXTREME = np.array([-800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0])
+
+
+def _softplus(v):
+    return np.logaddexp(0, v)
+
+
+@pytest.mark.parametrize("spelling", range(len(SIGMOID_SPELLINGS)))
+def test_sigmoid_is_recognised_in_every_spelling(spelling):
+    f = theano.function([x], SIGMOID_SPELLINGS[spelling])
+    assert "sigmoid_of_exp" in fired(f)
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-EXTREME))
+    np.testing.assert_allclose(f(EXTREME), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("spelling", range(len(LOG_ONE_MINUS_SIGMOID_SPELLINGS)))
+def test_log_one_minus_sigmoid_is_minus_softplus_in_every_spelling(spelling):
+    f = theano.function([x], LOG_ONE_MINUS_SIGMOID_SPELLINGS[spelling])
+    np.testing.assert_allclose(f(EXTREME), -_softplus(EXTREME), rtol=1e-14)
+    assert "Log" not in ops_of(f) and "Log1p" not in ops_of(f)
+
+
+@pytest.mark.parametrize("spelling", range(len(LOG_SIGMOID_SPELLINGS)))
+def test_log_sigmoid_is_minus_softplus_of_minus_x(spelling):
+    f = theano.function([x], LOG_SIGMOID_SPELLINGS[spelling])
+    np.testing.assert_allclose(f(EXTREME), -_softplus(-EXTREME), rtol=1e-14)
+    assert "log_sigmoid" in fired(f)
+
+
+@pytest.mark.parametrize("spelling", range(len(SOFTPLUS_SPELLINGS)))
+def test_softplus_is_recognised(spelling):
+    f = theano.function([x], SOFTPLUS_SPELLINGS[spelling])
+    assert "softplus_of_exp" in fired(f)
+    np.testing.assert_allclose(f(EXTREME), _softplus(EXTREME), rtol=1e-14)
+
+
+def test_log1p_and_expm1_are_recognised_and_accurate_for_small_x():
+    small = np.array([1e-17, 1e-10, -1e-12, 0.5])
+    f = theano.function([x], [T.log(1 + x), T.exp(x) - 1])
+    assert {"log1p_of_one_plus", "expm1_of_exp"} <= fired(f)
+    log_value, exp_value = f(small)
+    np.testing.assert_allclose(log_value, np.log1p(small), rtol=1e-15)
+    np.testing.assert_allclose(exp_value, np.expm1(small), rtol=1e-15)
+
+
+def test_log_softmax_is_recognised_and_finite_where_softmax_underflows():
+    scores = T.dmatrix("scores")
+    labels = T.lvector("labels")
+    f = theano.function([scores], T.log(T.nnet.softmax(scores)))
+    assert "log_softmax_of_softmax" in fired(f)
+    values = np.array([[0.0, 1000.0, -1000.0], [1.0, 2.0, 3.0]])
+    expected = values - values.max(1, keepdims=True)
+    expected -= np.log(np.exp(expected).sum(1, keepdims=True))
+    np.testing.assert_allclose(f(values), expected, rtol=1e-14)
+    nll = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(scores), labels))
+    loss, gradient = theano.function([scores, labels], [nll, T.grad(nll, scores)])(values, np.array([2, 0]))
+    assert np.isfinite(loss) and np.isfinite(gradient).all()
+    np.testing.assert_allclose(loss, -(expected[0, 2] + expected[1, 0]) / 2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_stabilised_gradients_of_the_tutorial_cost_are_finite(dtype):
+    z = T.vector("z", dtype=dtype)
+    p = 1 / (1 + T.exp(-z))
+    cost = T.sum(-T.log(p) - T.log(1 - p))
+    f = theano.function([z], [cost, T.grad(cost, z)])
+    value, gradient = f(EXTREME.astype(dtype))
+    assert np.isfinite(value) and np.isfinite(gradient).all()
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-EXTREME)) - 1 / (1 + np.exp(EXTREME))  # sigmoid(z) - sigmoid(-z)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+
+
+# --- canonicalisation, specialisation, merging ----------------------------------------
+
+m = T.dmatrix("m")
+v = T.dvector("v")
+CANONICAL = [
+    ("add_zero", v + 0),
+    ("mul_one", v * 1),
+    ("mul_minus_one", v * -1),
+    ("sub_zero", 0 - v),
+    ("sub_self", m - m),
+    ("div_one", v / 1),
+    ("double_negation", -(-v)),
+    ("neg_of_sub", -(m - v)),
+    ("sub_of_neg", m - (-v)),
+    ("add_of_neg", -m + v),
+    ("mul_of_neg", (-m) * v),
+    ("flatten_add", (m + v) + m),
+    ("flatten_mul", (m * v) * m),
+    ("useless_fill", T.fill(m, m * 2)),
+    ("fill_sink", T.fill(m, 2.0) * v),
+    ("useless_dimshuffle", m.T.T),
+    ("reshape_of_reshape", m.reshape((-1,)).reshape((2, -1))),
+    ("cast_of_cast", T.cast(T.cast(T.cast(m, "float32"), "float64"), "float32")),
+    ("sum_of_broadcast", T.sum(v.dimshuffle("x", 0), axis=0)),
+    ("constant_folding", v + (T.constant(2.0) * 3 + 1)),
+]
+
+
+@pytest.mark.parametrize("name, output", CANONICAL, ids=[c[0] for c in CANONICAL])
+def test_canonical_rule_fires_and_keeps_the_values(name, output):
+    f = theano.function([m, v], output, on_unused_input="ignore")
+    assert name in fired(f)
+    values = [RNG.uniform(-2, 2, (3, 4)), RNG.uniform(-2, 2, 4)]
+    written = theano.function([m, v], output, mode="FAST_COMPILE", on_unused_input="ignore")
+    rtol = 1e-7 if name == "cast_of_cast" else 1e-14
+    np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
+
+
+def test_cast_of_cast_keeps_a_lossy_inner_cast():
+    f = theano.function([v], T.cast(T.cast(v, "int32"), "float64"))
+    assert "cast_of_cast" not in fired(f)
+    np.testing.assert_array_equal(f(np.array([1.7, -2.2])), [1.0, -2.0])
+
+
+@pytest.mark.parametrize("exponent, op", [(2, "Sqr"), (0.5, "Sqrt"), (3, "Mul"), (4, "Sqr"), (-1, "TrueDiv"),
+                                          (-2, "TrueDiv")])
+def test_small_constant_powers_are_specialised(exponent, op):
+    pos = T.dvector("pos")
+    f = theano.function([pos], pos ** exponent, mode=Mode(excluding=["fusion"]))
+    assert "pow_specialize" in fired(f) and "Pow" not in ops_of(f) and op in ops_of(f)
+    values = RNG.uniform(0.5, 2, 5)
+    np.testing.assert_allclose(f(values), values ** exponent, rtol=1e-14)
+
+
+def test_merge_computes_a_common_subexpression_once():
+    a, b = T.exp(v).sum(), T.exp(v).sum()
+    f = theano.function([v], a + b, mode=Mode(excluding=["fusion"]))
+    assert ops_of(f).count("Exp") == 1 and ops_of(f).count("Sum") == 1
+    assert "merge" in fired(f)
+    np.testing.assert_allclose(f(np.ones(3)), 6 * np.e)
+
+
+def test_equal_constants_merge():
+    f = theano.function([v], [v + np.array([1.0, 2.0]), v * np.array([1.0, 2.0])], mode=Mode(excluding=["fusion"]))
+    constants = {id(i) for node in f.maker.fgraph.apply_nodes for i in node.inputs if i.owner is None and i is not v}
+    assert len(constants) == 1
+
+
+# --- fusion and in-place ----------------------------------------------------------------
+
+def test_fusion_makes_one_composite_of_an_elementwise_chain():
+    f = theano.function([m, v], T.tanh(m * v + 1) * 2 - m)
+    assert ops_of(f) == ["DimShuffle", "Composite"]  # v padded to a row, then one fused loop
+    assert str(f.maker.fgraph.apply_nodes[-1].op).startswith("Composite{")
+    assert_same_as_written([m, v], T.tanh(m * v + 1) * 2 - m, [RNG.uniform(size=(3, 4)), RNG.uniform(size=4)])
+
+
+def test_fusion_with_several_outputs():
+    e = T.exp(v)
+    f = theano.function([v], [e * 2, T.sum(e)])
+    composites = [node for node in f.maker.fgraph.apply_nodes if isinstance(node.op, Composite)]
+    assert len(composites) == 1 and len(composites[0].outputs) == 2
+    doubled, total = f(np.array([0.0, 1.0]))
+    np.testing.assert_allclose(doubled, [2, 2 * np.e]) and np.testing.assert_allclose(total, 1 + np.e)
+
+
+def test_fused_shape_errors_name_the_inner_op_and_its_line():
+    a, b = T.dmatrices("a", "b")
+    product = a * b  # this line is named in the error
+    f = theano.function([a, b], T.exp(product))
+    with pytest.raises(ValueError, match=r"(?s)Elemwise\{mul,no_inplace\}.*test_rewriting.py"):
+        f(np.ones((2, 3)), np.ones((2, 4)))
+
+
+def test_inplace_reuses_an_intermediate_never_an_input_or_shared_value():
+    w = theano.shared(np.ones(3), name="w")
+    f = theano.function([v], [T.exp(v) + T.sum(v), w * 2], mode=Mode(excluding=["fusion"]))
+    assert f.program.overwrites  # the add overwrites exp's output
+    for node, position in f.program.overwrites.items():
+        assert node.inputs[position].owner is not None
+    value = np.array([0.0, 1.0, 2.0])
+    kept = value.copy()
+    out, doubled = f(value)
+    np.testing.assert_array_equal(value, kept)
+    np.testing.assert_allclose(out, np.exp(kept) + 3)
+    np.testing.assert_array_equal(w.get_value(), np.ones(3))
+
+
+# --- modes, checks and the log ----------------------------------------------------------
+
+def test_modes_switch_phases_and_rules_off_by_name():
+    expression = T.log(1 - T.nnet.sigmoid(v)) * 1
+    assert "Composite" in ops_of(theano.function([v], expression))
+    assert "Composite" not in ops_of(theano.function([v], expression, mode=Mode(excluding=["fusion"])))
+    no_rule = theano.function([v], expression, mode=Mode(excluding=["one_minus_sigmoid", "log1p_of_minus"]))
+    assert "one_minus_sigmoid" not in fired(no_rule) and "mul_one" in fired(no_rule)
+    plain = theano.function([v], expression, mode="FAST_COMPILE")
+    assert plain.maker.rewrites == [] and "Log" in ops_of(plain)
+    with pytest.raises(ValueError, match="unknown mode"):
+        theano.function([v], v, mode="FASTEST")
+
+
+def test_debug_mode_names_a_wrong_rule(monkeypatch):
+    @rule()
+    def exp_is_identity(node):
+        """exp(x) -> x  (wrong, on purpose)"""
+        return [node.inputs[0]] if type(node.op).__name__ == "Exp" else None
+
+    monkeypatch.setitem(modes.RULE_PHASES, "canonicalize", modes.RULE_PHASES["canonicalize"] + [exp_is_identity])
+    correct = theano.function([v], T.tanh(v) * 2, mode=DebugMode())
+    np.testing.assert_allclose(correct(np.ones(2)), 2 * np.tanh(1))
+    f = theano.function([v], T.exp(v) * 2, mode=DebugMode())
+    with pytest.raises(RewriteError, match="exp_is_identity"):
+        f(np.ones(2))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_nan_guard_names_the_node_and_the_users_line():
+    logged = T.log(v)  # this line is named
+    f = theano.function([v], T.sum(logged), mode=NanGuardMode())
+    assert f(np.ones(2)) == 0
+    with pytest.raises(NanGuardError, match=r"(?s)log.*NaN.*test_rewriting.py"):
+        f(np.array([1.0, -1.0]))
+
+
+def test_explain_prints_and_returns_the_log():
+    f = theano.function([v], T.log(1 - T.nnet.sigmoid(v)))
+    buffer = io.StringIO()
+    log = printing.explain(f, file=buffer)
+    text = buffer.getvalue()
+    assert log == f.maker.rewrites and len(log) >= 1
+    assert "stabilize/" in text and "nodes before" in text
+    assert all(r.before is not None and r.after is not None for r in log)
+
+
+def test_maker_keeps_the_compiled_graph():
+    f = theano.function([v], T.exp(v) * 2)
+    graph = f.maker.fgraph
+    assert graph.inputs == [v] and len(graph.outputs) == 1
+    assert graph.toposort() == graph.apply_nodes and v in graph.variables
+
+
+# --- property: random graphs compute the same under FAST_RUN and FAST_COMPILE -----------
+
+UNARY = [
+    lambda a: T.tanh(a), lambda a: T.nnet.sigmoid(a), lambda a: T.nnet.softplus(a), lambda a: -a,
+    lambda a: T.exp(T.tanh(a)), lambda a: T.log(1 + T.sqr(a)), lambda a: T.sqrt(T.nnet.softplus(a) + 0.1),
+    lambda a: a ** 2, lambda a: a * 1, lambda a: a + 0, lambda a: T.log(1 - T.nnet.sigmoid(a)),
+    lambda a: 1 / (1 + T.exp(-a)), lambda a: T.sum(a, axis=0, keepdims=True), lambda a: T.mean(a, axis=-1, keepdims=True),
+    lambda a: T.max(a, axis=0, keepdims=True), lambda a: abs(a), lambda a: T.cast(a, "float32").astype(a.dtype),
+]
+BINARY = [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
+    lambda a, b: T.maximum(a, b), lambda a, b: T.switch(a > b, a, b * 2), lambda a, b: a - a * b,
+    lambda a, b: T.fill(a, b) * a,
+]
+
+
+@st.composite
+def random_graphs(draw):
+    steps = draw(st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)),
+                          min_size=1, max_size=25))
+    return steps
+
+
+@given(random_graphs(), st.sampled_from(["float64", "float32"]), st.integers(0, 2 ** 32 - 1))
+def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed):
+    mat, vec, row = T.matrix("mat", dtype=dtype), T.vector("vec", dtype=dtype), T.row("row", dtype=dtype)
+    values = [mat, vec, row]
+    for binary, op, first, second in steps:
+        if binary:
+            values.append(BINARY[op % len(BINARY)](values[first % len(values)], values[second % len(values)]))
+        else:
+            values.append(UNARY[op % len(UNARY)](values[first % len(values)]))
+    output = values[-1]
+    rng = np.random.default_rng(seed)
+    direction = rng.uniform(0.5, 1.5, (3, 4)).astype(dtype)
+    cost = T.sum(output * direction) if output.ndim else output * 2
+    inputs = [mat, vec, row]
+    gradients = T.grad(cost, inputs, disconnected_inputs="ignore")
+    arrays = [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, 4), rng.uniform(-2, 2, (1, 4))]
+    arrays = [a.astype(dtype) for a in arrays]
+    results = {}
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = theano.function(inputs, [output] + gradients, mode=mode, on_unused_input="ignore")
+        results[mode] = f(*arrays)
+    tolerance = 1e-9 if dtype == "float64" else 2e-3
+    for fast, plain in zip(results["FAST_RUN"], results["FAST_COMPILE"]):
+        assert fast.dtype == plain.dtype and fast.shape == plain.shape
+        np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance)
