@@ -1,15 +1,28 @@
-"""Neural-network functions: ``sigmoid``, ``softplus`` and ``relu`` (``T.nnet`` in Theano).
+"""Neural-network functions (``T.nnet`` in Theano): ``sigmoid``, ``softplus``, ``relu``,
+``softmax``, ``log_softmax`` and the cross-entropies.
 
 ``sigmoid`` and ``softplus`` are elementwise ops of their own rather than
 formulas, because the formulas overflow: ``1 / (1 + exp(-x))`` needs exp(800),
 and ``log(1 + exp(x))`` loses everything for large x. The implementations
-here are finite and accurate for every finite input.
+here are finite and accurate for every finite input. ``softmax`` and
+``log_softmax`` are ops for the same reason, and for their compact gradients.
+
+The cross-entropies are formulas over other ops, so the compiler's stabilising
+rules see them: ``log(sigmoid(x))`` inside ``binary_crossentropy`` becomes
+``-softplus(-x)``.
 """
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from minitensor.graph import Apply, Op
 from minitensor.tensor import elemwise as E
+from minitensor.tensor import reduction as R
+from minitensor.tensor.construction import arange
 from minitensor.tensor.elemwise import Elemwise
+from minitensor.tensor.type import is_float
+from minitensor.tensor.variable import as_tensor_variable
 
 
 @dataclass(frozen=True)
@@ -51,3 +64,83 @@ def relu(x, alpha=0):
     if alpha == 0:
         return E.maximum(x, 0)
     return E.switch(E.gt(x, 0), x, alpha * x)
+
+
+def _float_input(x, name):
+    x = as_tensor_variable(x)
+    if x.ndim == 0:
+        raise TypeError(f"{name} works along the last axis, so it needs at least a vector, got {x.describe()}")
+    return x if is_float(x.dtype) else E.cast(x, Elemwise.float_dtype(x.dtype))
+
+
+@dataclass(frozen=True)
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along the last axis (each row of a matrix; a whole vector).
+
+    The row's max is subtracted first, which changes nothing but keeps exp from
+    overflowing. Gradient, with s the output: s * (g - sum(g * s, axis=-1)).
+    """
+
+    def make_node(self, x):
+        x = _float_input(x, "softmax")
+        return Apply(self, [x], [x.type()])
+
+    def impl(self, xp, x):
+        e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+        return e / xp.sum(e, axis=-1, keepdims=True)
+
+    def grad(self, inputs, outputs, grads):
+        s, g = outputs[0], grads[0]
+        return [s * (g - R.sum(g * s, axis=-1, keepdims=True))]
+
+
+@dataclass(frozen=True)
+class LogSoftmax(Op):
+    """log(softmax(x)) along the last axis, computed as (x - max) - log(sum(exp(x - max))).
+
+    That is finite even where softmax rounds to 0. Gradient, with out the output:
+    g - exp(out) * sum(g, axis=-1).
+    """
+
+    def make_node(self, x):
+        x = _float_input(x, "log_softmax")
+        return Apply(self, [x], [x.type()])
+
+    def impl(self, xp, x):
+        shifted = x - xp.max(x, axis=-1, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+
+    def grad(self, inputs, outputs, grads):
+        g = grads[0]
+        return [g - E.exp(outputs[0]) * R.sum(g, axis=-1, keepdims=True)]
+
+
+softmax, log_softmax = Softmax(), LogSoftmax()
+logsoftmax = log_softmax  # Theano 1.0's name
+
+
+def binary_crossentropy(output, target):
+    """-(target * log(output) + (1 - target) * log(1 - output)), elementwise.
+
+    Written over log, so that for output = sigmoid(x) the compiler computes it as
+    softplus terms, finite for every x.
+    """
+    return -(target * E.log(output) + (1 - target) * E.log(1 - output))
+
+
+def categorical_crossentropy(coding_dist, true_dist):
+    """The cross-entropy of each row of ``coding_dist`` (probabilities) with ``true_dist``.
+
+    ``true_dist`` is either probabilities of the same shape, giving
+    -sum(true_dist * log(coding_dist), axis=-1), or a vector of integer class
+    labels, one per row, giving -log(coding_dist[i, true_dist[i]]).
+    """
+    coding_dist, true_dist = as_tensor_variable(coding_dist), as_tensor_variable(true_dist)
+    if true_dist.ndim == coding_dist.ndim:
+        return -R.sum(true_dist * E.log(coding_dist), axis=-1)
+    if coding_dist.ndim == 2 and true_dist.ndim == 1 and np.dtype(true_dist.dtype).kind in "iu":
+        # log of the whole matrix, then the picked entries: a log(softmax(x)) that a
+        # rewrite can see as one, as in the tutorials' -log(p)[arange(n), y].
+        return -E.log(coding_dist)[arange(true_dist.shape[0]), true_dist]
+    raise TypeError(f"categorical_crossentropy takes probabilities of the shape of {coding_dist.describe()} "
+                    f"or a vector of integer labels for its rows, got {true_dist.describe()}")

@@ -1,9 +1,10 @@
-"""Reductions: ``sum``, ``mean``, ``max`` and ``min`` over some axes.
+"""Reductions: ``sum``, ``mean``, ``prod``, ``max``, ``min``, ``argmax`` and ``max_and_argmax``.
 
 The ops reduce over a sorted tuple of axes and drop them; ``keepdims`` is a
 dimshuffle afterwards, and ``mean`` is a sum divided by an element count, so the
 ops stay few and their gradients simple. Sums of float16/float32 accumulate in
-float64 and round once at the end, as Theano does.
+float64 and round once at the end, as Theano does. ``argmax`` over several axes
+(or all) gives the index into those axes flattened, as Theano does.
 """
 
 import math
@@ -108,6 +109,95 @@ class Min(Reduce):
 
 
 @dataclass(frozen=True)
+class Prod(Reduce):
+    """Product over ``axes``.
+
+    Where x_j != 0, dp/dx_j = p / x_j. Where x_j == 0 that is 0/0; dp/dx_j is then the
+    product of the other elements: the product of the nonzero ones if x_j is the
+    only zero, else 0. (Second derivatives are exact except where two or more
+    elements are zero.) With ``no_zeros_in_input`` the gradient is p / x_j everywhere.
+    """
+
+    axes: tuple
+    no_zeros_in_input: bool = False
+
+    output_dtype = Sum.output_dtype
+
+    def impl(self, xp, x):
+        return xp.asarray(xp.prod(x, axis=self.axes, dtype=self.output_dtype(x.dtype)))
+
+    def grad(self, inputs, outputs, grads):
+        x, p = inputs[0], outputs[0]
+        restore = lambda v: _restore_axes(v, self.axes, x.ndim)  # noqa: E731
+        if self.no_zeros_in_input:
+            return [restore(grads[0] * p) / x]
+        nonzero = E.neq(x, 0)
+        # Dividing by x only where it is nonzero keeps 0/0 out of the graph and of its gradient.
+        others_if_nonzero = restore(p) / E.switch(nonzero, x, 1)
+        product_of_nonzeros = Prod(self.axes, True)(E.switch(nonzero, x, 1))
+        one_zero = E.eq(Sum(self.axes)(E.eq(x, 0)), 1)
+        others_if_zero = restore(product_of_nonzeros * one_zero)
+        return [restore(grads[0]) * E.switch(nonzero, others_if_nonzero, others_if_zero)]
+
+
+def _merge_axes(xp, x, axes):
+    """x with ``axes`` moved to the end and merged into one, so that they reduce as axis -1."""
+    kept = [d for d in range(x.ndim) if d not in axes]
+    x = xp.transpose(x, kept + list(axes))
+    return xp.reshape(x, x.shape[:len(kept)] + (math.prod(x.shape[len(kept):]),))
+
+
+@dataclass(frozen=True)
+class Argmax(Reduce):
+    """The position of the largest element over ``axes`` (flattened, for several), as int64.
+
+    The first position wins a tie; the result is an integer, so it has no gradient.
+    """
+
+    axes: tuple
+
+    def output_dtype(self, dtype):
+        return "int64"
+
+    def impl(self, xp, x):
+        return xp.asarray(xp.argmax(_merge_axes(xp, x, self.axes), axis=-1), dtype="int64")
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+
+@dataclass(frozen=True)
+class MaxAndArgmax(Op):
+    """The largest element over ``axes`` and its position (int64): two outputs, computed together.
+
+    The max's gradient is Max's: it goes to every element equal to the max.
+    """
+
+    axes: tuple
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if any(a >= x.ndim for a in self.axes):
+            raise ValueError(f"{self} cannot reduce a {x.ndim}-dimensional input")
+        broadcastable = tuple(b for d, b in enumerate(x.broadcastable) if d not in self.axes)
+        return Apply(self, [x], [TensorType(x.dtype, broadcastable)(), TensorType("int64", broadcastable)()])
+
+    def impl(self, xp, x):
+        merged = _merge_axes(xp, x, self.axes)
+        position = xp.expand_dims(xp.argmax(merged, axis=-1), -1)
+        largest = xp.take_along_axis(merged, position, axis=-1)[..., 0]
+        return largest, xp.asarray(position[..., 0], dtype="int64")
+
+    def grad(self, inputs, outputs, grads):
+        x = inputs[0]
+        restore = lambda v: _restore_axes(v, self.axes, x.ndim)  # noqa: E731
+        return [E.eq(x, restore(outputs[0])) * restore(grads[0])]  # the argmax output has none
+
+    def __str__(self):
+        return f"MaxAndArgmax{{axis={self.axes}}}"
+
+
+@dataclass(frozen=True)
 class ElementCount(Op):
     """How many elements of x lie along ``axes``: the count that ``mean`` divides by."""
 
@@ -131,16 +221,24 @@ def _keep(result, axes, ndim, keepdims):
     return _restore_axes(result, axes, ndim) if keepdims else result
 
 
-def sum(x, axis=None, keepdims=False, acc_dtype=None):
+def _as_dtype(result, dtype):
+    return result if dtype is None else E.cast(result, dtype)
+
+
+# The signatures are Theano's: (input, axis, dtype, keepdims, acc_dtype), so positional calls
+# written for Theano mean the same here. ``dtype`` is the result's dtype, ``acc_dtype`` the
+# dtype to add up in.
+
+def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     """Sum of ``x`` over ``axis`` (None for all, an int, or a tuple)."""
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
     if acc_dtype is not None:
         x = E.cast(x, acc_dtype)
-    return _keep(Sum(axes)(x), axes, x.ndim, keepdims)
+    return _keep(_as_dtype(Sum(axes)(x), dtype), axes, x.ndim, keepdims)
 
 
-def mean(x, axis=None, keepdims=False, acc_dtype=None):
+def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     """Mean of ``x`` over ``axis``; integers give float64, float32 stays float32."""
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
@@ -148,7 +246,7 @@ def mean(x, axis=None, keepdims=False, acc_dtype=None):
     count = ElementCount(axes)(x)
     if np.dtype(total.dtype).kind == "f":
         count = E.cast(count, total.dtype)  # so float32 means stay float32
-    return _keep(E.true_div(total, count), axes, x.ndim, keepdims)
+    return _keep(_as_dtype(E.true_div(total, count), dtype), axes, x.ndim, keepdims)
 
 
 def max(x, axis=None, keepdims=False):
@@ -163,3 +261,26 @@ def min(x, axis=None, keepdims=False):
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
     return _keep(Min(axes)(x), axes, x.ndim, keepdims)
+
+
+def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    """Product of ``x`` over ``axis``; ``no_zeros_in_input`` promises no zeros, for a simpler gradient."""
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim)
+    if acc_dtype is not None:
+        x = E.cast(x, acc_dtype)
+    return _keep(_as_dtype(Prod(axes, no_zeros_in_input)(x), dtype), axes, x.ndim, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Position (int64) of the largest element of ``x`` over ``axis``."""
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim)
+    return _keep(Argmax(axes)(x), axes, x.ndim, keepdims)
+
+
+def max_and_argmax(x, axis=None, keepdims=False):
+    """``[max(x, axis), argmax(x, axis)]``, computed by one node."""
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim)
+    return [_keep(out, axes, x.ndim, keepdims) for out in MaxAndArgmax(axes)(x)]

@@ -3,15 +3,22 @@
 ``DimShuffle`` is Theano's one op for transposing, dropping broadcastable
 dimensions and inserting new broadcastable ones ('x'); ``x.T`` and the padding
 that elementwise ops insert are both dimshuffles, and each is its own gradient's
-inverse, so gradients of shape ops are shape ops.
+inverse, so gradients of shape ops are shape ops. ``Reshape`` and ``Flatten``
+are each other's gradients too (through ``reshape`` to the input's shape).
+
+Shapes are int64 vectors: ``x.shape``, or ``MakeVector`` of integer scalars
+(``T.stack([n, 3])``, and what ``reshape((x.shape[0], -1))`` builds).
+``SpecifyShape`` checks a shape when the graph runs.
 """
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from minitensor.graph import Apply, Constant, Op, Variable
+from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable, constant
 
@@ -39,7 +46,10 @@ class DimShuffle(Op):
 
     def make_node(self, x):
         x = as_tensor_variable(x)
-        if x.broadcastable != self.input_broadcastable:
+        # An input broadcastable in more dimensions is fine (a rewrite may find such a
+        # replacement); one broadcastable in fewer may not have length 1 where it must.
+        if x.ndim != len(self.input_broadcastable) or any(
+                needed and not has for needed, has in zip(self.input_broadcastable, x.broadcastable)):
             raise TypeError(f"{self} expects an input with broadcastable pattern "
                             f"{self.input_broadcastable}, got {x.type}")
         broadcastable = tuple(d == "x" or x.broadcastable[d] for d in self.new_order)
@@ -95,13 +105,11 @@ class Reshape(Op):
         x, shape = as_tensor_variable(x), as_tensor_variable(shape)
         if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu":
             raise TypeError(f"reshape needs an integer vector for the shape, got {shape.type}")
-        if isinstance(shape, Constant):
-            if len(shape.data) != self.ndim:
-                raise ValueError(f"reshape to {tuple(shape.data)} gives {len(shape.data)} dimensions, "
-                                 f"not ndim={self.ndim}")
-            broadcastable = tuple(size == 1 for size in shape.data)
-        else:
-            broadcastable = (False,) * self.ndim
+        sizes = static_sizes(shape, self.ndim)
+        if len(sizes) != self.ndim:
+            shown = tuple("?" if size is None else size for size in sizes)
+            raise ValueError(f"reshape to {shown} gives {len(sizes)} dimensions, not ndim={self.ndim}")
+        broadcastable = tuple(size == 1 for size in sizes)
         return Apply(self, [x, shape], [TensorType(x.dtype, broadcastable)()])
 
     def impl(self, xp, x, shape):
@@ -124,11 +132,43 @@ def reshape(x, newshape, ndim=None):
             raise TypeError("reshape to a symbolic shape needs ndim, the length of the shape vector")
     else:
         newshape = tuple(newshape) if isinstance(newshape, (list, tuple)) else (newshape,)
-        if any(isinstance(size, Variable) for size in newshape):
-            raise TypeError("reshape takes a tuple of Python ints or one symbolic integer vector; "
-                            "build a vector from symbolic sizes first")
-        newshape, ndim = constant(newshape, dtype="int64"), len(newshape)
+        newshape, ndim = shape_vector(newshape), len(newshape)
     return Reshape(ndim)(x, newshape)
+
+
+@dataclass(frozen=True)
+class Flatten(Op):
+    """x with its dimensions from ``ndim - 1`` on merged into one: ``ndim`` dimensions in all.
+
+    The last dimension is broadcastable when every merged one is, as in Theano.
+    """
+
+    ndim: int
+    returns_view = True
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 1 <= self.ndim <= max(x.ndim, 1):
+            raise ValueError(f"flatten of {x.describe()} to ndim={self.ndim}: ndim must be "
+                             f"between 1 and {max(x.ndim, 1)}")
+        kept = x.broadcastable[:self.ndim - 1]
+        return Apply(self, [x], [TensorType(x.dtype, kept + (all(x.broadcastable[self.ndim - 1:]),))()])
+
+    def impl(self, xp, x):
+        # The merged length is given, not -1, which NumPy cannot resolve when another length is 0.
+        return xp.reshape(x, x.shape[:self.ndim - 1] + (math.prod(x.shape[self.ndim - 1:]),))
+
+    def grad(self, inputs, outputs, grads):
+        x = inputs[0]
+        return [reshape(grads[0], shape(x), x.ndim)]
+
+    def __str__(self):
+        return f"Flatten{{{self.ndim}}}"
+
+
+def flatten(x, ndim=1):
+    """``x`` with its last dimensions merged so that it has ``ndim`` dimensions (a vector by default)."""
+    return Flatten(ndim)(x)
 
 
 @dataclass(frozen=True)
@@ -147,3 +187,101 @@ class Shape(Op):
 
 
 shape = Shape()
+
+
+@dataclass(frozen=True)
+class MakeVector(Op):
+    """The vector [a, b, ...] of the scalar inputs, in their common dtype; entry i's gradient is g[i]."""
+
+    def make_node(self, *scalars):
+        if not scalars or any(np.ndim(s) if not isinstance(s, Variable) else s.ndim for s in scalars):
+            raise TypeError(f"MakeVector takes one or more scalars, got {list(scalars)}")
+        scalars = E.elementwise_inputs(scalars)
+        dtype = np.result_type(*[s.dtype for s in scalars]).name
+        scalars = [E.cast(s, dtype) for s in scalars]
+        return Apply(self, scalars, [TensorType(dtype, (len(scalars) == 1,))()])
+
+    def impl(self, xp, *scalars):
+        return xp.stack(scalars)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0][i] for i in range(len(inputs))]
+
+
+make_vector = MakeVector()
+
+
+def shape_vector(sizes):
+    """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be."""
+    if not any(isinstance(size, Variable) for size in sizes):
+        return constant(sizes, dtype="int64")
+    return make_vector(*[E.cast(size, "int64") for size in sizes])
+
+
+def static_sizes(vector, length):
+    """What is known before running about each entry of an int vector: its value, or None."""
+    if isinstance(vector, Constant):
+        return [int(size) for size in vector.data]
+    if vector.owner is not None and isinstance(vector.owner.op, MakeVector):
+        return [int(s.data) if isinstance(s, Constant) else None for s in vector.owner.inputs]
+    return [None] * length
+
+
+def shape_entries(vector):
+    """The entries of an int vector whose length is known when the graph is built, as scalars.
+
+    That is the case for ``x.shape``, a constant and a ``MakeVector``; a shape
+    passed as a tuple is returned as a list.
+    """
+    if not isinstance(vector, Variable):
+        return list(vector) if isinstance(vector, (list, tuple)) else [vector]
+    if vector.ndim == 0:
+        return [vector]
+    if isinstance(vector, Constant):
+        return [int(size) for size in vector.data]
+    node = vector.owner
+    if node is not None and isinstance(node.op, MakeVector):
+        return list(node.inputs)
+    if node is not None and isinstance(node.op, Shape):
+        return [vector[i] for i in range(node.inputs[0].ndim)]
+    raise TypeError(f"the length of the shape vector {vector} is unknown until the graph runs; "
+                    f"give the shape as a tuple of sizes, or as some x.shape")
+
+
+@dataclass(frozen=True)
+class SpecifyShape(Op):
+    """x itself, after checking when the graph runs that its shape is the given int vector.
+
+    Constant sizes of 1 make the result's dimension broadcastable. The gradient passes through.
+    """
+
+    returns_view = True
+
+    def make_node(self, x, shape):
+        x, shape = as_tensor_variable(x), as_tensor_variable(shape)
+        if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu":
+            raise TypeError(f"specify_shape needs an integer vector for the shape, got {shape.type}")
+        sizes = static_sizes(shape, x.ndim)
+        if len(sizes) != x.ndim:
+            raise ValueError(f"specify_shape: {x.describe()} cannot have a shape of {len(sizes)} entries")
+        for axis, (size, broadcastable) in enumerate(zip(sizes, x.broadcastable)):
+            if broadcastable and size not in (None, 1):
+                raise ValueError(f"specify_shape: {x.describe()} has length 1 on axis {axis}, not {size}")
+        broadcastable = tuple(b or size == 1 for b, size in zip(x.broadcastable, sizes))
+        return Apply(self, [x, shape], [TensorType(x.dtype, broadcastable)()])
+
+    def impl(self, xp, x, shape):
+        if x.shape != tuple(int(size) for size in shape):
+            raise ValueError(f"specify_shape: expected shape {tuple(int(size) for size in shape)}, "
+                             f"got an array of shape {x.shape}")
+        return x
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0], None]
+
+
+def specify_shape(x, shape):
+    """``x``, checked to have ``shape`` (a tuple of ints and integer scalars, or an int vector)."""
+    if not isinstance(shape, Variable):
+        shape = shape_vector(tuple(shape))
+    return SpecifyShape()(x, shape)

@@ -27,8 +27,15 @@ class _TensorOperators:
                         f"runs; use T.switch for conditions and T.and_/T.or_ for logic")
 
     def __iter__(self):
+        # Without this, Python would iterate through __getitem__ with 0, 1, 2, ... for ever.
         raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
                         f"until the graph runs")
+
+    def __getitem__(self, index): return subtensor.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        raise TypeError(f"symbolic variable {self} cannot be assigned to; use "
+                        f"T.set_subtensor(x[index], value), which returns the updated copy")
 
     def __add__(self, other): return E.add(self, other)
     def __radd__(self, other): return E.add(other, self)
@@ -64,11 +71,18 @@ class _TensorOperators:
     def transpose(self, *axes): return S.transpose(self, axes or None)
     def dimshuffle(self, *pattern): return S.dimshuffle(self, *pattern)
     def reshape(self, shape, ndim=None): return S.reshape(self, shape, ndim)
+    def flatten(self, ndim=1): return S.flatten(self, ndim)
 
-    def sum(self, axis=None, keepdims=False, acc_dtype=None): return R.sum(self, axis, keepdims, acc_dtype)
-    def mean(self, axis=None, keepdims=False, acc_dtype=None): return R.mean(self, axis, keepdims, acc_dtype)
+    def sum(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        return R.sum(self, axis, dtype, keepdims, acc_dtype)
+
+    def mean(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+        return R.mean(self, axis, dtype, keepdims, acc_dtype)
+
     def max(self, axis=None, keepdims=False): return R.max(self, axis, keepdims)
     def min(self, axis=None, keepdims=False): return R.min(self, axis, keepdims)
+    def prod(self, axis=None, dtype=None, keepdims=False): return R.prod(self, axis, dtype, keepdims)
+    def argmax(self, axis=None, keepdims=False): return R.argmax(self, axis, keepdims)
 
 
     def eval(self, inputs_to_values=None):
@@ -133,3 +147,4 @@ from minitensor.tensor import elemwise as E  # noqa: E402
 from minitensor.tensor import linalg as L  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
 from minitensor.tensor import shape_ops as S  # noqa: E402
+from minitensor.tensor import subtensor  # noqa: E402

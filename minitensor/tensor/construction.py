@@ -1,0 +1,197 @@
+"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``.
+
+``Join`` concatenates along an axis; its gradient slices g back into one piece
+per input (with ``Subtensor``, so no split op is needed). ``stack`` is a join of
+inputs given a new axis, or a ``MakeVector`` when it stacks scalars into a
+vector, as shapes are built. ``Alloc`` broadcasts a value to a symbolic shape in
+new memory; ``zeros`` and ``ones`` are allocs of a constant. Shapes that are
+known only when the graph runs are integer scalars (``x.shape[0]``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minitensor.configuration import config
+from minitensor.graph import Apply, Constant, Op, Variable
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.reduction import normalize_axes, sum as reduce_sum
+from minitensor.tensor.shape_ops import dimshuffle, make_vector, shape, shape_entries
+from minitensor.tensor.subtensor import check_fits
+from minitensor.tensor.type import TensorType, is_float
+from minitensor.tensor.variable import as_tensor_variable, constant
+
+
+@dataclass(frozen=True)
+class Join(Op):
+    """The inputs concatenated along ``axis``; each input's gradient is its piece of g.
+
+    All other lengths must agree, so a dimension broadcastable in one input is
+    broadcastable in the result.
+    """
+
+    axis: int
+
+    def make_node(self, *tensors):
+        tensors = [as_tensor_variable(t) for t in tensors]
+        if not tensors or any(t.ndim != tensors[0].ndim for t in tensors):
+            raise TypeError(f"join needs tensors of one rank, got {[str(t.type) for t in tensors]}")
+        if not 0 <= self.axis < tensors[0].ndim:
+            raise ValueError(f"join along axis {self.axis} of {tensors[0].ndim}-dimensional tensors")
+        dtype = np.result_type(*[t.dtype for t in tensors]).name
+        tensors = [E.cast(t, dtype) for t in tensors]
+        patterns = [t.broadcastable for t in tensors]
+        broadcastable = [any(dims) for dims in zip(*patterns)]
+        broadcastable[self.axis] = len(tensors) == 1 and patterns[0][self.axis]
+        return Apply(self, tensors, [TensorType(dtype, broadcastable)()])
+
+    def impl(self, xp, *arrays):
+        return xp.concatenate(arrays, axis=self.axis)
+
+    def grad(self, inputs, outputs, grads):
+        g, pieces, start = grads[0], [], 0
+        for x in inputs:
+            # A broadcastable input has length 1 there: offsets stay Python ints, and slices static.
+            stop = start + (1 if x.broadcastable[self.axis] else shape(x)[self.axis])
+            pieces.append(g[(slice(None),) * self.axis + (slice(start, stop),)])
+            start = stop
+        return pieces
+
+    def __str__(self):
+        return f"Join{{axis={self.axis}}}"
+
+
+def join(axis, *tensors):
+    """The ``tensors`` (all of one rank) concatenated along ``axis``, as in Theano."""
+    tensors = [as_tensor_variable(t) for t in tensors]
+    if len(tensors) == 1:
+        return tensors[0]
+    if not tensors:
+        raise TypeError("join needs at least one tensor")
+    (axis,) = normalize_axes(axis, tensors[0].ndim)
+    return Join(axis)(*tensors)
+
+
+def concatenate(tensor_list, axis=0):
+    """``join(axis, *tensor_list)``, with NumPy's argument order."""
+    if not isinstance(tensor_list, (list, tuple)):
+        raise TypeError(f"concatenate takes a list or tuple of tensors, got {tensor_list!r}")
+    return join(axis, *tensor_list)
+
+
+def stack(tensors, *more, axis=0):
+    """The ``tensors`` (all of one shape) stacked along a new dimension ``axis``.
+
+    ``stack([a, b], axis)`` as in NumPy, or ``stack(a, b, c)`` as in old Theano.
+    Stacking scalars makes a vector: ``T.stack([x.shape[0], 3])``.
+    """
+    if isinstance(tensors, (list, tuple)):
+        axis = more[0] if more else axis
+    else:
+        tensors = (tensors,) + more
+    ranks = {t.ndim if isinstance(t, Variable) else np.ndim(t) for t in tensors}
+    if len(ranks) != 1:
+        raise TypeError(f"stack needs tensors of one rank, got {list(tensors)}")
+    tensors = E.elementwise_inputs(tensors)  # Python numbers take the others' dtype, as in NumPy
+    (axis,) = normalize_axes(axis, tensors[0].ndim + 1)
+    if tensors[0].ndim == 0:
+        return make_vector(*tensors)
+    pattern = list(range(tensors[0].ndim))
+    pattern.insert(axis, "x")
+    return join(axis, *[dimshuffle(t, *pattern) for t in tensors])
+
+
+@dataclass(frozen=True)
+class ARange(Op):
+    """[start, start + step, start + 2 step, ...) up to ``stop``, as ``numpy.arange``, of ``dtype``.
+
+    For float ranges, out[i] = start + i * step: the gradient of start is sum(g), of
+    step sum(g * i). ``stop`` decides only the length, so it has no gradient.
+    """
+
+    dtype: str
+
+    def make_node(self, start, stop, step):
+        inputs = [as_tensor_variable(v) for v in (start, stop, step)]
+        if any(v.ndim != 0 for v in inputs):
+            raise TypeError(f"arange takes scalar bounds, got {[str(v.type) for v in inputs]}")
+        return Apply(self, inputs, [TensorType(self.dtype, (False,))()])
+
+    def impl(self, xp, start, stop, step):
+        return xp.arange(start.item(), stop.item(), step.item(), dtype=self.dtype)
+
+    def grad(self, inputs, outputs, grads):
+        if not is_float(self.dtype):
+            return [None, None, None]
+        g = grads[0]
+        positions = arange(shape(outputs[0])[0], dtype=self.dtype)
+        return [reduce_sum(g), None, reduce_sum(g * positions)]
+
+    def __str__(self):
+        return f"ARange{{dtype={self.dtype}}}"
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    """Theano's ``T.arange``: ``numpy.arange`` with symbolic scalar bounds.
+
+    As in NumPy, the dtype is int64 for integer bounds and float64 if any bound
+    is a float, unless ``dtype`` is given.
+    """
+    if stop is None:
+        start, stop = 0, start
+    bounds = E.elementwise_inputs([start, stop, step])
+    if dtype is None:
+        dtype = "float64" if any(is_float(b.dtype) for b in bounds) else "int64"
+    return ARange(np.dtype(dtype).name)(*bounds)
+
+
+def _size(size):
+    size = constant(size, dtype="int64") if isinstance(size, (int, np.integer)) else as_tensor_variable(size)
+    if size.ndim != 0 or np.dtype(size.dtype).kind not in "iu":
+        raise TypeError(f"a size must be an integer scalar, got {size.describe()}")
+    return size
+
+
+@dataclass(frozen=True)
+class Alloc(Op):
+    """A new array of the shape given by the scalar inputs, filled with ``value`` broadcast to it.
+
+    The value is padded on the left to the result's rank, so its gradient is g:
+    the grad engine sums g over the axes where the value was broadcast.
+    """
+
+    def make_node(self, value, *sizes):
+        value, sizes = as_tensor_variable(value), [_size(s) for s in sizes]
+        if value.ndim > len(sizes):
+            raise TypeError(f"alloc of {value.describe()} to a shape of {len(sizes)} entries")
+        value = E.pad_left(value, len(sizes)) if value.ndim < len(sizes) else value
+        broadcastable = [isinstance(s, Constant) and s.data == 1 for s in sizes]
+        return Apply(self, [value, *sizes], [TensorType(value.dtype, broadcastable)()])
+
+    def impl(self, xp, value, *sizes, strict_axes=()):
+        shape = tuple(int(s) for s in sizes)
+        check_fits(value, shape, strict_axes)
+        out = xp.empty(shape, dtype=value.dtype)
+        out[...] = value
+        return out
+
+    def make_thunk(self, node, xp):
+        impl = self.impl
+        strict = tuple(d for d, b in enumerate(node.inputs[0].broadcastable) if not b)
+        return lambda *arrays: impl(xp, *arrays, strict_axes=strict)
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]] + [None] * (len(inputs) - 1)
+
+
+alloc = Alloc()
+
+
+def zeros(shape, dtype=None):
+    """Zeros of ``shape`` (a tuple of ints and integer scalars, or some ``x.shape``), of ``dtype`` or floatX."""
+    return alloc(constant(0, dtype=dtype or config.floatX), *shape_entries(shape))
+
+
+def ones(shape, dtype=None):
+    """Ones of ``shape`` (a tuple of ints and integer scalars, or some ``x.shape``), of ``dtype`` or floatX."""
+    return alloc(constant(1, dtype=dtype or config.floatX), *shape_entries(shape))

@@ -1,0 +1,446 @@
+"""Indexing: ``x[i]``, ``x[a:b:c]``, ``x[idx]``, ``x[rows, cols]``, ``set_subtensor`` and ``inc_subtensor``.
+
+Two families, as in NumPy:
+
+* basic indexing (integers and slices) picks a regular grid of elements and
+  returns a view: ``Subtensor``, and its functional update ``IncSubtensor``;
+* advanced indexing (integer arrays) picks any elements, maybe the same one
+  twice, into a new array: ``AdvancedSubtensor`` and ``AdvancedIncSubtensor``.
+
+Each reading op's gradient is its update op (put g into zeros at the index),
+and an update's gradient reads (g at the index), so higher derivatives come
+free. Where an index repeats, the gradient adds once per occurrence.
+
+Python ints in an index are the op's parameters, so the result's broadcastable
+pattern is known when the graph is built; symbolic integer scalars are inputs.
+Updates are functional: ``set_subtensor(x[1:], v)`` is a new variable, and x's
+array is copied, never written.
+
+Left out: boolean masks, and integer arrays that are not adjacent or that come
+after a partial slice or None (index in two steps: ``x[1:][:, idx]``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minitensor.graph import Apply, Constant, Op, Variable
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.shape_ops import dimshuffle
+from minitensor.tensor.type import TensorType
+from minitensor.tensor.variable import as_tensor_variable, constant
+
+# In an op's ``index``, an entry is an int (a fixed index), SCALAR (an index read
+# from the op's next scalar input), or a tuple (start, stop, step) for a slice, whose
+# parts are None, ints or SCALAR. Tuples, unlike slices, hash, as op fields must.
+SCALAR = "?"
+
+
+def python_index(index, scalars):
+    """``index`` as NumPy takes it, each SCALAR replaced by the next of the ``scalars``' values.
+
+    The trailing Ellipsis makes NumPy return a 0-d array view, not a scalar, when
+    every dimension is indexed by an integer.
+    """
+    values = iter(scalars)
+
+    def part(p):
+        return int(next(values)) if p == SCALAR else p
+
+    return tuple(slice(*map(part, e)) if isinstance(e, tuple) else part(e) for e in index) + (Ellipsis,)
+
+
+def _index_text(index):
+    def part(p):
+        return "" if p is None else str(p)
+
+    def entry(e):
+        if not isinstance(e, tuple):
+            return str(e)
+        start, stop, step = map(part, e)
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    return ", ".join(map(entry, index))
+
+
+def _check_scalars(index, scalars):
+    """``scalars`` as tensors, checked to be the integer scalars that ``index`` reads."""
+    scalars = [as_tensor_variable(s) for s in scalars]
+    wanted = sum(e == SCALAR for e in index) + sum(p == SCALAR for e in index if isinstance(e, tuple) for p in e)
+    if len(scalars) != wanted:
+        raise TypeError(f"index [{_index_text(index)}] reads {wanted} scalar inputs, got {len(scalars)}")
+    for s in scalars:
+        if s.ndim != 0 or np.dtype(s.dtype).kind not in "iu":
+            raise TypeError(f"an index must be an integer scalar, got {s.describe()}")
+    return scalars
+
+
+def _keeps_length_one(entry):
+    """Whether the slice ``entry`` certainly leaves a dimension of length 1 with length 1."""
+    return SCALAR not in entry and len(range(1)[slice(*entry)]) == 1
+
+
+def check_fits(value, target_shape, strict_axes):
+    """Refuse to stretch a length-1 axis of ``value`` whose type does not say it broadcasts.
+
+    NumPy would stretch it silently; the gradient, which sums only over
+    broadcastable axes, would then have the wrong shape.
+    """
+    for axis in strict_axes:
+        if value.shape[axis] != target_shape[axis]:
+            raise ValueError(f"a value of shape {value.shape} cannot fill a region of shape {target_shape}: "
+                             f"its axis {axis} is not broadcastable")
+
+
+def _strict_axes(var):
+    return tuple(d for d, b in enumerate(var.broadcastable) if not b)
+
+
+def _fit_value(value, target):
+    """``value`` as a tensor of ``target``'s dtype and rank, to be broadcast into it."""
+    if type(value) in (bool, int, float):  # weak, as in NumPy 2: x's dtype unless it cannot hold it
+        value = constant(value, dtype=np.result_type(value, np.dtype(target.dtype)))
+    value = as_tensor_variable(value)
+    if value.ndim > target.ndim:
+        raise TypeError(f"cannot put a {value.ndim}-dimensional value {value.describe()} into a "
+                        f"{target.ndim}-dimensional region")
+    if value.dtype != target.dtype:
+        if not np.can_cast(value.dtype, target.dtype, "safe"):
+            raise TypeError(f"cannot put a value of dtype {value.dtype} into a tensor of dtype "
+                            f"{target.dtype} without losing precision; cast it first")
+        value = E.cast(value, target.dtype)
+    return E.pad_left(value, target.ndim) if value.ndim < target.ndim else value
+
+
+# --- basic indexing -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subtensor(Op):
+    """x[index] for integers and slices: a view. Unindexed trailing dimensions are kept whole.
+
+    Gradient: zeros shaped like x with g added at ``index``.
+    """
+
+    index: tuple
+    returns_view = True
+
+    def output_type(self, x):
+        """The type of x[index]: integer-indexed dimensions go, sliced ones stay.
+
+        A sliced broadcastable dimension stays broadcastable only when the slice
+        surely keeps its one element (``x[0:]``, not ``x[1:]``), as in Theano.
+        """
+        if len(self.index) > x.ndim:
+            raise IndexError(f"too many indices: [{_index_text(self.index)}] for {x.describe()}")
+        kept = [b and _keeps_length_one(e) for e, b in zip(self.index, x.broadcastable) if isinstance(e, tuple)]
+        return TensorType(x.dtype, kept + list(x.broadcastable[len(self.index):]))
+
+    def make_node(self, x, *scalars):
+        x = as_tensor_variable(x)
+        scalars = _check_scalars(self.index, scalars)
+        return Apply(self, [x, *scalars], [self.output_type(x)()])
+
+    def impl(self, xp, x, *scalars):
+        return x[python_index(self.index, scalars)]
+
+    def make_thunk(self, node, xp):
+        if len(node.inputs) > 1:
+            return lambda x, *scalars: x[python_index(self.index, scalars)]
+        index = python_index(self.index, ())
+        return lambda x: x[index]
+
+    def grad(self, inputs, outputs, grads):
+        x, scalars = inputs[0], inputs[1:]
+        return [IncSubtensor(self.index, False)(E.zeros_like(x), grads[0], *scalars)] + [None] * len(scalars)
+
+    def __str__(self):
+        return f"Subtensor{{{_index_text(self.index)}}}"
+
+
+@dataclass(frozen=True)
+class IncSubtensor(Op):
+    """A copy of x with x[index] set to v (``set_instead_of_inc``) or increased by v.
+
+    v broadcasts to the shape of x[index] as in NumPy. Gradients: for v, g[index];
+    for x, g, where setting zeroes g[index] (those elements of x were overwritten).
+    """
+
+    index: tuple
+    set_instead_of_inc: bool
+
+    def make_node(self, x, value, *scalars):
+        x = as_tensor_variable(x)
+        scalars = _check_scalars(self.index, scalars)
+        value = _fit_value(value, Subtensor(self.index).output_type(x))
+        return Apply(self, [x, value, *scalars], [x.type()])
+
+    def impl(self, xp, x, value, *scalars, strict_axes=()):
+        out = x.copy()
+        region = out[python_index(self.index, scalars)]  # a view: writing to it writes to out
+        check_fits(value, region.shape, strict_axes)
+        if self.set_instead_of_inc:
+            region[...] = value
+        else:
+            region += value
+        return out
+
+    def make_thunk(self, node, xp):
+        impl, strict = self.impl, _strict_axes(node.inputs[1])
+        return lambda *arrays: impl(xp, *arrays, strict_axes=strict)
+
+    def grad(self, inputs, outputs, grads):
+        x, value, *scalars = inputs
+        g = grads[0]
+        g_x = IncSubtensor(self.index, True)(g, 0, *scalars) if self.set_instead_of_inc else g
+        return [g_x, Subtensor(self.index)(g, *scalars)] + [None] * len(scalars)
+
+    def __str__(self):
+        return f"IncSubtensor{{{'Set' if self.set_instead_of_inc else 'Inc'};{_index_text(self.index)}}}"
+
+
+# --- advanced indexing ----------------------------------------------------------------------
+
+def _check_indices(indices):
+    indices = [as_tensor_variable(i) for i in indices]
+    if not indices:
+        raise TypeError("advanced indexing needs at least one integer array")
+    for i in indices:
+        if np.dtype(i.dtype).kind not in "iu":
+            raise TypeError(f"an index array must have an integer dtype, got {i.describe()}"
+                            + ("; boolean masks are not supported" if i.dtype == "bool" else ""))
+    return indices
+
+
+def _indices_broadcastable(indices):
+    """The pattern of the index arrays broadcast together (as elementwise inputs, padded on the left)."""
+    ndim = max(i.ndim for i in indices)
+    padded = [(True,) * (ndim - i.ndim) + i.broadcastable for i in indices]
+    return tuple(all(dims) for dims in zip(*padded))
+
+
+def scatter_add(xp, out, index, values):
+    """out[index] += values, adding once for each occurrence of a repeated index.
+
+    ``out[index] += values`` would add only once per distinct element.
+    """
+    if xp.__name__ == "cupy":  # CuPy has no ufunc.at; cupyx.scatter_add is its equivalent
+        import cupyx
+        cupyx.scatter_add(out, index, values)
+    else:
+        xp.add.at(out, index, values)
+
+
+@dataclass(frozen=True)
+class AdvancedSubtensor(Op):
+    """x[:, ..., i1, i2, ...]: integer arrays index the dimensions from ``axis`` on, pointwise.
+
+    With ``axis`` leading full slices, the index arrays (broadcast together, as
+    NumPy does) replace the dimensions they index: ``x[idx]`` takes rows,
+    ``x[arange(n), y]`` takes one element per row. The result is a copy.
+    Gradient: zeros shaped like x with g added at the index, repeats adding up.
+    """
+
+    axis: int = 0
+
+    def output_type(self, x, indices):
+        end = self.axis + len(indices)
+        if end > x.ndim:
+            raise IndexError(f"too many indices: {len(indices)} index arrays after {self.axis} full "
+                             f"slices for {x.describe()}")
+        b = x.broadcastable
+        return TensorType(x.dtype, b[:self.axis] + _indices_broadcastable(indices) + b[end:])
+
+    def make_node(self, x, *indices):
+        x = as_tensor_variable(x)
+        indices = _check_indices(indices)
+        return Apply(self, [x, *indices], [self.output_type(x, indices)()])
+
+    def impl(self, xp, x, *indices):
+        return xp.asarray(x[(slice(None),) * self.axis + indices])
+
+    def grad(self, inputs, outputs, grads):
+        x, indices = inputs[0], inputs[1:]
+        update = AdvancedIncSubtensor(self.axis, False)(E.zeros_like(x), grads[0], *indices)
+        return [update] + [None] * len(indices)
+
+    def __str__(self):
+        return f"AdvancedSubtensor{{axis={self.axis}}}"
+
+
+@dataclass(frozen=True)
+class AdvancedIncSubtensor(Op):
+    """A copy of x with the elements at an integer-array index set to v or increased by v.
+
+    Increments at a repeated index add up (``scatter_add``); sets at a repeated
+    index keep the last value, as NumPy does. Gradients: for v, g at the index;
+    for x, g, where setting zeroes it at the index. With repeated indices, v's
+    gradient from setting counts every occurrence, even the overwritten ones.
+    """
+
+    axis: int
+    set_instead_of_inc: bool
+
+    def make_node(self, x, value, *indices):
+        x = as_tensor_variable(x)
+        indices = _check_indices(indices)
+        value = _fit_value(value, AdvancedSubtensor(self.axis).output_type(x, indices))
+        return Apply(self, [x, value, *indices], [x.type()])
+
+    def impl(self, xp, x, value, *indices, strict_axes=()):
+        end = self.axis + len(indices)
+        region = x.shape[:self.axis] + np.broadcast_shapes(*[i.shape for i in indices]) + x.shape[end:]
+        check_fits(value, region, strict_axes)
+        out, index = x.copy(), (slice(None),) * self.axis + indices
+        if self.set_instead_of_inc:
+            out[index] = value
+        else:
+            scatter_add(xp, out, index, value)
+        return out
+
+    def make_thunk(self, node, xp):
+        impl, strict = self.impl, _strict_axes(node.inputs[1])
+        return lambda *arrays: impl(xp, *arrays, strict_axes=strict)
+
+    def grad(self, inputs, outputs, grads):
+        x, value, *indices = inputs
+        g = grads[0]
+        g_x = AdvancedIncSubtensor(self.axis, True)(g, 0, *indices) if self.set_instead_of_inc else g
+        return [g_x, AdvancedSubtensor(self.axis)(g, *indices)] + [None] * len(indices)
+
+    def __str__(self):
+        kind = "Set" if self.set_instead_of_inc else "Inc"
+        return f"AdvancedIncSubtensor{{{kind};axis={self.axis}}}"
+
+
+# --- x[...]: from Python's index syntax to the ops --------------------------------------------
+
+def getitem(x, index):
+    """``x[index]``, read as NumPy reads it (see this module's docstring for what is supported)."""
+    entries = _expand_ellipsis(list(index) if isinstance(index, tuple) else [index], x)
+    if any(_is_array(e) for e in entries):
+        return _advanced(x, entries)
+    return _basic(x, entries)
+
+
+def _is_array(entry):
+    if isinstance(entry, Variable):
+        return entry.ndim > 0
+    return isinstance(entry, (list, np.ndarray)) and np.ndim(entry) > 0
+
+
+def _is_full_slice(entry):
+    return isinstance(entry, slice) and entry == slice(None)
+
+
+def _expand_ellipsis(entries, x):
+    """``entries`` with an Ellipsis replaced by as many full slices as the dimensions it stands for."""
+    ellipses = [i for i, e in enumerate(entries) if e is Ellipsis]  # `in` would compare arrays with ==
+    if len(ellipses) > 1:
+        raise IndexError("an index can have only one ellipsis (...)")
+    used = sum(e is not None for e in entries) - len(ellipses)
+    if used > x.ndim:
+        raise IndexError(f"too many indices for {x.describe()}: it has {x.ndim} dimensions, "
+                         f"the index has {used} entries")
+    for at in ellipses:
+        entries[at:at + 1] = [slice(None)] * (x.ndim - used)
+    return entries
+
+
+def _index_part(value, scalars):
+    """One integer of an index, as an op parameter (int) or SCALAR, appending it to ``scalars``."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"an index cannot be a boolean ({value!r})")
+    if isinstance(value, (int, np.integer)) or (isinstance(value, np.ndarray) and value.ndim == 0
+                                                 and value.dtype.kind in "iu"):
+        return int(value)
+    if isinstance(value, Variable):
+        if value.ndim != 0 or np.dtype(value.dtype).kind not in "iu":
+            raise TypeError(f"an index must be an integer scalar, got {value.describe()}")
+        if isinstance(value, Constant):
+            return int(value.data)
+        scalars.append(value)
+        return SCALAR
+    raise TypeError(f"indices must be integers, slices, None, ... or integer arrays; got "
+                    f"{type(value).__name__} {value!r}")
+
+
+def _basic(x, entries):
+    index, scalars, new_axes = [], [], []
+    position = 0  # the output dimension the next entry makes
+    for e in entries:
+        if e is None:
+            new_axes.append(position)
+            position += 1
+        elif isinstance(e, slice):
+            if e.step is not None and not isinstance(e.step, Variable) and e.step == 0:
+                raise ValueError("slice step cannot be zero")
+            index.append(tuple(None if p is None else _index_part(p, scalars) for p in (e.start, e.stop, e.step)))
+            position += 1
+        else:
+            index.append(_index_part(e, scalars))
+    while index and index[-1] == (None, None, None):  # x[0, :] is x[0]: one op, which merges
+        index.pop()
+    result = Subtensor(tuple(index))(x, *scalars)
+    if not new_axes:
+        return result
+    kept = iter(range(result.ndim))
+    remaining = result.ndim - (position - len(new_axes))
+    return dimshuffle(result, *["x" if p in new_axes else next(kept) for p in range(position)],
+                      *[next(kept) for _ in range(remaining)])
+
+
+def _index_array(entry):
+    if isinstance(entry, Variable):
+        return entry
+    data = np.asarray(entry)
+    if data.size == 0 and data.dtype.kind == "f":
+        data = data.astype(np.int64)  # np.asarray([]) is float64
+    return constant(data)
+
+
+def _advanced(x, entries):
+    full = [_is_full_slice(e) for e in entries]
+    axis = full.index(False)
+    end = axis
+    while end < len(entries) and not full[end]:
+        end += 1
+    if not all(full[end:]) or any(e is None or isinstance(e, slice) for e in entries[axis:end]):
+        raise NotImplementedError(
+            f"indexing {x.describe()}: integer arrays must be adjacent and come after full slices "
+            f"only, as in x[idx], x[rows, cols] or x[:, idx]; index in two steps instead, e.g. x[1:][:, idx]")
+    return AdvancedSubtensor(axis)(x, *[_index_array(e) for e in entries[axis:end]])
+
+
+def _update(indexed, value, set_instead_of_inc, name):
+    node = indexed.owner if isinstance(indexed, Variable) else None
+    if node is not None and isinstance(node.op, Subtensor):
+        x, scalars = node.inputs[0], node.inputs[1:]
+        return IncSubtensor(node.op.index, set_instead_of_inc)(x, value, *scalars)
+    if node is not None and isinstance(node.op, AdvancedSubtensor):
+        x, indices = node.inputs[0], node.inputs[1:]
+        return AdvancedIncSubtensor(node.op.axis, set_instead_of_inc)(x, value, *indices)
+    raise TypeError(f"{name} takes an indexed variable such as x[1:] or x[idx] as its first argument "
+                    f"(indices with None are not supported), got {indexed!r}")
+
+
+def set_subtensor(x, y):
+    """A copy of the tensor that ``x = t[index]`` indexes, with ``t[index]`` replaced by ``y``.
+
+    >>> import minitensor.tensor as T
+    >>> v = T.dvector('v')
+    >>> T.set_subtensor(v[1:], 0).eval({v: [1.0, 2.0, 3.0]})
+    array([1., 0., 0.])
+    """
+    return _update(x, y, True, "set_subtensor")
+
+
+def inc_subtensor(x, y):
+    """A copy of the tensor that ``x = t[index]`` indexes, with ``y`` added to ``t[index]``.
+
+    Repeated integer-array indices add once per occurrence:
+
+    >>> import minitensor.tensor as T
+    >>> v = T.dvector('v')
+    >>> T.inc_subtensor(v[[0, 0, 2]], 1).eval({v: [1.0, 2.0, 3.0]})
+    array([3., 2., 4.])
+    """
+    return _update(x, y, False, "inc_subtensor")

@@ -1,0 +1,330 @@
+"""Indexing, ``set_subtensor`` and ``inc_subtensor``: what the op table cannot express.
+
+Types of results, views and copies, functional updates, accumulation at repeated
+indices, symbolic indices, the negative log-likelihood idiom, and error messages.
+"""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import minitensor
+import minitensor.tensor as T
+from minitensor.gradient import numeric_grad, verify_grad
+from minitensor.tensor import subtensor
+
+A = np.arange(24.0).reshape(4, 6)
+
+
+def run(inputs, outputs, *values):
+    return minitensor.function(inputs, outputs)(*values)
+
+
+# --- static types --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build, pattern", [
+    (lambda x: x[0], (False,)),
+    (lambda x: x[1:, 0], (False,)),
+    (lambda x: x[:, 1:3], (False, False)),
+    (lambda x: x[None], (True, False, False)),
+    (lambda x: x[:, None, 2], (False, True)),
+    (lambda x: x[..., 0], (False,)),
+    (lambda x: x[0, 0], ()),
+    (lambda x: x[[0, 2]], (False, False)),
+    (lambda x: x[[2]], (True, False)),  # a constant index array of length 1
+    (lambda x: x[T.lvector(), T.lvector()], (False,)),
+    (lambda x: x[T.lmatrix()], (False, False, False)),
+    (lambda x: x[:, T.lvector()], (False, False)),
+])
+def test_result_patterns_of_a_matrix(build, pattern):
+    assert build(T.dmatrix("x")).broadcastable == pattern
+
+
+@pytest.mark.parametrize("build, pattern", [
+    (lambda r: r[0:], (True, False)),  # surely keeps the one row
+    (lambda r: r[:], (True, False)),
+    (lambda r: r[::-1], (True, False)),
+    (lambda r: r[1:], (False, False)),  # may leave no row at all
+    (lambda r: r[:0], (False, False)),
+    (lambda r: r[T.lscalar():], (False, False)),  # unknown until it runs
+    (lambda r: r[:, 0], (True,)),
+    (lambda r: r[0], (False,)),
+])
+def test_sliced_broadcastable_dimensions_stay_broadcastable_only_when_certain(build, pattern):
+    assert build(T.drow("r")).broadcastable == pattern
+
+
+def test_shape_entries_are_int64_scalars():
+    x = T.dtensor3("x")
+    first, last = x.shape[0], x.shape[-1]
+    assert first.type == T.lscalar and last.type == T.lscalar
+    assert run([x], [first, last], np.zeros((2, 3, 4))) == [2, 4]
+
+
+def test_ops_print_their_index():
+    x, i = T.dmatrix("x"), T.lscalar("i")
+    assert str(x[1:, 0].owner.op) == "Subtensor{1:, 0}"
+    assert str(x[::-1, i].owner.op) == "Subtensor{::-1, ?}"
+    assert str(T.set_subtensor(x[0], 1).owner.op) == "IncSubtensor{Set;0}"
+    assert str(T.inc_subtensor(x[:, [0]], 1).owner.op) == "AdvancedIncSubtensor{Inc;axis=1}"
+
+
+def test_identical_index_expressions_are_equal_ops():
+    x = T.dmatrix("x")
+    assert x[1:, 0].owner.op == x[1:, 0].owner.op
+    assert x[0, :].owner.op == x[0].owner.op  # trailing full slices are dropped
+    assert x[1:, 0].owner.op != x[1:, 1].owner.op
+
+
+# --- values ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("index", [
+    0, -1, (1, 2), (-1, -2), np.s_[1:], np.s_[:-1], np.s_[::2], np.s_[::-1], np.s_[3:0:-2],
+    np.s_[1:, 0], np.s_[:, 1:5:2], np.s_[None, 1], np.s_[..., -1], np.s_[1, ...], np.s_[:, None],
+    np.s_[10:], np.s_[-10:2], [0, 0, 3], np.s_[[-1, 1], [0, 5]], np.s_[:, [5, 0, 5]],
+    np.s_[np.array([[0, 1], [2, 3]])], np.s_[[1, 2], 0], (),
+])
+def test_values_match_numpy(index):
+    x = T.dmatrix("x")
+    result = run([x], x[index], A)
+    np.testing.assert_array_equal(result, A[index])
+    assert result.shape == A[index].shape
+
+
+def test_symbolic_scalar_indices_and_slice_bounds():
+    x, i, j, k = T.dmatrix("x"), T.lscalar("i"), T.iscalar("j"), T.lscalar("k")
+    f = minitensor.function([x, i, j, k], [x[i], x[i:j], x[::k, j], x[-i]])
+    for i_value, j_value, k_value in [(1, 3, 1), (-2, 4, 2), (0, -1, -1), (3, 1, -2)]:
+        expected = [A[i_value], A[i_value:j_value], A[::k_value, j_value], A[-i_value]]
+        for result, wanted in zip(f(A, i_value, j_value, k_value), expected):
+            np.testing.assert_array_equal(result, wanted)
+
+
+def test_a_symbolic_int_vector_picks_rows_with_repeats():
+    x, idx = T.dmatrix("x"), T.lvector("idx")
+    np.testing.assert_array_equal(run([x, idx], x[idx], A, [3, -1, 0, 3]), A[[3, -1, 0, 3]])
+
+
+def test_basic_indexing_is_a_view_but_outputs_never_alias_inputs():
+    x = T.dmatrix("x")
+    assert x[1:].owner.op.returns_view
+    assert not x[[1]].owner.op.returns_view
+    data = A.copy()
+    result = run([x], x[1:, 0], data)
+    result[:] = -1
+    np.testing.assert_array_equal(data, A)
+
+
+# --- set_subtensor and inc_subtensor ----------------------------------------------------------
+
+@pytest.mark.parametrize("index", [np.s_[1:, 0], np.s_[[0, 2]], np.s_[[0, 1], [5, 4]], np.s_[-1]])
+@pytest.mark.parametrize("update", ["set", "inc"])
+def test_updates_are_functional(index, update):
+    x = T.dmatrix("x")
+    operation = T.set_subtensor if update == "set" else T.inc_subtensor
+    y = operation(x[index], 100.0)
+    data = A.copy()
+    result = run([x], [y, x], data)
+    expected = A.copy()
+    if update == "set":
+        expected[index] = 100
+    else:
+        expected[index] += 100
+    np.testing.assert_array_equal(result[0], expected)
+    np.testing.assert_array_equal(data, A)  # the input array was not written
+    np.testing.assert_array_equal(result[1], A)  # nor is x, in the same function
+
+
+def test_update_of_a_shared_variable_leaves_its_value_alone():
+    w = minitensor.shared(A.copy(), name="w")
+    f = minitensor.function([], T.set_subtensor(w[0], 0))
+    assert f()[0].sum() == 0
+    np.testing.assert_array_equal(w.get_value(), A)
+
+
+def test_updates_of_shared_variables_with_inc_subtensor():
+    counts = minitensor.shared(np.zeros(3), name="counts")
+    idx = T.lvector("idx")
+    count = minitensor.function([idx], [], updates=[(counts, T.inc_subtensor(counts[idx], 1))])
+    count([0, 2, 2])
+    count([2])
+    np.testing.assert_array_equal(counts.get_value(), [1, 0, 3])
+
+
+def test_value_broadcasts_as_in_numpy():
+    x, v, r = T.dmatrix("x"), T.dvector("v"), T.drow("r")
+    got = run([x, v, r], [T.set_subtensor(x[1:], v), T.inc_subtensor(x[:2], r)], A, np.arange(6.0),
+              np.ones((1, 6)))
+    expected_set, expected_inc = A.copy(), A.copy()
+    expected_set[1:] = np.arange(6.0)
+    expected_inc[:2] += 1
+    np.testing.assert_array_equal(got[0], expected_set)
+    np.testing.assert_array_equal(got[1], expected_inc)
+
+
+def test_repeated_indices_accumulate_when_incrementing():
+    v, idx = T.dvector("v"), T.lvector("idx")
+    got = run([v, idx], T.inc_subtensor(v[idx], 1.0), np.zeros(4), [0, 0, 3, 0])
+    np.testing.assert_array_equal(got, [3, 0, 0, 1])
+
+
+def test_repeated_indices_accumulate_in_the_gradient():
+    x, idx = T.dmatrix("x"), T.lvector("idx")
+    w = np.arange(1.0, 7.0)
+    g = T.grad(T.sum(x[idx] * w), x)
+    got = run([x, idx], g, A, [2, 0, 2, 2])
+    expected = np.zeros_like(A)
+    expected[0] = w
+    expected[2] = 3 * w
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_gradient_through_symbolic_indices():
+    x, i, j = T.dmatrix("x"), T.lscalar("i"), T.lscalar("j")
+    w = np.arange(1.0, 7.0)
+    cost = T.sum(x[i] * w) + T.sum(x[i:j]) + x[-1, j]
+    g = run([x, i, j], T.grad(cost, x), A, 1, 3)
+    expected = np.zeros_like(A)
+    expected[1] += w
+    expected[1:3] += 1
+    expected[-1, 3] += 1
+    np.testing.assert_array_equal(g, expected)
+
+
+def test_gradients_of_set_and_inc_subtensor():
+    """Setting overwrites, so x's gradient is zero there; the value's is the region's gradient."""
+    x, v = T.dmatrix("x"), T.dvector("v")
+    weights = np.arange(24.0).reshape(4, 6) + 1
+    for operation in (T.set_subtensor, T.inc_subtensor):
+        cost = T.sum(operation(x[2], v) * weights)
+        gx, gv = run([x, v], T.grad(cost, [x, v]), A, np.ones(6))
+        expected_gx = weights.copy()
+        if operation is T.set_subtensor:
+            expected_gx[2] = 0
+        np.testing.assert_array_equal(gx, expected_gx)
+        np.testing.assert_array_equal(gv, weights[2])
+
+
+def test_broadcast_value_gets_the_summed_gradient():
+    verify_grad(lambda x, s: T.inc_subtensor(x[:, 1:], s), [A[:3, :4] / 10, np.array(0.5)],
+                rng=np.random.default_rng(0))
+    verify_grad(lambda x, r: T.set_subtensor(x[[0, 2]], r), [A[:3, :4] / 10, np.ones((1, 4))],
+                rng=np.random.default_rng(1))
+
+
+def test_scatter_add_uses_cupyx_on_cupy(monkeypatch):
+    """The one place where CuPy differs: it has no ufunc.at."""
+    calls = []
+    fake_cupyx = types.SimpleNamespace(scatter_add=lambda out, index, values: calls.append((index, values)))
+    monkeypatch.setitem(sys.modules, "cupyx", fake_cupyx)
+    fake_cupy = types.SimpleNamespace(__name__="cupy")
+    subtensor.scatter_add(fake_cupy, np.zeros(3), ([0, 0],), 1.0)
+    assert calls == [(([0, 0],), 1.0)]
+
+
+# --- the negative log-likelihood idiom ------------------------------------------------------
+
+def test_negative_log_likelihood_idiom_matches_numpy_and_finite_differences():
+    rng = np.random.default_rng(0)
+    scores, labels = rng.normal(size=(5, 3)), np.array([0, 2, 1, 2, 2])
+    x, y = T.dmatrix("x"), T.lvector("y")
+    p = T.nnet.softmax(x)
+    nll = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
+    cost, g = run([x, y], [nll, T.grad(nll, x)], scores, labels)
+
+    probabilities = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(cost, -np.mean(np.log(probabilities[np.arange(5), labels])), rtol=1e-14)
+    one_hot = np.eye(3)[labels]
+    np.testing.assert_allclose(g, (probabilities - one_hot) / 5, rtol=1e-12, atol=1e-15)
+    f = minitensor.function([x, y], nll)
+    np.testing.assert_allclose(g, numeric_grad(lambda s: f(s, labels), [scores], 1e-6)[0], atol=1e-8)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+def test_too_many_indices_is_an_index_error_at_build_time():
+    with pytest.raises(IndexError, match="too many indices .* 2 dimensions, the index has 3"):
+        T.dmatrix("x")[0, 1, 2]
+    with pytest.raises(IndexError, match="too many indices"):
+        T.dscalar("s")[0]
+    with pytest.raises(IndexError, match="only one ellipsis"):
+        T.dmatrix("x")[..., 0, ...]
+
+
+@pytest.mark.parametrize("index, message", [
+    (1.0, "indices must be integers"),
+    (np.s_[0.5:], "indices must be integers"),
+    (True, "cannot be a boolean"),
+    ("a", "indices must be integers"),
+])
+def test_non_integer_indices_are_type_errors_at_build_time(index, message):
+    with pytest.raises(TypeError, match=message):
+        T.dmatrix("x")[index]
+
+
+def test_symbolic_float_and_bool_indices_are_type_errors():
+    x = T.dmatrix("x")
+    with pytest.raises(TypeError, match="must be an integer scalar, got 'i'"):
+        x[T.dscalar("i")]
+    with pytest.raises(TypeError, match="integer dtype, got 'v'"):
+        x[T.dvector("v")]
+    with pytest.raises(TypeError, match="boolean masks are not supported"):
+        x[x > 0]
+
+
+def test_zero_step_is_a_value_error():
+    with pytest.raises(ValueError, match="step cannot be zero"):
+        T.dvector("v")[::0]
+
+
+def test_unsupported_mixes_of_arrays_and_slices_say_how_to_index_instead():
+    x, idx = T.dtensor3("x"), T.lvector("idx")
+    for index in [np.s_[1:, idx], np.s_[idx, :, idx], np.s_[None, idx]]:
+        with pytest.raises(NotImplementedError, match=r"index in two steps"):
+            x[index]
+
+
+def test_out_of_range_index_raises_index_error_at_run_time_naming_the_node():
+    x, i, idx = T.dmatrix("x"), T.lscalar("i"), T.lvector("idx")
+    f = minitensor.function([x, i], x[i])
+    with pytest.raises(IndexError, match=r"(?s)index 4 is out of bounds.*Subtensor\{\?\}.*test_indexing.py"):
+        f(A, 4)
+    g = minitensor.function([x, idx], T.inc_subtensor(x[idx], 1))
+    with pytest.raises(IndexError, match=r"(?s)index -5 is out of bounds.*AdvancedIncSubtensor"):
+        g(A, [0, -5])
+
+
+def test_iterating_or_assigning_to_a_variable_is_a_type_error():
+    x = T.dvector("x")
+    with pytest.raises(TypeError, match="cannot be iterated"):
+        list(x)
+    with pytest.raises(TypeError, match="cannot be iterated"):
+        a, b = x
+    with pytest.raises(TypeError, match="use T.set_subtensor"):
+        x[0] = 1
+
+
+def test_update_errors():
+    x = T.dmatrix("x")
+    with pytest.raises(TypeError, match="indexed variable such as x"):
+        T.set_subtensor(x, 1)
+    with pytest.raises(TypeError, match="indexed variable"):
+        T.inc_subtensor(x[None, 0], 1)
+    with pytest.raises(TypeError, match="2-dimensional value .* into a 1-dimensional region"):
+        T.set_subtensor(x[0], x)
+    with pytest.raises(TypeError, match="dtype float64 into a tensor of dtype float32"):
+        T.set_subtensor(T.fmatrix("f")[0], T.dvector("v"))
+    with pytest.raises(TypeError, match="dtype float64 into a tensor of dtype int64"):
+        T.inc_subtensor(T.lvector("n")[0], 0.5)
+
+
+def test_value_may_not_stretch_a_dimension_it_does_not_declare_broadcastable():
+    x, v = T.dmatrix("x"), T.dvector("v")
+    f = minitensor.function([x, v], T.set_subtensor(x[0], v))
+    with pytest.raises(ValueError, match=r"shape \(1,\) cannot fill a region of shape \(6,\)"):
+        f(A, np.ones(1))
+    g = minitensor.function([x, v], T.inc_subtensor(x[[0, 1]], v))
+    with pytest.raises(ValueError, match="axis 1 is not broadcastable"):
+        g(A, np.ones(1))

@@ -1,0 +1,185 @@
+"""``prod`` at zeros, ``argmax`` and ``max_and_argmax``, softmax and the cross-entropies:
+what the op table cannot express (zeros, ties, huge inputs, the stabilised graphs, errors).
+"""
+
+import numpy as np
+import pytest
+
+import minitensor
+import minitensor.tensor as T
+from minitensor.gradient import numeric_grad, verify_grad
+from minitensor.tensor.reduction import MaxAndArgmax
+
+RNG = np.random.default_rng(0)
+
+
+def run(inputs, outputs, *values):
+    return minitensor.function(inputs, outputs)(*values)
+
+
+# --- prod -----------------------------------------------------------------------------------
+
+def _prod_gradient(x, axis):
+    """The gradient of sum(prod(x, axis)): for each element, the product of the others in its group."""
+    g = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        others = x.copy()
+        others[index] = 1
+        group = [index[d] if d != axis else slice(None) for d in range(x.ndim)] if axis is not None else ...
+        g[index] = np.prod(others[tuple(group)] if axis is not None else others)
+    return g
+
+
+@pytest.mark.parametrize("data", [
+    np.array([[1.5, -2.0, 0.5], [3.0, 0.25, -1.0]]),  # no zeros
+    np.array([[1.5, 0.0, 0.5], [3.0, 0.25, -1.0]]),  # one zero in row 0
+    np.array([[0.0, 0.0, 0.5], [3.0, 0.0, -1.0]]),  # two zeros in row 0, one in row 1
+    np.zeros((2, 3)),
+])
+@pytest.mark.parametrize("axis", [None, 1, 0])
+def test_prod_gradient_at_zeros_is_the_product_of_the_others(data, axis):
+    x = T.dmatrix("x")
+    g = run([x], T.grad(T.sum(T.prod(x, axis=axis)), x), data)
+    np.testing.assert_allclose(g, _prod_gradient(data, axis), rtol=1e-15)
+    assert np.isfinite(g).all()
+
+
+def test_prod_gradient_and_second_derivative_with_one_zero_match_finite_differences():
+    data = np.array([[1.5, 0.0, 0.5], [3.0, 0.25, -1.0]])
+    verify_grad(lambda x: T.prod(x, axis=1), [data], rng=RNG)
+    verify_grad(lambda x: T.grad(T.sum(T.prod(x, axis=1) * [1.0, 2.0]), x), [data], rng=RNG)
+
+
+def test_prod_without_zeros_in_input_uses_the_quotient():
+    x = T.dvector("x")
+    data = np.array([2.0, -0.5, 4.0])
+    g = run([x], T.grad(T.prod(x, no_zeros_in_input=True), x), data)
+    np.testing.assert_allclose(g, np.prod(data) / data, rtol=1e-15)
+
+
+def test_prod_dtypes_follow_numpy():
+    assert T.prod(T.bvector()).dtype == "int64"
+    assert T.prod(T.fmatrix(), axis=0).dtype == "float32"
+    assert T.prod(T.dmatrix(), axis=1, keepdims=True).broadcastable == (False, True)
+    np.testing.assert_array_equal(run([x := T.ivector()], x.prod(), np.array([2, 3, 4], "int32")), 24)
+
+
+# --- argmax and max_and_argmax ---------------------------------------------------------------
+
+DATA = RNG.normal(size=(3, 4, 5))
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)])
+def test_argmax_over_several_axes_indexes_them_flattened(axis):
+    x = T.dtensor3("x")
+    got = run([x], T.argmax(x, axis=axis), DATA)
+    axes = range(3) if axis is None else np.atleast_1d(axis) % 3
+    kept = [d for d in range(3) if d not in axes]
+    merged = DATA.transpose(kept + list(axes)).reshape([DATA.shape[d] for d in kept] + [-1])
+    np.testing.assert_array_equal(got, np.argmax(merged, axis=-1))
+    assert got.dtype == np.int64
+
+
+def test_argmax_keepdims_ties_and_no_gradient():
+    x = T.dmatrix("x")
+    assert T.argmax(x, axis=1, keepdims=True).broadcastable == (False, True)
+    assert x.argmax(axis=0).type == T.lvector
+    np.testing.assert_array_equal(run([x], T.argmax(x, axis=1), [[1, 3, 3], [2, 2, 0]]), [1, 0])
+    cost = T.sum(x) + T.sum(T.cast(T.argmax(x, axis=1), "float64"))
+    np.testing.assert_array_equal(run([x], T.grad(cost, x), np.zeros((2, 3))), np.ones((2, 3)))
+
+
+def test_max_and_argmax_is_one_node_with_two_outputs():
+    x = T.dtensor3("x")
+    maximum, position = T.max_and_argmax(x, axis=(0, 2))
+    assert maximum.owner is position.owner and isinstance(maximum.owner.op, MaxAndArgmax)
+    assert maximum.type == T.dvector and position.type == T.lvector
+    f = minitensor.function([x], [maximum, position])
+    assert sum(isinstance(n.op, MaxAndArgmax) for n in f.program.nodes) == 1
+    got_max, got_position = f(DATA)
+    np.testing.assert_array_equal(got_max, DATA.max(axis=(0, 2)))
+    np.testing.assert_array_equal(got_position, run([x], T.argmax(x, axis=(0, 2)), DATA))
+
+
+def test_max_and_argmax_keepdims_and_gradient():
+    x = T.dmatrix("x")
+    maximum, position = T.max_and_argmax(x, axis=1, keepdims=True)
+    assert maximum.broadcastable == position.broadcastable == (False, True)
+    verify_grad(lambda m: T.max_and_argmax(m, axis=0)[0], [RNG.normal(size=(3, 4))], rng=RNG)
+
+
+# --- softmax and log_softmax -------------------------------------------------------------------
+
+def test_softmax_is_stable_for_huge_inputs():
+    x = T.dmatrix("x")
+    data = np.array([[1000.0, 1000.0, -1000.0], [-1e300, 0.0, 1e300]])
+    s, log_s = run([x], [T.nnet.softmax(x), T.nnet.log_softmax(x)], data)
+    np.testing.assert_allclose(s, [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(log_s[0], [np.log(0.5), np.log(0.5), -2000 - np.log(2)])
+    assert np.isfinite(log_s[0]).all()
+
+
+def test_softmax_of_a_vector_is_a_vector_and_rows_sum_to_one():
+    v, m = T.dvector("v"), T.fmatrix("m")
+    assert T.nnet.softmax(v).type == T.dvector  # Theano 1.0 returned a one-row matrix
+    s = run([m], T.nnet.softmax(m), RNG.normal(size=(4, 5)).astype("float32"))
+    assert s.dtype == np.float32
+    np.testing.assert_allclose(s.sum(axis=1), np.ones(4), rtol=1e-6)
+    assert T.nnet.softmax(T.ivector()).dtype == "float64"
+    with pytest.raises(TypeError, match="at least a vector"):
+        T.nnet.softmax(T.dscalar())
+
+
+def test_log_softmax_is_theanos_logsoftmax_too():
+    assert T.nnet.logsoftmax is T.nnet.log_softmax
+
+
+# --- cross-entropies -------------------------------------------------------------------------
+
+def test_binary_crossentropy_of_a_sigmoid_is_stabilised_to_softplus():
+    """Unstabilised, sigmoid(±800) rounds to 0 or 1 and the logs give inf, the gradient nan."""
+    z, t = T.dvectors("z", "t")
+    cost = T.sum(T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t))
+    f = minitensor.function([z, t], [cost, T.grad(cost, z)])
+    z_data, t_data = np.array([-800.0, -40.0, 0.0, 40.0, 800.0]), np.array([1.0, 1.0, 0.5, 0.0, 0.0])
+    value, g = f(z_data, t_data)
+    expected = np.sum(t_data * np.logaddexp(0, -z_data) + (1 - t_data) * np.logaddexp(0, z_data))
+    np.testing.assert_allclose(value, expected, rtol=1e-15)
+    np.testing.assert_allclose(g, (1 + np.tanh(z_data / 2)) / 2 - t_data, atol=1e-15)  # sigmoid(z) - t
+
+
+def test_categorical_crossentropy_with_probabilities_and_with_labels_agree():
+    p, t, y = T.dmatrix("p"), T.dmatrix("t"), T.lvector("y")
+    probabilities = np.array([[0.2, 0.7, 0.1], [0.5, 0.25, 0.25]])
+    labels = np.array([1, 2])
+    from_one_hot, from_labels = run([p, t, y], [T.nnet.categorical_crossentropy(p, t),
+                                                T.nnet.categorical_crossentropy(p, y)],
+                                    probabilities, np.eye(3)[labels], labels)
+    np.testing.assert_allclose(from_one_hot, -np.log([0.7, 0.25]), rtol=1e-15)
+    np.testing.assert_allclose(from_labels, from_one_hot, rtol=1e-15)
+    with pytest.raises(TypeError, match="integer labels"):
+        T.nnet.categorical_crossentropy(p, T.dvector())
+
+
+def test_softmax_regression_gradient_matches_finite_differences():
+    x, y = T.dmatrix("x"), T.lvector("y")
+    w = minitensor.shared(RNG.normal(size=(4, 3)), name="w")
+    cost = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(x, w)), y))
+    data, labels = RNG.normal(size=(6, 4)), np.array([0, 1, 2, 2, 1, 0])
+    g = run([x, y], T.grad(cost, w), data, labels)
+    f = minitensor.function([x, y], cost)
+
+    def cost_at(weights):
+        w.set_value(weights)
+        return f(data, labels)
+    expected = numeric_grad(cost_at, [w.get_value()], 1e-6)[0]
+    np.testing.assert_allclose(g, expected, atol=1e-8)
+
+
+def test_sum_mean_and_prod_take_theanos_positional_arguments():
+    m = T.dmatrix("m")
+    summed = T.sum(m, 0, "float32", True)  # (input, axis, dtype, keepdims), as in Theano
+    assert summed.dtype == "float32" and summed.broadcastable == (True, False)
+    assert m.mean(1, "float32").dtype == "float32" and T.prod(m, None, "float32").dtype == "float32"
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(summed.eval({m: value}), value.sum(0, keepdims=True))
