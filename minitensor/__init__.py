@@ -12,8 +12,9 @@ from minitensor import gradient, printing
 from minitensor.gradient import grad
 from minitensor.compile.sharedvalue import SharedVariable, shared
 from minitensor.compile.function import Function, function
+from minitensor.compile.io import In
 from minitensor.printing import pp
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "gradient", "printing", "grad", "shared", "SharedVariable",
-           "function", "Function", "pp"]
+           "function", "Function", "In", "pp"]

@@ -1,4 +1,4 @@
-"""Reverse-mode differentiation that builds graphs: ``grad`` and ``verify_grad``.
+"""Differentiation that builds graphs: ``grad``, ``Lop``, ``Rop``, ``jacobian``, ``hessian``, ``verify_grad``.
 
 ``grad`` walks the graph from the cost back to the inputs, asking each node's op
 for the vector-Jacobian product of its inputs. The results are new graph nodes,
@@ -7,17 +7,33 @@ so a gradient can be compiled, printed, rewritten, or differentiated again.
 Broadcasting is undone here, once, for every op: an op returns its inputs'
 gradients with its output's broadcast pattern, and ``_sum_to`` sums them over
 the dimensions where the input was broadcast.
+
+Everything else is built from that one reverse walk:
+
+* ``Lop(f, x, u)`` = u^T J, the vector-Jacobian product: the walk started at
+  ``f`` with gradient ``u`` (``grad``'s ``known_grads``) instead of at a cost.
+* ``Rop(f, x, v)`` = J v, the Jacobian-vector product (forward mode), by the
+  double-Lop trick: ``g(u) = Lop(f, x, u) = J^T u`` is linear in ``u``, so its own
+  vector-Jacobian product with ``v`` is ``(J^T)^T v = J v``. Two reverse walks
+  replace a forward rule per op; ``u`` is a stand-in whose value never matters.
+* ``jacobian(y, x)``: row i is ``Lop(y, x, e_i)`` for the i-th unit vector ``e_i``,
+  so the Jacobian is a loop over the rows of the identity matrix (a ``Map``, see
+  ``minitensor.tensor.loop``), as Theano's is a ``scan`` over ``arange(len(y))``.
+  The loop is an op like any other: its result is a variable, it compiles into
+  any function, and it has a gradient (another loop).
+* ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``.
 """
 
 import warnings
 
 import numpy as np
 
-from minitensor.graph import Constant, Variable, ancestors, toposort
+from minitensor.graph import Constant, Variable, ancestors, clone_replace, toposort
 from minitensor.configuration import config
 from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.reduction import sum as reduce_sum
+from minitensor.tensor.loop import Eye, map_rows
+from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
 from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -30,19 +46,23 @@ class GradientError(AssertionError):
     """Raised by ``verify_grad`` when a symbolic gradient disagrees with finite differences."""
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
     """The gradient of the 0-d ``cost`` with respect to ``wrt`` (a variable or a list of them).
 
     ``consider_constant`` variables are treated as constants: no gradient flows
     through them. A variable the cost does not depend on raises
     ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or 'ignore',
     in which case its gradient is zero. Integer-valued variables have zero gradients.
+
+    ``known_grads`` maps variables to gradients known from elsewhere; the walk
+    starts from them as well as from the cost, which may then be None. The result
+    is the gradient of ``cost + sum(var * g)`` over the known pairs, each ``g`` held
+    constant: a known gradient is added to whatever else flows into its variable.
+    (Theano lets it replace what flows in instead; the two agree unless one of
+    the variables the walk starts from depends on another, and only the sum is
+    right for ``Lop`` of several outputs that depend on each other.)
     """
-    cost = as_tensor_variable(cost)
-    if cost.ndim != 0:
-        raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first{cost.made_at()}")
-    if not is_float(cost.dtype):
-        raise TypeError(f"grad needs a float cost, got {cost.describe()}{cost.made_at()}")
+    starts = _starting_gradients(cost, known_grads)
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
     single = isinstance(wrt, Variable)
@@ -53,10 +73,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     blockers = set(consider_constant or ())
     # Differentiate the stable form of the cost (log(sigmoid(x)) as -softplus(-x), ...):
     # the same function, but its gradient graph has no inf * 0 in it.
-    (cost,), _ = rewrite_graph([cost], STABILIZE, protected=set(wrt) | blockers)
+    stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
+    starts = [(var, E.ones_like(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
 
-    grads = _backpropagate(cost, blockers)
-    connected = ancestors([cost], blockers)
+    grads = _backpropagate(starts, blockers)
+    connected = ancestors([var for var, _ in starts], blockers)
     results = []
     for position, w in enumerate(wrt):
         if w not in connected:
@@ -73,10 +94,35 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     return results[0] if single else results
 
 
-def _backpropagate(cost, blockers):
-    """Map each variable that the cost depends on differentiably to its gradient."""
-    contributions = {cost: [E.ones_like(cost)]}
-    grads = {}
+def _starting_gradients(cost, known_grads):
+    """(variable, gradient) pairs where the reverse walk starts; the cost's gradient is None, for 1."""
+    starts = []
+    if cost is not None:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first"
+                            f"{cost.made_at()}")
+        if not is_float(cost.dtype):
+            raise TypeError(f"grad needs a float cost, got {cost.describe()}{cost.made_at()}")
+        starts.append((cost, None))
+    for var, g in (known_grads or {}).items():
+        if not isinstance(var, Variable):
+            raise TypeError(f"known_grads: the keys must be variables, got {var!r}")
+        g = as_tensor_variable(g)
+        if not is_float(var.dtype) or g.ndim != var.ndim:
+            raise TypeError(f"known_grads: the gradient of {var.describe()} must be a float tensor with "
+                            f"{var.ndim} dimensions, got {g.type}{var.made_at()}")
+        starts.append((var, _sum_to(g, var)))
+    if not starts:
+        raise TypeError("grad needs a cost, or known_grads to start from")
+    return starts
+
+
+def _backpropagate(starts, blockers):
+    """Map each variable that the ``starts``, (variable, gradient) pairs, depend on to its gradient."""
+    contributions, grads = {}, {}
+    for var, g in starts:
+        contributions.setdefault(var, []).append(g)
 
     def total(var):
         if var not in grads and var in contributions:
@@ -84,7 +130,7 @@ def _backpropagate(cost, blockers):
             grads[var] = parts[0] if len(parts) == 1 else E.add(*parts)
         return grads.get(var)
 
-    for node in reversed(toposort([cost])):
+    for node in reversed(toposort([var for var, _ in starts])):
         if any(out in blockers for out in node.outputs):
             continue
         output_grads = [total(out) for out in node.outputs]
@@ -113,6 +159,101 @@ def _sum_to(g, var):
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
     return E.cast(g, var.dtype)
+
+
+def _as_list(value):
+    """``value`` as a list, and whether it was a single variable (not a list or tuple)."""
+    single = not isinstance(value, (list, tuple))
+    return ([value] if single else list(value)), single
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """The vector-Jacobian product u^T J: the gradient of ``sum(f * u)``, ``u`` held constant.
+
+    ``f`` and ``eval_points`` (the u's, each of its f's shape) are a variable each or
+    lists; the result has one entry per ``wrt``, of its shape: a variable for a
+    variable, a list for a list.
+    """
+    fs, _ = _as_list(f)
+    points, _ = _as_list(eval_points)
+    if len(fs) != len(points):
+        raise ValueError(f"Lop takes one evaluation point per output: {len(fs)} outputs, {len(points)} points")
+    known = {}
+    for y, u in zip(fs, points):  # an output listed twice gets the sum of its points
+        known[y] = u if y not in known else known[y] + u
+    return grad(None, wrt, consider_constant, disconnected_inputs, known_grads=known)
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
+    """The Jacobian-vector product J v, by the double-Lop trick (see the module docstring).
+
+    ``wrt`` and ``eval_points`` (the v's, each of its wrt's shape) are a variable each
+    or lists; the result has one entry per ``f``, of its shape. An ``f`` that
+    depends on no ``wrt`` raises ``DisconnectedInputError`` unless
+    ``disconnected_outputs`` is 'warn' or 'ignore'; its product is then zero.
+    """
+    fs, single = _as_list(f)
+    wrts, _ = _as_list(wrt)
+    points, _ = _as_list(eval_points)
+    if len(wrts) != len(points):
+        raise ValueError(f"Rop takes one evaluation point per wrt: {len(wrts)} wrt, {len(points)} points")
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"disconnected_outputs must be 'raise', 'warn' or 'ignore', got {disconnected_outputs!r}")
+    fs = [as_tensor_variable(y) for y in fs]
+    for position, y in enumerate(fs):
+        if not set(wrts) & ancestors([y]):
+            message = f"Rop: output {position}, {y.describe()}, depends on none of wrt"
+            if disconnected_outputs == "raise":
+                raise DisconnectedInputError(message + "; pass disconnected_outputs='ignore' to get zeros"
+                                             + y.made_at())
+            if disconnected_outputs == "warn":
+                warnings.warn(message, stacklevel=2)
+    stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
+    pullback = Lop(fs, wrts, stand_ins, disconnected_inputs="ignore")  # J^T u
+    pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
+    # What is left of u in the graph only lends its shape; zeros of f's shape do the same.
+    pushed = clone_replace(pushed, {u: E.zeros_like(y) for u, y in zip(stand_ins, fs)})
+    # J v has f's shape, so it is written fill(f, J v). This also makes it depend on f's
+    # inputs, as in Theano (whose R_op of dot(x, W) computes dot(0, W) + dot(x, V)), so the
+    # tutorial's function([W, V, x], T.Rop(T.dot(x, W), W, V)) has no unused input.
+    pushed = [E.fill(y, p) for y, p in zip(fs, pushed)]
+    return pushed[0] if single else pushed
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The Jacobian of the vector ``expression``: row i is the gradient of ``expression[i]``.
+
+    For each ``wrt`` (a variable or a list) the result has shape
+    ``(len(expression),) + wrt.shape``. It is a loop over the rows of the identity
+    matrix, each row giving one vector-Jacobian product (see the module docstring).
+    A 0-d ``expression`` gives its gradient.
+    """
+    expression = as_tensor_variable(expression)
+    if expression.ndim == 0:
+        return grad(expression, wrt, consider_constant, disconnected_inputs)
+    if expression.ndim != 1:
+        raise TypeError(f"jacobian needs a vector expression, got {expression.describe()}; "
+                        f"flatten it first{expression.made_at()}")
+    wrts, single = _as_list(wrt)
+    identity = Eye(expression.dtype)(ElementCount((0,))(expression))
+    rows = map_rows(lambda unit: Lop(expression, wrts, unit, consider_constant, disconnected_inputs),
+                    [identity])
+    return rows[0] if single else rows
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """The matrix of second derivatives of the 0-d ``cost`` for each vector in ``wrt``.
+
+    ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``; a list of ``wrt`` gives
+    the list of their Hessians (the diagonal blocks of the full one), as in Theano.
+    """
+    wrts, single = _as_list(wrt)
+    for w in wrts:
+        if not isinstance(w, Variable) or w.ndim != 1:
+            raise TypeError(f"hessian differentiates with respect to vectors, got {w!r}")
+    hessians = [jacobian(grad(cost, w, consider_constant, disconnected_inputs), w, consider_constant,
+                         disconnected_inputs) for w in wrts]
+    return hessians[0] if single else hessians
 
 
 def numeric_grad(f, point, eps):

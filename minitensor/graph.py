@@ -101,6 +101,20 @@ class Apply:
     def __repr__(self):
         return f"{self.op}({', '.join(map(str, self.inputs))})"
 
+    def with_inputs(self, inputs):
+        """This node itself if ``inputs`` are its inputs, else the same op applied to ``inputs``.
+
+        The copy keeps the output names and the user's lines, so a rewritten graph still
+        points errors at the code that made it.
+        """
+        if all(a is b for a, b in zip(inputs, self.inputs)):
+            return self
+        copy = self.op.make_node(*inputs)
+        copy.creation_site = self.creation_site
+        for old, new in zip(self.outputs, copy.outputs):
+            new.name, new.creation_site = old.name, old.creation_site
+        return copy
+
     def describe(self):
         """The node, its input types and the user's line that made it."""
         types = ", ".join(str(i.type) for i in self.inputs)
@@ -175,6 +189,14 @@ def toposort(outputs):
     return order
 
 
+def graph_inputs(outputs):
+    """The leaves (variables without an owner) that ``outputs`` depend on, each once, in first-use order."""
+    leaves = {var: None for var in outputs if var.owner is None}
+    for node in toposort(outputs):
+        leaves.update((var, None) for var in node.inputs if var.owner is None)
+    return list(leaves)
+
+
 def ancestors(outputs, blockers=()):
     """Every variable that ``outputs`` depend on, not looking past ``blockers``."""
     blockers = set(blockers)
@@ -196,12 +218,7 @@ def clone_replace(outputs, replace):
     """
     new = dict(replace)
     for node in toposort(outputs):
-        inputs = [new.get(i, i) for i in node.inputs]
-        if all(a is b for a, b in zip(inputs, node.inputs)):
-            continue
-        clone = Apply(node.op, inputs, [o.type(name=o.name) for o in node.outputs])
-        clone.creation_site = node.creation_site
-        for old, copy in zip(node.outputs, clone.outputs):
-            copy.creation_site = old.creation_site
-            new.setdefault(old, copy)
+        copy = node.with_inputs([new.get(i, i) for i in node.inputs])
+        for old, out in zip(node.outputs, copy.outputs):
+            new.setdefault(old, out)
     return [new.get(o, o) for o in outputs]

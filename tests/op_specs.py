@@ -17,7 +17,9 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import minitensor.tensor as T
 from minitensor.tensor import elemwise as E
-from minitensor.tensor import linalg, nnet, reduction, shape_ops
+from minitensor.rewriting.fusion import Composite, fuse
+from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, subtensor
+from minitensor.tensor import loop, raw_random
 
 
 # --- value generators: (rng, shape, dtype) -> array --------------------------------------
@@ -67,6 +69,15 @@ class Spec:
             self.shapes = elementwise_shapes(len(self.domains))
 
 
+def fused(build):
+    """``build`` with its elementwise nodes fused into one Composite node."""
+    def build_fused(*xs):
+        (out,), _ = fuse([build(*xs)])
+        assert isinstance(out.owner.op, Composite), out.owner.op
+        return out
+    return build_fused
+
+
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
@@ -108,6 +119,8 @@ SPECS = [
     Spec("sigmoid", nnet.Sigmoid, T.nnet.sigmoid, _sigmoid, (uniform(-4, 4),)),
     Spec("softplus", nnet.Softplus, T.nnet.softplus, _softplus, (uniform(-4, 4),)),
     Spec("relu", E.Maximum, T.nnet.relu, lambda x: np.maximum(x, 0), (NONZERO,)),
+    Spec("composite", Composite, fused(lambda x, y, z: T.exp(-x) * y + z / (1 + x * x)),
+         lambda x, y, z: np.exp(-x) * y + z / (1 + x * x), (U, U, U)),
     # comparisons and logic
     Spec("lt", E.LT, lambda x, y: x < y, np.less, (U, U), differentiable=False),
     Spec("gt", E.GT, lambda x, y: x > y, np.greater, (U, U), differentiable=False),
@@ -163,4 +176,183 @@ SPECS = [
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),
     Spec("reshape_symbolic", shape_ops.Shape, lambda x: T.reshape(x.T.reshape((-1,)), x.T.shape, ndim=x.ndim),
          lambda x: x.T.copy(), (U,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+]
+
+
+def _jacobian_reference(x):
+    """The Jacobian of tanh(x) * sum(x): J_ij = [i == j] (1 - tanh(x_i)^2) sum(x) + tanh(x_i)."""
+    return np.diag((1 - np.tanh(x) ** 2) * x.sum()) + np.tanh(x)[:, None]
+
+
+def _numpy_draw(method, *parameters):
+    """What NumPy draws for a random state [seed, stream, draw], as the random ops do (size (2, 3))."""
+    return lambda state: getattr(np.random.default_rng([int(s) for s in state]), method)(*parameters, (2, 3))
+
+
+RANDOM_STATE = dict(domains=(integers(0, 2 ** 32),), shapes=st.just(((3,),)), differentiable=False,
+                    input_dtypes=("uint64",))
+
+SPECS += [
+    # loops
+    Spec("jacobian", loop.Map, lambda x: T.jacobian(T.tanh(x) * T.sum(x), x), _jacobian_reference, (U,),
+         shapes=st.integers(1, 3).map(lambda n: ((n,),))),
+    Spec("eye", loop.Eye, loop.Eye("float64"), lambda n: np.eye(int(n)), (integers(0, 4),),
+         shapes=st.just(((),)), differentiable=False, input_dtypes=("int64",)),
+    # random draws: the sample for a given state is NumPy's
+    Spec("uniform", raw_random.Uniform, lambda s: raw_random.Uniform("float64", 2)(s, (2, 3), -1.0, 2.0)[1],
+         _numpy_draw("uniform", -1.0, 2.0), **RANDOM_STATE),
+    Spec("normal", raw_random.Normal, lambda s: raw_random.Normal("float64", 2)(s, (2, 3), 1.0, 3.0)[1],
+         _numpy_draw("normal", 1.0, 3.0), **RANDOM_STATE),
+    Spec("binomial", raw_random.Binomial, lambda s: raw_random.Binomial("int64", 2)(s, (2, 3), 5, 0.3)[1],
+         _numpy_draw("binomial", 5, 0.3), **RANDOM_STATE),
+]
+
+
+# --- indexing, joining and making, products and arg-maxima, softmax --------------------------
+# (a block of its own, appended to SPECS, so that rows added above and here do not collide)
+
+
+def one_zero(rng, shape, dtype):
+    """Magnitudes in [0.5, 1.5] with random signs, and exactly one element 0 (when there is one)."""
+    values = away_from_zero(0.5, 1.5)(rng, shape, dtype)
+    if values.size:
+        values.flat[rng.integers(values.size)] = 0
+    return values
+
+
+def updated(index, set_instead_of_inc=False, accumulate=False):
+    """NumPy reference for set/inc_subtensor at a fixed index (or at index arrays given last)."""
+    def reference(x, v, *indices):
+        out, where = x.copy(), index if index is not None else tuple(indices)
+        if set_instead_of_inc:
+            out[where] = v
+        elif accumulate:
+            np.add.at(out, where, v)
+        else:
+            out[where] += v
+        return out
+    return reference
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_softmax(x):
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+INDEX = integers(-2, 2)  # valid for every axis of length 2 or more, negatives included
+ROWS = array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3)  # first axis of length >= 2
+MATRICES = array_shapes(min_dims=2, max_dims=2, min_side=2, max_side=3)
+UPTO3 = array_shapes(min_dims=0, max_dims=3, max_side=3)
+VALUE_FOR_2_ROWS = st.integers(1, 3).flatmap(  # x of 3 rows, and a value that broadcasts to x[1:]
+    lambda k: st.sampled_from([((3, k), (2, k)), ((3, k), (k,)), ((3, k), (1, k)), ((3, k), ())]))
+
+SPECS += [
+    # basic indexing
+    Spec("subtensor_int", subtensor.Subtensor, lambda x: x[1], lambda x: x[1], (U,), shapes=shapes_of(ROWS)),
+    Spec("subtensor_slice_and_int", subtensor.Subtensor, lambda x: x[1:, 0], lambda x: x[1:, 0], (U,),
+         shapes=shapes_of(MATRICES)),
+    Spec("subtensor_negative", subtensor.Subtensor, lambda x: x[::-1, -1:], lambda x: x[::-1, -1:], (U,),
+         shapes=shapes_of(MATRICES)),
+    Spec("subtensor_newaxis_ellipsis", subtensor.Subtensor, lambda x: x[None, ..., -1],
+         lambda x: x[None, ..., -1], (U,), shapes=shapes_of(ROWS)),
+    Spec("subtensor_symbolic", subtensor.Subtensor, lambda x, i: x[i], lambda x, i: x[i], (U, INDEX),
+         shapes=st.tuples(ROWS, st.just(())), input_dtypes=(None, "int64")),
+    Spec("subtensor_symbolic_slice", subtensor.Subtensor, lambda x, i, j: x[i:, :j:1],
+         lambda x, i, j: x[i:, :j:1], (U, INDEX, INDEX), shapes=st.tuples(MATRICES, st.just(()), st.just(())),
+         input_dtypes=(None, "int64", "int64")),
+    Spec("inc_subtensor", subtensor.IncSubtensor, lambda x, v: T.inc_subtensor(x[1:], v),
+         updated(np.s_[1:]), (U, U), shapes=VALUE_FOR_2_ROWS),
+    Spec("set_subtensor", subtensor.IncSubtensor, lambda x, v: T.set_subtensor(x[1:], v),
+         updated(np.s_[1:], set_instead_of_inc=True), (U, U), shapes=VALUE_FOR_2_ROWS),
+    Spec("set_subtensor_symbolic", subtensor.IncSubtensor, lambda x, v, i: T.set_subtensor(x[i, ::2], v),
+         lambda x, v, i: updated(np.s_[int(i), ::2], set_instead_of_inc=True)(x, v), (U, U, INDEX),
+         shapes=st.integers(1, 3).map(lambda k: ((2, k), (), ())), input_dtypes=(None, None, "int64")),
+    # advanced indexing: repeated indices make the gradient accumulate
+    Spec("advanced_rows", subtensor.AdvancedSubtensor, lambda x, i: x[i], lambda x, i: x[i], (U, INDEX),
+         shapes=st.tuples(ROWS, array_shapes(min_dims=1, max_dims=2, max_side=4)), input_dtypes=(None, "int64")),
+    Spec("advanced_pointwise", subtensor.AdvancedSubtensor, lambda x, i, j: x[i, j], lambda x, i, j: x[i, j],
+         (U, INDEX, INDEX), shapes=st.tuples(MATRICES, st.integers(1, 4)).map(lambda s: (s[0], (s[1],), (s[1],))),
+         input_dtypes=(None, "int64", "int64")),
+    Spec("advanced_columns", subtensor.AdvancedSubtensor, lambda x, i: x[:, i], lambda x, i: x[:, i], (U, INDEX),
+         shapes=st.tuples(MATRICES, array_shapes(min_dims=1, max_dims=1, max_side=4)), input_dtypes=(None, "int64")),
+    Spec("advanced_list", subtensor.AdvancedSubtensor, lambda x: x[[1, 0, 1]], lambda x: x[[1, 0, 1]], (U,),
+         shapes=shapes_of(ROWS)),
+    Spec("advanced_inc", subtensor.AdvancedIncSubtensor, lambda x, v, i: T.inc_subtensor(x[i], v),
+         updated(None, accumulate=True), (U, U, INDEX), input_dtypes=(None, None, "int64"),
+         shapes=st.tuples(st.integers(1, 3), st.integers(1, 4)).flatmap(lambda s: st.sampled_from(
+             [((3, s[0]), (s[1], s[0]), (s[1],)), ((3, s[0]), (s[0],), (s[1],)), ((3, s[0]), (), (s[1],))]))),
+    Spec("advanced_set", subtensor.AdvancedIncSubtensor, lambda x, v: T.set_subtensor(x[[0, 1], [1, 0]], v),
+         updated(([0, 1], [1, 0]), set_instead_of_inc=True), (U, U),
+         shapes=st.sampled_from([((2, 2), ()), ((2, 2), (2,)), ((3, 2), (1,))])),
+    # joining and making
+    Spec("join", construction.Join, lambda x, y: T.join(0, x, y), lambda x, y: np.concatenate([x, y]), (U, U),
+         shapes=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)).map(
+             lambda s: ((s[0], s[2]), (s[1], s[2])))),
+    Spec("concatenate_last_axis", construction.Join, lambda x, y, z: T.concatenate([x, y, z], axis=-1),
+         lambda x, y, z: np.concatenate([x, y, z], axis=-1), (U, U, U),
+         shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda s: ((s[0], 2), (s[0], s[1]), (s[0], 1)))),
+    Spec("stack_axis1", construction.Join, lambda x, y: T.stack([x, y], axis=1),
+         lambda x, y: np.stack([x, y], axis=1), (U, U),
+         shapes=array_shapes(min_dims=1, max_dims=3, max_side=3).map(lambda s: (s, s))),
+    Spec("stack_scalars", shape_ops.MakeVector, lambda a, b, c: T.stack([a, b, c]), lambda a, b, c: np.stack([a, b, c]),
+         (U, U, U), shapes=st.just(((), (), ()))),
+    Spec("arange_int", construction.ARange, T.arange, np.arange, (integers(0, 5),), shapes=st.just(((),)),
+         input_dtypes=("int64",), differentiable=False),
+    Spec("arange_float", construction.ARange, lambda s, d: T.arange(s, s + 2.5, d),
+         # NumPy computes float32 bounds' values in float32, and then gives float64; here bounds are
+         # converted to Python floats, as NumPy does with Python numbers.
+         lambda s, d: np.arange(s.item(), (s + np.asarray(2.5, s.dtype)).item(), d.item()),
+         (U, uniform(0.9, 1.1)), shapes=st.just(((), ()))),
+    Spec("alloc", construction.Alloc, lambda v: T.alloc(v, 2, 3), lambda v: np.broadcast_to(v, (2, 3)).copy(), (U,),
+         shapes=st.sampled_from([(), (3,), (1, 3), (2, 3), (2, 1), (1,)]).map(lambda s: (s,))),
+    Spec("alloc_symbolic", construction.Alloc, lambda v, n: T.alloc(v, n, 2),
+         lambda v, n: np.broadcast_to(v, (int(n), 2)).copy(), (U, integers(1, 4)), input_dtypes=(None, "int64"),
+         shapes=st.sampled_from([(), (2,), (1, 2)]).map(lambda s: (s, ()))),
+    Spec("zeros_like_shape", construction.Alloc, lambda x: T.zeros(x.shape, dtype=x.dtype) + x * 2,
+         lambda x: x * 2, (U,), shapes=shapes_of(UPTO3)),
+    Spec("flatten", shape_ops.Flatten, lambda x: x.flatten(), lambda x: x.reshape(-1), (U,), shapes=shapes_of(UPTO3)),
+    Spec("flatten_2", shape_ops.Flatten, lambda x: T.flatten(x, 2), lambda x: x.reshape(x.shape[0], -1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
+    Spec("reshape_mixed", shape_ops.Reshape, lambda x: x.reshape((x.shape[0], -1)), lambda x: x.reshape(x.shape[0], -1),
+         (U,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("specify_shape", shape_ops.SpecifyShape, lambda x: T.specify_shape(x, (2, 3)), lambda x: x, (U,),
+         shapes=st.just(((2, 3),))),
+    # products and arg-maxima
+    Spec("prod", reduction.Prod, T.prod, np.prod, (away_from_zero(0.5, 1.5),), shapes=shapes_of(UPTO3)),
+    Spec("prod_axis1_keepdims", reduction.Prod, lambda x: x.prod(axis=1, keepdims=True),
+         lambda x: x.prod(axis=1, keepdims=True), (away_from_zero(0.5, 1.5),),
+         shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
+    Spec("prod_no_zeros", reduction.Prod, lambda x: T.prod(x, axis=0, no_zeros_in_input=True),
+         lambda x: x.prod(axis=0), (away_from_zero(0.5, 1.5),), shapes=shapes_of(ROWS)),
+    Spec("prod_one_zero", reduction.Prod, T.prod, np.prod, (one_zero,), shapes=shapes_of(UPTO3)),
+    Spec("argmax_last_axis", reduction.Argmax, lambda x: T.argmax(x, axis=-1), lambda x: np.argmax(x, axis=-1),
+         (U,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
+    Spec("argmax_all", reduction.Argmax, T.argmax, np.argmax, (U,), shapes=shapes_of(UPTO3), differentiable=False),
+    Spec("max_and_argmax_max", reduction.MaxAndArgmax, lambda x: T.max_and_argmax(x, axis=0)[0],
+         lambda x: np.max(x, axis=0), (U,), shapes=shapes_of(ROWS)),
+    Spec("max_and_argmax_argmax", reduction.MaxAndArgmax, lambda x: T.max_and_argmax(x, axis=-1, keepdims=True)[1],
+         lambda x: np.argmax(x, axis=-1, keepdims=True), (U,), shapes=shapes_of(ROWS), differentiable=False),
+    # softmax and cross-entropies
+    Spec("softmax", nnet.Softmax, T.nnet.softmax, _softmax, (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=4))),
+    Spec("log_softmax", nnet.LogSoftmax, T.nnet.log_softmax, _log_softmax, (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=4))),
+    Spec("binary_crossentropy", E.Log, T.nnet.binary_crossentropy,
+         lambda o, t: -(t * np.log(o) + (1 - t) * np.log(1 - o)), (uniform(0.1, 0.9), uniform(0, 1))),
+    Spec("binary_crossentropy_of_sigmoid", nnet.Softplus, lambda z, t: T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t),
+         lambda z, t: t * np.logaddexp(0, -z) + (1 - t) * np.logaddexp(0, z), (uniform(-4, 4), uniform(0, 1))),
+    Spec("categorical_crossentropy", E.Log, T.nnet.categorical_crossentropy,
+         lambda p, t: -np.sum(t * np.log(p), axis=-1), (POSITIVE, uniform(0, 1)),
+         shapes=MATRICES.map(lambda s: (s, s))),
+    Spec("categorical_crossentropy_labels", subtensor.AdvancedSubtensor, T.nnet.categorical_crossentropy,
+         lambda p, y: -np.log(p[np.arange(len(y)), y]), (POSITIVE, integers(0, 3)), input_dtypes=(None, "int64"),
+         shapes=st.integers(1, 4).map(lambda n: ((n, 3), (n,)))),
+    Spec("nll_of_softmax", nnet.Softmax, lambda x, y: -T.mean(T.log(T.nnet.softmax(x))[T.arange(y.shape[0]), y]),
+         lambda x, y: -np.mean(np.log(_softmax(x))[np.arange(len(y)), y]), (U, integers(0, 3)),
+         input_dtypes=(None, "int64"), shapes=st.integers(1, 4).map(lambda n: ((n, 3), (n,)))),
 ]

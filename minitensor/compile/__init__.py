@@ -2,3 +2,4 @@
 
 from minitensor.compile.executor import MissingInputError  # noqa: F401
 from minitensor.compile.function import UnusedInputError  # noqa: F401
+from minitensor.compile.io import In  # noqa: F401

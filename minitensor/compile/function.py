@@ -11,68 +11,80 @@ import warnings
 
 import numpy as np
 
-from minitensor.compile.executor import Program
+from minitensor.compile.io import In
+from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.configuration import config
-from minitensor.graph import Constant, Variable, ancestors, clone_replace
-from minitensor.rewriting import STABILIZE, rewrite_graph
+from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs
 from minitensor.tensor.type import describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
-
-MODES = (None, "FAST_RUN", "FAST_COMPILE")
-
 
 class UnusedInputError(ValueError):
     """An input that no output or update depends on (see ``on_unused_input``)."""
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
-             on_unused_input="raise", name=None, mode=None):
+             on_unused_input="raise", name=None, mode=None, no_default_updates=False):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
-    ``outputs`` is a variable (the call returns one array) or a list (it returns a
-    list). ``updates`` pairs shared variables with expressions of their new values;
-    ``givens`` pairs variables with replacements of the same type.
+    ``inputs`` are variables or ``In`` objects (for a default value or a keyword
+    name). ``outputs`` is a variable (the call returns one array), a list (it
+    returns a list) or a dict of names to variables (it returns a dict).
+    ``updates`` pairs shared variables with expressions of their new values;
+    ``givens`` pairs variables with replacements of the same type. Every shared
+    variable the graph reads that has a ``default_update`` (a random stream's
+    state) is updated with it too, unless it has an explicit update or
+    ``no_default_updates`` is True or a list that holds it.
     """
-    return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode)
+    return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
+                    no_default_updates)
 
 
 class Function:
-    """A compiled function; call it with one value per input, by position or by name."""
+    """A compiled function; call it with one value per input, by position or by name
+    (an input with a default value may be left out)."""
 
-    def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
+                 no_default_updates=False):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
         self._title = f"function {name!r}" if name else "the function"  # for error messages
         self.allow_input_downcast = allow_input_downcast
-        self.inputs = _check_inputs(inputs)
+        self.inputs, specs = _split_inputs(inputs)
+        self._defaults = [_check_default(spec, allow_input_downcast) for spec in specs]
+        self._conversions = [(spec.strict, allow_input_downcast if spec.allow_downcast is None
+                              else spec.allow_downcast) for spec in specs]
+        self.output_keys = _check_output_keys(outputs)
         self.returns_list = outputs is not None and not isinstance(outputs, Variable)
+        listed = list(outputs.values()) if self.output_keys is not None else outputs
         output_vars = [] if outputs is None else [as_tensor_variable(o) for o in
-                                                   (outputs if self.returns_list else [outputs])]
+                                                   (listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
         replacements = _check_givens(givens)
+        update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
+                                         + list(replacements.values()), update_pairs, replacements,
+                                         no_default_updates)
+        # What copy() needs to compile this function again, on other shared variables.
+        self._definition = dict(inputs=specs, outputs=outputs, updates=update_pairs, givens=replacements,
+                                allow_input_downcast=allow_input_downcast, mode=mode)
         computed = output_vars + [value for _, value in update_pairs]
         if replacements:
             computed = clone_replace(computed, replacements)
         _check_unused(self.inputs, computed, on_unused_input)
-        if mode != "FAST_COMPILE":
-            computed, self.rewrites = rewrite_graph(computed, STABILIZE)
-        else:
-            self.rewrites = []
 
+        self.maker = FunctionMaker(self.inputs, computed, mode, _array_module())
+        self.program = self.maker.program
+        computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
         self.update_targets = [target for target, _ in update_pairs]
-        self.program = Program(self.inputs, computed, _array_module())
         self._copy = _needs_copy(computed)
         self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
-        self._names = {v.name: i for i, v in enumerate(self.inputs) if v.name is not None}
+        self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            args = self._bind_names(args, kwargs)
+        if kwargs or len(args) < len(self.inputs):
+            args = self._bind(args, kwargs)
         if len(args) != len(self.inputs):
             names = ", ".join(str(v) for v in self.inputs)
             raise TypeError(f"{self._title} takes {len(self.inputs)} inputs ({names}), got {len(args)}")
@@ -82,6 +94,8 @@ class Function:
             if not (type(value) is np.ndarray and value.dtype == dtype and value.ndim == ndim and plain):
                 value = self._convert(position, value)
             values.append(value)
+        if self.maker.checker is not None:
+            self.maker.checker.check(values)
         results = self.program.run(values)
         for index in self._copy:
             results[index] = results[index].copy()
@@ -89,18 +103,22 @@ class Function:
         for target, value in zip(self.update_targets, results[count:]):
             target._value = np.asarray(value)  # NumPy turns 0-d results into scalars
         outputs = [np.asarray(r) for r in results[:count]]
+        if self.output_keys is not None:
+            return dict(zip(self.output_keys, outputs))
         return outputs if self.returns_list else outputs[0] if outputs else None
 
     def _convert(self, position, value):
         variable = self.inputs[position]
+        strict, allow_downcast = self._conversions[position]
         try:
-            return variable.type.filter(value, allow_downcast=self.allow_input_downcast)
+            return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
         except TypeError as error:
             raise TypeError(f"bad input argument '{variable}' at position {position} (0-based) of "
                             f"{self._title}: expected {variable.type}, got {describe_value(value)}: "
                             f"{error}{variable.made_at()}") from None
 
-    def _bind_names(self, args, kwargs):
+    def _bind(self, args, kwargs):
+        """The arguments in input order: positional ones, then keywords, then defaults."""
         bound = list(args) + [_MISSING] * (len(self.inputs) - len(args))
         for key, value in kwargs.items():
             if key not in self._names:
@@ -110,10 +128,38 @@ class Function:
             if position < len(args):
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
             bound[position] = value
+        bound = [default if value is _MISSING else value for value, default in zip(bound, self._defaults)]
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
-            raise TypeError(f"{self._title} is missing inputs: {', '.join(missing)}")
+            names = ", ".join(str(v) for v in self.inputs)
+            raise TypeError(f"{self._title} takes {len(self.inputs)} inputs ({names}), got "
+                            f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
         return bound
+
+    def copy(self, swap=None, delete_updates=False, name=None):
+        """This function compiled again: ``swap`` ({old shared variable: new one}) makes the
+        copy read and update the new shared variables instead, and with ``delete_updates``
+        it updates nothing. The copy takes the same inputs, even those left unused."""
+        swap = _check_swap(swap)
+        definition = self._definition
+
+        def swapped(variables):
+            return clone_replace(list(variables), swap) if variables else []
+
+        outputs = definition["outputs"]
+        if isinstance(outputs, dict):
+            outputs = dict(zip(outputs, swapped(outputs.values())))
+        elif isinstance(outputs, (list, tuple)):
+            outputs = swapped(outputs)
+        elif outputs is not None:
+            outputs = swapped([as_tensor_variable(outputs)])[0]
+        targets, values = zip(*definition["updates"]) if definition["updates"] else ((), ())
+        updates = [] if delete_updates else list(zip([swap.get(t, t) for t in targets], swapped(values)))
+        givens = dict(zip([swap.get(old, old) for old in definition["givens"]],
+                          swapped(definition["givens"].values())))
+        return Function(definition["inputs"], outputs, updates, givens, definition["allow_input_downcast"],
+                        "ignore", self.name if name is None else name, definition["mode"],
+                        no_default_updates=True)  # the original's default updates are in its updates
 
 
 _MISSING = object()
@@ -124,6 +170,37 @@ def _array_module():
         raise NotImplementedError(f"config.device={config.device!r}: this version of minitensor runs on "
                                   f"the CPU with NumPy only; set device=cpu")
     return np
+
+
+def _split_inputs(inputs):
+    """The variables of ``inputs`` (variables or ``In`` objects), and an ``In`` for each."""
+    if not isinstance(inputs, (list, tuple)):
+        return _check_inputs(inputs), []  # raises
+    variables = _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
+    return variables, [i if isinstance(i, In) else In(i) for i in inputs]
+
+
+def _check_default(spec, allow_input_downcast):
+    """The default value of the input ``spec``, converted to its type, or _MISSING."""
+    if spec.value is None:
+        return _MISSING
+    variable = spec.variable
+    allow_downcast = allow_input_downcast if spec.allow_downcast is None else spec.allow_downcast
+    try:
+        return variable.type.filter(spec.value, strict=spec.strict, allow_downcast=allow_downcast)
+    except TypeError as error:
+        raise TypeError(f"In: bad default value for input {variable.describe()}: {error}"
+                        f"{variable.made_at()}") from None
+
+
+def _check_output_keys(outputs):
+    """The names of a dict of outputs, in order; None for other outputs."""
+    if not isinstance(outputs, dict):
+        return None
+    for key in outputs:
+        if not isinstance(key, str):
+            raise TypeError(f"a dict of outputs must have string keys, got {key!r}")
+    return list(outputs)
 
 
 def _check_inputs(inputs):
@@ -175,6 +252,39 @@ def _check_updates(updates):
                             f"(cast it with T.cast or .astype){target.made_at()}")
         checked.append((target, value))
     return checked
+
+
+def _default_updates(roots, explicit, replaced, no_default_updates):
+    """(shared variable, its ``default_update``) for each shared variable that the ``roots``
+    read, unless it is updated explicitly, replaced through givens, or excluded by
+    ``no_default_updates``; the new updates' own graphs are searched in turn."""
+    if no_default_updates is True:
+        return []
+    excluded = list(no_default_updates or ())
+    for var in excluded:
+        if not isinstance(var, SharedVariable):
+            raise TypeError(f"no_default_updates must be True, False or a list of shared variables, "
+                            f"got {var!r} in the list")
+    seen = {target for target, _ in explicit} | set(replaced) | set(excluded)
+    pairs = []
+    while roots:
+        found = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
+                 and v.default_update is not None and v not in seen]
+        seen.update(found)
+        pairs += [(v, v.default_update) for v in found]
+        roots = [v.default_update for v in found]
+    return _check_updates(pairs)
+
+
+def _check_swap(swap):
+    swap = dict(swap or {})
+    for old, new in swap.items():
+        if not (isinstance(old, SharedVariable) and isinstance(new, SharedVariable)):
+            raise TypeError(f"copy: swap maps shared variables to shared variables, got {old!r}: {new!r}")
+        if old.type != new.type:
+            raise TypeError(f"copy: cannot swap {old.describe()} for {new.describe()}, of another type"
+                            f"{new.made_at()}")
+    return swap
 
 
 def _check_givens(givens):

@@ -1,7 +1,8 @@
 """Shared variables: symbolic variables with a value that persists between calls.
 
 A compiled function reads a shared variable's current value when it runs, and
-its ``updates`` assign new values after a call succeeds.
+its ``updates`` (and the variables' ``default_update``) assign new values after a
+call succeeds.
 """
 
 import numpy as np
@@ -12,7 +13,14 @@ from minitensor.tensor.variable import _TensorOperators
 
 
 class SharedVariable(_TensorOperators, Variable):
-    """A tensor variable whose value lives in the variable itself."""
+    """A tensor variable whose value lives in the variable itself.
+
+    ``default_update``, when set to an expression, is the update that every
+    function reading this variable applies unless told otherwise (a random
+    stream's state uses it to advance after each draw).
+    """
+
+    default_update = None
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None):
         super().__init__(type, name=name)

@@ -16,11 +16,15 @@ from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, ex
                                         int_div, invert, le, log, log1p, lt, maximum, minimum, mul, neg,
                                         neq, ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub,
                                         switch, tanh, true_div, zeros_like)
-from minitensor.tensor.reduction import max, mean, min, sum
-from minitensor.tensor.shape_ops import dimshuffle, reshape, shape, transpose
+from minitensor.tensor.reduction import argmax, max, max_and_argmax, mean, min, prod, sum
+from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
+                                         transpose)
+from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
+from minitensor.tensor.construction import (alloc, arange, concatenate, join, ones, stack,
+                                            zeros)
 from minitensor.tensor.linalg import dot, outer
 from minitensor.tensor import nnet
-from minitensor.gradient import grad
+from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
 
 globals().update(TYPED)  # bscalar ... dtensor4
 globals().update(TYPED_PLURALS)  # bscalars ... dtensor4s

@@ -1,0 +1,149 @@
+"""``function``'s inputs and outputs: ``In`` (defaults, names), dicts of outputs, and ``copy``."""
+
+import numpy as np
+import pytest
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor import In, function
+
+
+# --- In: default values and keyword names ------------------------------------------------------
+
+def test_tutorial_default_value_for_an_argument():
+    x, y = T.dscalars('x', 'y')
+    z = x + y
+    f = function([x, In(y, value=1)], z)
+    assert f(33) == 34.0
+    assert f(33, 2) == 35.0
+
+    x, y, w = T.dscalars('x', 'y', 'w')
+    z = (x + y) * w
+    f = function([x, In(y, value=1), In(w, value=2, name='w_by_name')], z)
+    assert f(33) == 68.0
+    assert f(33, 2) == 70.0
+    assert f(33, 0, 1) == 33.0
+    assert f(33, w_by_name=1) == 34.0
+    assert f(33, w_by_name=1, y=0) == 33.0
+    assert type(f(33)) is np.ndarray
+
+
+def test_in_is_exported_from_minitensor_and_compile():
+    assert theano.In is In is theano.compile.In
+
+
+def test_the_name_of_an_in_replaces_the_variables_name():
+    x, w = T.dscalars('x', 'w')
+    f = function([x, In(w, value=2.0, name='weight')], x * w)
+    assert f(3.0, weight=5.0) == 15.0
+    with pytest.raises(TypeError, match="no input named 'w'"):
+        f(3.0, w=5.0)
+
+
+def test_an_input_without_default_must_be_given():
+    x, y = T.dscalars('x', 'y')
+    f = function([In(x, value=1.0), y], x - y, name="f")
+    assert f(y=3.0) == -2.0
+    assert f(5.0, 3.0) == 2.0
+    with pytest.raises(TypeError, match="missing: y"):
+        f(5.0)
+    with pytest.raises(TypeError, match="got 3"):
+        f(1.0, 2.0, 3.0)
+
+
+def test_defaults_are_converted_at_compile_time():
+    x = T.dvector('x')
+    f = function([In(x, value=[1, 2])], x * 2)
+    out = f()
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [2.0, 4.0])
+    out[0] = 99.0  # the caller's array is never the stored default
+    np.testing.assert_array_equal(f(), [2.0, 4.0])
+    i = T.ivector('i')
+    with pytest.raises(TypeError, match="default value for input 'i'"):
+        function([In(i, value=[1.5])], i)
+    m = T.dmatrix('m')
+    with pytest.raises(TypeError, match="'m'"):
+        function([In(m, value=[1.0, 2.0])], m)
+
+
+def test_in_strict_and_allow_downcast_per_input():
+    x, y = T.fvector('x'), T.fvector('y')
+    f = function([In(x, allow_downcast=True), y], x + y)
+    data64 = np.array([1.0, 2.0])
+    data32 = data64.astype('float32')
+    np.testing.assert_array_equal(f(data64, data32), [2.0, 4.0])
+    with pytest.raises(TypeError, match="'y'"):
+        f(data32, data64)
+    g = function([In(x, strict=True)], x * 2)
+    np.testing.assert_array_equal(g(data32), [2.0, 4.0])
+    with pytest.raises(TypeError, match="strict"):
+        g([1.0, 2.0])
+
+
+def test_in_takes_a_variable():
+    with pytest.raises(TypeError, match="symbolic variable"):
+        In(3.0)
+
+
+# --- a dict of outputs ---------------------------------------------------------------------------
+
+def test_a_dict_of_outputs_returns_a_dict():
+    x = T.dvector('x')
+    f = function([x], {'double': 2 * x, 'square': x ** 2})
+    out = f([1.0, 3.0])
+    assert isinstance(out, dict) and list(out) == ['double', 'square']
+    np.testing.assert_array_equal(out['double'], [2.0, 6.0])
+    np.testing.assert_array_equal(out['square'], [1.0, 9.0])
+
+
+def test_a_dict_of_outputs_with_updates_and_string_keys_only():
+    acc = theano.shared(0.0, name="acc")
+    x = T.dscalar('x')
+    f = function([x], {'before': acc, 'after': acc + x}, updates=[(acc, acc + x)])
+    assert f(2.0) == {'before': 0.0, 'after': 2.0}
+    assert f(3.0) == {'before': 2.0, 'after': 5.0}
+    with pytest.raises(TypeError, match="string keys"):
+        function([x], {1: x})
+
+
+# --- copy ------------------------------------------------------------------------------------
+
+def test_tutorial_copying_functions():
+    state = theano.shared(0)
+    inc = T.iscalar('inc')
+    accumulator = theano.function([inc], state, updates=[(state, state + inc)])
+    assert accumulator(10) == 0
+    assert state.get_value() == 10
+
+    new_state = theano.shared(0)
+    new_accumulator = accumulator.copy(swap={state: new_state})
+    assert new_accumulator(100) == 0
+    assert new_state.get_value() == 100
+    assert state.get_value() == 10
+
+    null_accumulator = accumulator.copy(delete_updates=True)
+    assert null_accumulator(9000) == 10
+    assert state.get_value() == 10
+
+
+def test_copy_keeps_inputs_outputs_and_names():
+    w = theano.shared(np.array([1.0, 2.0]), name="w")
+    x, s = T.dvector('x'), T.dscalar('s')
+    f = function([x, In(s, value=10.0, name='scale')], {'out': w * x * s}, name="original")
+    w2 = theano.shared(np.array([-1.0, 0.0]), name="w2")
+    g = f.copy(swap={w: w2}, name="copy")
+    out = g([1.0, 1.0], scale=2.0)
+    np.testing.assert_array_equal(out['out'], [-2.0, 0.0])
+    np.testing.assert_array_equal(g([1.0, 1.0])['out'], [-10.0, 0.0])
+    assert g.name == "copy" and f.copy().name == "original"
+
+
+def test_copy_checks_the_swap():
+    w = theano.shared(np.zeros(2), name="w")
+    f = function([], w * 2)
+    with pytest.raises(TypeError, match="another type"):
+        f.copy(swap={w: theano.shared(np.zeros((2, 2)))})
+    with pytest.raises(TypeError, match="shared variables"):
+        f.copy(swap={w: T.dvector('v')})
+

@@ -1,0 +1,255 @@
+"""Random numbers: ``RandomStreams``, the random ops, and default updates.
+
+The tutorial page "Using Random Numbers" runs with the imports changed, except
+where Theano reaches into a NumPy ``RandomState`` (seeding or restoring one
+stream): there the state is a plain uint64 vector ``[seed, stream, draw]``.
+"""
+
+import pickle
+
+import numpy
+import numpy as np
+import pytest
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor import function
+from minitensor.tensor.shared_randomstreams import RandomStreams
+
+
+def numpy_draw(seed, stream, draw, method, *parameters):
+    """What the random ops promise: NumPy's sample for the state [seed, stream, draw]."""
+    return getattr(np.random.default_rng([seed, stream, draw]), method)(*parameters)
+
+
+# --- the tutorial page "Using Random Numbers" ----------------------------------------------------
+
+def tutorial_functions():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    rv_n = srng.normal((2, 2))
+    f = function([], rv_u)
+    g = function([], rv_n, no_default_updates=True)  # Not updating rv_n.rng
+    nearly_zeros = function([], rv_u + rv_u - 2 * rv_u)
+    return srng, rv_u, rv_n, f, g, nearly_zeros
+
+
+def test_tutorial_streams_advance_unless_told_not_to():
+    srng, rv_u, rv_n, f, g, nearly_zeros = tutorial_functions()
+    f_val0 = f()
+    f_val1 = f()  # different numbers from f_val0
+    assert f_val0.shape == (2, 2) and not np.array_equal(f_val0, f_val1)
+    g_val0 = g()  # different numbers from f_val0 and f_val1
+    g_val1 = g()  # same numbers as g_val0!
+    np.testing.assert_array_equal(g_val0, g_val1)
+    assert not np.array_equal(g_val0, f_val0)
+    # One draw per call, however often the graph uses it.
+    assert np.array_equal(nearly_zeros(), np.zeros((2, 2)))
+    # The numbers are NumPy's for the states [234, 0, 0] and [234, 0, 1] (stream 0 is rv_u).
+    np.testing.assert_array_equal(f_val0, numpy_draw(234, 0, 0, "uniform", 0.0, 1.0, (2, 2)))
+    np.testing.assert_array_equal(f_val1, numpy_draw(234, 0, 1, "uniform", 0.0, 1.0, (2, 2)))
+    np.testing.assert_array_equal(g_val0, numpy_draw(234, 1, 0, "normal", 0.0, 1.0, (2, 2)))
+    np.testing.assert_array_equal(rv_u.rng.get_value(), [234, 0, 3])  # f twice, nearly_zeros once
+
+
+def test_tutorial_seeding_streams():
+    srng, rv_u, rv_n, f, g, nearly_zeros = tutorial_functions()
+    f()
+    # Theano: rng_val = rv_u.rng.get_value(borrow=True); rng_val.seed(89234); rv_u.rng.set_value(rng_val)
+    rng_val = rv_u.rng.get_value(borrow=True)
+    rv_u.rng.set_value(np.array([89234, rng_val[1], 0], dtype='uint64'), borrow=True)
+    np.testing.assert_array_equal(f(), numpy_draw(89234, 0, 0, "uniform", 0.0, 1.0, (2, 2)))
+
+    srng.seed(902340)  # seeds rv_u and rv_n with different seeds each
+    u, n = f(), g()
+    np.testing.assert_array_equal(u, numpy_draw(902340, 0, 0, "uniform", 0.0, 1.0, (2, 2)))
+    np.testing.assert_array_equal(n, numpy_draw(902340, 1, 0, "normal", 0.0, 1.0, (2, 2)))
+    srng.seed(902340)
+    np.testing.assert_array_equal(f(), u)  # re-seeding restarts every stream
+    srng.seed()
+    np.testing.assert_array_equal(f(), numpy_draw(234, 0, 0, "uniform", 0.0, 1.0, (2, 2)))
+    later = srng.uniform(())
+    assert later.rng.get_value()[0] == 234  # streams made later follow the last seed
+
+
+def test_tutorial_sharing_streams_between_functions():
+    srng, rv_u, rv_n, f, g, nearly_zeros = tutorial_functions()
+    # Theano: state_after_v0 = rv_u.rng.get_value().get_state()
+    state_after_v0 = rv_u.rng.get_value()
+    nearly_zeros()  # this affects rv_u's generator
+    v1 = f()
+    # Theano: rng = rv_u.rng.get_value(borrow=True); rng.set_state(state_after_v0); rv_u.rng.set_value(rng)
+    rv_u.rng.set_value(state_after_v0, borrow=True)
+    v2 = f()  # v2 != v1
+    v3 = f()  # v3 == v1
+    assert not np.array_equal(v1, v2)
+    np.testing.assert_array_equal(v1, v3)
+
+
+def test_tutorial_copying_random_state_between_graphs():
+    class Graph():
+        def __init__(self, seed=123):
+            self.rng = RandomStreams(seed)
+            self.y = self.rng.uniform(size=(1,))
+
+    g1 = Graph(seed=123)
+    f1 = theano.function([], g1.y)
+    g2 = Graph(seed=987)
+    f2 = theano.function([], g2.y)
+    assert f1() != f2()  # by default, the two functions are out of sync
+
+    def copy_random_state(g1, g2):  # the tutorial's, without its MRG_RandomStreams case
+        for (su1, su2) in zip(g1.rng.state_updates, g2.rng.state_updates):
+            su2[0].set_value(su1[0].get_value())
+
+    copy_random_state(g1, g2)
+    assert f1() == f2()
+    assert f1() == f2()
+
+
+# --- distributions, dtypes and sizes ----------------------------------------------------------------
+
+def test_samples_have_their_distributions():
+    srng = RandomStreams(seed=1)
+    u = function([], srng.uniform((20000,), low=-2.0, high=3.0))()
+    n = function([], srng.normal((20000,), avg=1.0, std=2.0))()
+    b = function([], srng.binomial((20000,), n=4, p=0.25))()
+    bits = function([], srng.binomial((2, 3)))()
+    assert u.min() >= -2.0 and u.max() < 3.0 and abs(u.mean() - 0.5) < 0.05
+    assert abs(n.mean() - 1.0) < 0.05 and abs(n.std() - 2.0) < 0.05
+    assert set(np.unique(b)) <= {0, 1, 2, 3, 4} and abs(b.mean() - 1.0) < 0.03
+    assert b.dtype == np.int64 and set(np.unique(bits)) <= {0, 1} and bits.shape == (2, 3)
+
+
+def test_dtypes(floatX_restored):
+    srng = RandomStreams(seed=1)
+    assert srng.uniform(()).dtype == "float64"
+    assert function([], srng.normal((2,), dtype="float32"))().dtype == np.float32
+    assert srng.binomial((2,), dtype="int8").dtype == "int8"
+    theano.config.floatX = "float32"
+    assert function([], srng.uniform((3,)))().dtype == np.float32
+
+
+@pytest.fixture
+def floatX_restored():
+    saved = theano.config.floatX
+    yield
+    theano.config.floatX = saved
+
+
+def test_symbolic_sizes_and_parameters():
+    srng = RandomStreams(seed=3)
+    n = T.lscalar('n')
+    x = T.dmatrix('x')
+    shape = T.lvector('shape')
+    low = T.dscalar('low')
+    by_scalar = function([n], srng.uniform((n, 2)))
+    by_shape = function([x], srng.binomial(size=x.shape, p=0.5) * x)  # a dropout mask
+    by_vector = function([shape], srng.normal(shape, ndim=3))
+    by_parameter = function([low], srng.uniform((4,), low=low, high=low + 1))
+    assert by_scalar(3).shape == (3, 2)
+    assert by_shape(np.ones((4, 5))).shape == (4, 5)
+    assert by_vector([1, 2, 3]).shape == (1, 2, 3)
+    sample = by_parameter(10.0)
+    assert ((sample >= 10.0) & (sample < 11.0)).all()
+    with pytest.raises(TypeError, match="ndim"):
+        srng.normal(shape)
+    with pytest.raises(ValueError, match="ndim"):
+        srng.normal((2, 2), ndim=3)
+    with pytest.raises(TypeError, match="integer"):
+        srng.normal((2.5, 2))
+
+
+def test_a_fixed_size_of_one_is_broadcastable():
+    srng = RandomStreams(seed=3)
+    row = srng.uniform((1, 3))
+    assert row.broadcastable == (True, False)
+    m = T.dmatrix('m')
+    assert function([m], m + row)(np.zeros((2, 3))).shape == (2, 3)
+
+
+# --- default updates -------------------------------------------------------------------------
+
+def test_explicit_update_replaces_the_default_one():
+    srng = RandomStreams(seed=5)
+    rv = srng.uniform((3,))
+    frozen = function([], rv, updates=[(rv.rng, rv.rng)])
+    np.testing.assert_array_equal(frozen(), frozen())
+    assert rv.rng.get_value()[2] == 0
+
+
+def test_no_default_updates_as_a_list_excludes_only_those():
+    srng = RandomStreams(seed=5)
+    a, b = srng.uniform((2,)), srng.uniform((2,))
+    f = function([], [a, b], no_default_updates=[a.rng])
+    first_a, first_b = f()
+    second_a, second_b = f()
+    np.testing.assert_array_equal(first_a, second_a)
+    assert not np.array_equal(first_b, second_b)
+    with pytest.raises(TypeError, match="shared variables"):
+        function([], a, no_default_updates=[a])
+
+
+def test_a_stream_read_only_by_an_update_advances_too():
+    srng = RandomStreams(seed=5)
+    rv = srng.normal(())
+    total = theano.shared(0.0, name="total")
+    add_noise = function([], updates=[(total, total + rv)])
+    add_noise()
+    add_noise()
+    expected = sum(numpy_draw(5, 0, draw, "normal", 0.0, 1.0, ()) for draw in range(2))
+    np.testing.assert_allclose(total.get_value(), expected, rtol=1e-15)
+
+
+def test_copy_of_a_random_function():
+    srng = RandomStreams(seed=8)
+    rv = srng.uniform((2,))
+    f = function([], rv)
+    replay = f.copy(delete_updates=True)
+    np.testing.assert_array_equal(replay(), replay())
+    other = theano.shared(np.array([8, 0, 0], dtype="uint64"))
+    g = f.copy(swap={rv.rng: other})  # reads and advances the other state
+    np.testing.assert_array_equal(g(), f())
+    assert other.get_value()[2] == 1 and rv.rng.get_value()[2] == 1
+
+
+# --- the state, and gradients ------------------------------------------------------------------------
+
+def test_streams_are_reproducible_and_independent():
+    def first_draws(seed):
+        srng = RandomStreams(seed=seed)
+        return function([], [srng.uniform((4,)), srng.uniform((4,))])()
+
+    a, b = first_draws(11)
+    np.testing.assert_array_equal(first_draws(11)[0], a)
+    assert not np.array_equal(a, b)
+    assert not np.array_equal(first_draws(12)[0], a)
+
+
+def test_the_state_is_a_plain_array_that_pickles():
+    srng = RandomStreams(seed=2)
+    rv = srng.uniform((2,))
+    f = function([], rv)
+    f()
+    state = pickle.loads(pickle.dumps(rv.rng.get_value()))
+    first = f()
+    rv.rng.set_value(state)
+    np.testing.assert_array_equal(f(), first)
+    assert rv.rng.get_value().dtype == np.uint64 and rv.update == (rv.rng, rv.rng.default_update)
+    assert srng.updates() == srng.state_updates == [rv.update]
+
+
+def test_seeds_are_checked():
+    with pytest.raises(ValueError, match="seed"):
+        RandomStreams(seed=-1)
+    assert RandomStreams().default_instance_seed != RandomStreams().default_instance_seed
+
+
+def test_gradient_flows_around_a_sample_not_through_it():
+    srng = RandomStreams(seed=4)
+    x = T.dvector('x')
+    mask = srng.binomial((5,), p=0.5)
+    cost = T.sum(x * mask)
+    f = function([x], [mask, T.grad(cost, x)])
+    m, g = f(np.ones(5))
+    np.testing.assert_array_equal(g, m)  # the same draw in the output and in the gradient
