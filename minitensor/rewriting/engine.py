@@ -68,7 +68,7 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
         for original in toposort(outputs):
             if any(out in protected for out in original.outputs):
                 continue
-            node = _with_inputs(original, [new.get(i, i) for i in original.inputs])
+            node = original.with_inputs([new.get(i, i) for i in original.inputs])
             op_class = type(node.op)
             if op_class not in by_op_class:
                 by_op_class[op_class] = [r for r in rules if r.applies_to(node.op)]
@@ -87,17 +87,6 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
             return outputs, log
     raise RuntimeError(f"rewriting did not settle after {max_passes} passes; rules: "
                        f"{[r.name for r in rules]}")
-
-
-def _with_inputs(node, inputs):
-    """``node`` itself if its inputs are unchanged, else a copy applied to ``inputs``."""
-    if all(a is b for a, b in zip(inputs, node.inputs)):
-        return node
-    rebuilt = node.op.make_node(*inputs)
-    rebuilt.creation_site = node.creation_site
-    for old, out in zip(node.outputs, rebuilt.outputs):
-        out.name, out.creation_site = old.name, old.creation_site
-    return rebuilt
 
 
 def _same_types(outputs, replacement):

@@ -177,13 +177,8 @@ def fuse(outputs):
                     new[old] = out
                     log.append(Rewrite("fusion", "fuse", old, out))
             continue
-        inputs = [new.get(i, i) for i in node.inputs]
-        if any(a is not b for a, b in zip(inputs, node.inputs)):
-            rebuilt = node.op.make_node(*inputs)
-            rebuilt.creation_site = node.creation_site
-            for old, out in zip(node.outputs, rebuilt.outputs):
-                out.name, out.creation_site = old.name, old.creation_site
-                new[old] = out
+        rebuilt = node.with_inputs([new.get(i, i) for i in node.inputs])
+        new.update((old, out) for old, out in zip(node.outputs, rebuilt.outputs) if old is not out)
     return [new.get(o, o) for o in outputs], log
 
 

@@ -31,11 +31,8 @@ def merge(outputs):
             for old, new in zip(node.outputs, first.outputs):
                 replace[old] = new
                 log.append(Rewrite("merge", "merge", old, new))
-        elif any(a is not b for a, b in zip(inputs, node.inputs)):
-            rebuilt = node.op.make_node(*inputs)
-            rebuilt.creation_site = node.creation_site
+        else:
+            rebuilt = node.with_inputs(inputs)
             seen[key] = rebuilt
-            for old, new in zip(node.outputs, rebuilt.outputs):
-                new.name, new.creation_site = old.name, old.creation_site
-                replace[old] = new
+            replace.update((old, new) for old, new in zip(node.outputs, rebuilt.outputs) if old is not new)
     return [canonical(o) for o in outputs], log
