@@ -152,6 +152,8 @@ CANONICAL = [
     ("useless_fill", T.fill(m, m * 2)),
     ("fill_sink", T.fill(m, 2.0) * v),
     ("useless_dimshuffle", m.T.T),
+    ("broadcast_input_elision", T.alloc(2.0, m.shape[0], m.shape[1]) * m),
+    ("useless_alloc", T.alloc(m * 2, m.shape[0], m.shape[1])),
     ("reshape_of_reshape", m.reshape((-1,)).reshape((2, -1))),
     ("cast_of_cast", T.cast(T.cast(T.cast(m, "float32"), "float64"), "float32")),
     ("sum_of_broadcast", T.sum(v.dimshuffle("x", 0), axis=0)),

@@ -14,6 +14,7 @@ from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
+from minitensor.tensor.construction import Alloc
 from minitensor.tensor.reduction import Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
 from minitensor.tensor.variable import constant
@@ -210,6 +211,34 @@ def useless_fill(node):
     return None
 
 
+def _broadcast_value(var):
+    """v when ``var`` is fill(m, v) or alloc(v, *shape): a value only broadcast to a shape."""
+    fill, alloc = owner_op(var, E.Fill), owner_op(var, Alloc)
+    return fill.inputs[1] if fill is not None else alloc.inputs[0] if alloc is not None else None
+
+
+@rule(E.Elemwise)
+def broadcast_input_elision(node):
+    """op(alloc(v, shape), x) -> op(v, x), and the same for fill, when x alone has the result's
+    pattern: x's size checks then fix the shape, so the allocation is not needed"""
+    if isinstance(node.op, (E.Fill, Composite)):
+        return None
+    pattern = node.outputs[0].broadcastable
+    for position, var in enumerate(node.inputs):
+        value = _broadcast_value(var)
+        others = node.inputs[:position] + node.inputs[position + 1:]
+        if value is not None and any(o.broadcastable == pattern for o in others):
+            return [node.op.make_node(*others[:position], value, *others[position:]).outputs[0]]
+    return None
+
+
+@rule(Alloc)
+def useless_alloc(node):
+    """alloc(v, *shape) -> v when v already has the result's broadcast pattern"""
+    value = node.inputs[0]
+    return [value] if value.broadcastable == node.outputs[0].broadcastable else None
+
+
 @rule(DimShuffle)
 def useless_dimshuffle(node):
     """x.dimshuffle(0, 1, ...) -> x; a dimshuffle of a dimshuffle -> one dimshuffle"""
@@ -265,8 +294,11 @@ def sum_of_broadcast(node):
     return [E.cast(summed, node.outputs[0].dtype)]
 
 
-CANONICALIZE = [constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
-                double_negation, neg_of_sub, sub_of_neg, add_of_neg, mul_of_neg, flatten_add, flatten_mul, fill_sink, useless_fill, useless_dimshuffle,
-                dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast]
+CANONICALIZE = [
+    constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
+    double_negation, neg_of_sub, sub_of_neg, add_of_neg, mul_of_neg, flatten_add, flatten_mul,
+    fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
+    useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast,
+]
 
 __all__ = ["CANONICALIZE", "scalar_constant"]

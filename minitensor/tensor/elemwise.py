@@ -16,13 +16,14 @@ comparisons give bool, and ops with a float result (``exp``, true division) see
 integer inputs cast to float first, so the declared dtype is the computed one.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from minitensor.graph import Apply, Op
-from minitensor.tensor.type import TensorType
+from minitensor.tensor.type import TensorType, dtype_kind, dtype_name, is_float
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 _CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
@@ -35,6 +36,16 @@ def _is_python_number(value):
     return type(value) in (bool, int, float)
 
 
+@functools.lru_cache(maxsize=None)
+def promote(operands):
+    """NumPy 2's result dtype for ``operands``: dtype names, or the types of Python numbers.
+
+    A Python number is weak, so only its type matters (int8 + 1000 is int8 in NumPy 2,
+    and the value is checked when the constant is made); that makes this cacheable.
+    """
+    return np.result_type(*[o(0) if isinstance(o, type) else np.dtype(o) for o in operands]).name
+
+
 def elementwise_inputs(values):
     """The tensors an elementwise node takes from ``values`` (variables, arrays or numbers).
 
@@ -42,8 +53,9 @@ def elementwise_inputs(values):
     whole expression, and lower-rank inputs get leading broadcastable dimensions.
     """
     tensors = [None if _is_python_number(v) else as_tensor_variable(v) for v in values]
-    common = np.result_type(*[v if t is None else np.dtype(t.dtype) for v, t in zip(values, tensors)])
-    tensors = [constant(v, dtype=common) if t is None else t for v, t in zip(values, tensors)]
+    if any(t is None for t in tensors):
+        common = promote(tuple(type(v) if t is None else t.dtype for v, t in zip(values, tensors)))
+        tensors = [constant(v, dtype=common) if t is None else t for v, t in zip(values, tensors)]
     ndim = max(t.ndim for t in tensors)
     return [t if t.ndim == ndim else pad_left(t, ndim) for t in tensors]
 
@@ -70,26 +82,26 @@ class Elemwise(Op):
         if self.nin is not None and len(values) != self.nin:
             raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(values)}")
         inputs = elementwise_inputs(values)
-        common = np.result_type(*[x.dtype for x in inputs]).name
-        if np.dtype(common).kind not in self.allowed_kinds:
+        common = promote(tuple(x.dtype for x in inputs))
+        if dtype_kind(common) not in self.allowed_kinds:
             # e.g. bool // bool, which NumPy computes in int8, or int64 & uint64, which promote
             # to float64 and have no bitwise and
             raise TypeError(f"{self.name} is not defined for inputs of dtypes "
                             f"{', '.join(x.dtype for x in inputs)}, which promote to {common}")
         dtype = self.output_dtype(inputs)
         if self.output_kind == "float":
-            inputs = [x if np.dtype(x.dtype).kind == "f" else cast(x, dtype) for x in inputs]
+            inputs = [x if is_float(x.dtype) else cast(x, dtype) for x in inputs]
         broadcastable = tuple(all(dims) for dims in zip(*[x.broadcastable for x in inputs]))
         return Apply(self, inputs, [TensorType(dtype, broadcastable)()])
 
     def output_dtype(self, inputs):
-        common = np.result_type(*[x.dtype for x in inputs]).name
+        common = promote(tuple(x.dtype for x in inputs))
         return {"same": common, "bool": "bool", "float": self.float_dtype(common)}[self.output_kind]
 
     @staticmethod
     def float_dtype(dtype):
         """The float dtype NumPy's math functions give for ``dtype`` (``exp(int16)`` is float32)."""
-        return np.result_type(dtype, np.float16).name
+        return promote((dtype, "float16"))
 
     def impl(self, xp, *arrays):
         return getattr(xp, self.ufunc)(*arrays)
@@ -211,7 +223,7 @@ class TrueDiv(Elemwise):
 
     @staticmethod
     def float_dtype(dtype):
-        return dtype if np.dtype(dtype).kind == "f" else "float64"
+        return dtype if is_float(dtype) else "float64"
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -522,7 +534,7 @@ class Cast(Elemwise):
 def cast(x, dtype):
     """``x`` as ``dtype`` (a no-op, returning ``x``, when it already has it)."""
     x = as_tensor_variable(x)
-    dtype = np.dtype(dtype).name
+    dtype = dtype_name(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 

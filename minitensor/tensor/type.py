@@ -6,6 +6,8 @@ broadcast against others. ``T.matrix`` has pattern ``(False, False)``, ``T.row``
 exactly, and lets a size mismatch be an error rather than a silent broadcast.
 """
 
+import functools
+
 import numpy as np
 
 from minitensor.configuration import config
@@ -17,8 +19,20 @@ _PATTERN_NAMES = {(): "scalar", (False,): "vector", (False, False): "matrix",
                   (True, False): "row", (False, True): "col"}
 
 
+@functools.lru_cache(maxsize=None)
+def dtype_name(dtype):
+    """The canonical name of ``dtype`` ('float64' for np.float64, float, 'f8' ...)."""
+    return np.dtype(dtype).name
+
+
+@functools.lru_cache(maxsize=None)
+def dtype_kind(dtype):
+    """NumPy's one-letter kind: 'b' bool, 'i' signed, 'u' unsigned, 'f' float."""
+    return np.dtype(dtype).kind
+
+
 def is_float(dtype):
-    return np.dtype(dtype).kind == "f"
+    return dtype_kind(dtype) == "f"
 
 
 class TensorType(Type):
@@ -29,7 +43,7 @@ class TensorType(Type):
     """
 
     def __init__(self, dtype, broadcastable):
-        dtype = np.dtype(dtype).name
+        dtype = dtype_name(dtype)
         if dtype not in SUPPORTED_DTYPES:
             raise TypeError(f"unsupported dtype {dtype!r}; supported: {', '.join(SUPPORTED_DTYPES)}")
         self.dtype = dtype
