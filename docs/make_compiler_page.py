@@ -89,6 +89,8 @@ that writes its result over an input that is dead after it.
 
 ## The rewrite log (`printing.explain(train)`)
 
+Each entry ends with the line of the code above that made the node it rewrote.
+
 ```
 {_captured(printing.explain, train)}```
 """

@@ -278,6 +278,23 @@ def test_nan_guard_names_the_node_and_the_users_line():
         f(np.array([1.0, -1.0]))
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_nan_guard_names_the_op_inside_a_fused_node():
+    logged = T.log(v)  # this line is named, though the log is fused with the doubling
+    doubled = logged * 2
+    f = theano.function([v], doubled, mode=NanGuardMode())
+    assert isinstance(f.maker.fgraph.apply_nodes[-1].op, Composite)
+    with pytest.raises(NanGuardError, match=r"(?s)infinity.*Elemwise\{log,no_inplace\}, made at .*logged = T.log"):
+        f(np.array([1.0, 0.0]))
+
+
+def test_a_misspelt_phase_or_rule_is_an_error_not_a_silent_no_op():
+    with pytest.raises(ValueError, match="no phase or rule is called 'fusoin'"):
+        Mode(excluding=["fusoin"])
+    with pytest.raises(ValueError, match="'log_sigmoidd'"):
+        Mode().excluding("log_sigmoidd")
+
+
 def test_explain_prints_and_returns_the_log():
     f = theano.function([v], T.log(1 - T.nnet.sigmoid(v)))
     buffer = io.StringIO()

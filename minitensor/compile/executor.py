@@ -155,13 +155,26 @@ def _guarded(thunk, node, mode, xp):
         for index, value in enumerate(result if len(node.outputs) > 1 else (result,)):
             if np.dtype(node.outputs[index].dtype).kind != "f":
                 continue
-            problem = ("NaN" if mode.nan_is_error and bool(xp.isnan(value).any()) else
-                       "infinity" if mode.inf_is_error and bool(xp.isinf(value).any()) else None)
+            problem = _bad_values(value, mode, xp)
             if problem is not None:
-                site = f"\n  the node was made at {node.creation_site}" if node.creation_site else ""
-                raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {index}{site}")
+                inner = getattr(node.op, "first_inner_node", None)
+                culprit = inner(xp, arrays, lambda v: _bad_values(v, mode, xp)) if inner else None
+                where = ""
+                if culprit is not None:  # a fused node: name the op inside it, and its line
+                    site = f", made at {culprit.creation_site}" if culprit.creation_site else ""
+                    where = f"\n  in {culprit.op}{site}, fused into this node"
+                raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {index}{where}")
         return result
     return run
+
+
+def _bad_values(value, mode, xp):
+    """'NaN' or 'infinity' if ``value`` holds what ``mode`` forbids, else None."""
+    if mode.nan_is_error and bool(xp.isnan(value).any()):
+        return "NaN"
+    if mode.inf_is_error and bool(xp.isinf(value).any()):
+        return "infinity"
+    return None
 
 
 def _explain(error, node, arguments):

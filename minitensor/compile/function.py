@@ -86,8 +86,7 @@ class Function:
         if kwargs or len(args) < len(self.inputs):
             args = self._bind(args, kwargs)
         if len(args) != len(self.inputs):
-            names = ", ".join(str(v) for v in self.inputs)
-            raise TypeError(f"{self._title} takes {len(self.inputs)} inputs ({names}), got {len(args)}")
+            raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got {len(args)}")
         values = []
         for position, (value, (dtype, ndim, plain)) in enumerate(zip(args, self._checks)):
             # The common case, an ndarray of the right dtype and rank, costs these few tests.
@@ -106,6 +105,11 @@ class Function:
         if self.output_keys is not None:
             return dict(zip(self.output_keys, outputs))
         return outputs if self.returns_list else outputs[0] if outputs else None
+
+    def _inputs_phrase(self):
+        count = len(self.inputs)
+        names = ", ".join(str(v) for v in self.inputs)
+        return f"{count} input{'' if count == 1 else 's'} ({names})"
 
     def _convert(self, position, value):
         variable = self.inputs[position]
@@ -131,8 +135,7 @@ class Function:
         bound = [default if value is _MISSING else value for value, default in zip(bound, self._defaults)]
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
-            names = ", ".join(str(v) for v in self.inputs)
-            raise TypeError(f"{self._title} takes {len(self.inputs)} inputs ({names}), got "
+            raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
                             f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
         return bound
 

@@ -44,13 +44,13 @@ class Mode:
     nan_guard = False  # NanGuardMode: check every node's output for NaN and infinities
 
     def __init__(self, excluding=(), rewrites=True):
-        self.excluded = tuple(excluding)
+        self.excluded = _known_names(excluding)
         self.rewrites = rewrites
 
     def excluding(self, *names):
         """This mode with the phases or rules ``names`` switched off too, as in Theano."""
         copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__, excluded=self.excluded + names)
+        copy.__dict__.update(self.__dict__, excluded=self.excluded + _known_names(names))
         return copy
 
     def __repr__(self):
@@ -76,6 +76,16 @@ class Mode:
                 continue  # inplace belongs to the executor, which plans memory
             log.extend(done)
         return outputs, log
+
+
+def _known_names(names):
+    """``names`` as a tuple, if each is a phase or a rule; a misspelt one would silently do nothing."""
+    known = set(PHASES) | {r.name for rules in RULE_PHASES.values() for r in rules}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"no phase or rule is called {', '.join(map(repr, unknown))}; phases: "
+                         f"{', '.join(dict.fromkeys(PHASES))}; rules: {', '.join(sorted(known - set(PHASES)))}")
+    return tuple(names)
 
 
 class DebugMode(Mode):

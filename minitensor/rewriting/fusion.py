@@ -15,6 +15,8 @@ after the whole group (so the group never waits on itself).
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from minitensor.graph import Apply, Constant, clone_replace, toposort
 from minitensor.rewriting.engine import Rewrite
 from minitensor.tensor.elemwise import Elemwise
@@ -97,6 +99,17 @@ class Composite(Elemwise):
                 self._raise_from_inner_node(xp, arrays)
                 raise
         return run_or_explain
+
+    def first_inner_node(self, xp, arrays, is_bad):
+        """The first inner node whose output ``is_bad`` says is wrong (for NanGuardMode), or None."""
+        values = dict(zip(self.inputs, arrays))
+        with np.errstate(all="ignore"):
+            for inner in self.nodes:
+                arguments = [i.data if isinstance(i, Constant) else values[i] for i in inner.inputs]
+                values[inner.outputs[0]] = inner.op.impl(xp, *arguments)
+                if is_bad(values[inner.outputs[0]]):
+                    return inner
+        return None
 
     def _raise_from_inner_node(self, xp, arrays):
         """Re-run the inner nodes one by one, each with its own checks, to name the failing one."""
