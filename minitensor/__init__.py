@@ -13,8 +13,9 @@ from minitensor.gradient import grad
 from minitensor.compile.sharedvalue import SharedVariable, shared
 from minitensor.compile.function import Function, function
 from minitensor.compile.io import In
+from minitensor.compile.mode import Mode
 from minitensor.printing import pp
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "gradient", "printing", "grad", "shared", "SharedVariable",
-           "function", "Function", "In", "pp"]
+           "function", "Function", "In", "Mode", "pp"]

@@ -288,6 +288,14 @@ def test_nan_guard_names_the_op_inside_a_fused_node():
         f(np.array([1.0, 0.0]))
 
 
+def test_theano_mode_keywords_are_accepted():
+    # The tutorial's Conditions page compiles with theano.Mode(linker='vm').
+    f = theano.function([v], T.log(1 - T.nnet.sigmoid(v)), mode=theano.Mode(linker="vm"))
+    assert "Composite" in ops_of(f) or "Softplus" in ops_of(f)
+    plain = theano.function([v], T.log(1 - T.nnet.sigmoid(v)), mode=theano.Mode(optimizer=None))
+    assert plain.maker.rewrites == [] and "Log" in ops_of(plain)
+
+
 def test_a_misspelt_phase_or_rule_is_an_error_not_a_silent_no_op():
     with pytest.raises(ValueError, match="no phase or rule is called 'fusoin'"):
         Mode(excluding=["fusoin"])

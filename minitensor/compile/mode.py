@@ -37,15 +37,17 @@ PHASES = ("merge", "canonicalize", "stabilize", "specialize", "merge", "fusion",
 class Mode:
     """How to compile: every phase and rule except those named in ``excluding``.
 
-    ``rewrites=False`` compiles the graph as written (FAST_COMPILE).
+    ``rewrites=False`` compiles the graph as written (FAST_COMPILE). Theano's keywords
+    work too: ``optimizer=None`` means no rewrites, and ``linker`` ('vm', 'cvm', 'py',
+    ...) is accepted and ignored, since minitensor has one executor.
     """
 
     check_rewrites = False  # DebugMode: check every rewrite on each call's values
     nan_guard = False  # NanGuardMode: check every node's output for NaN and infinities
 
-    def __init__(self, excluding=(), rewrites=True):
+    def __init__(self, excluding=(), rewrites=True, linker=None, optimizer="fast_run"):
         self.excluded = _known_names(excluding)
-        self.rewrites = rewrites
+        self.rewrites = rewrites and optimizer is not None
 
     def excluding(self, *names):
         """This mode with the phases or rules ``names`` switched off too, as in Theano."""
