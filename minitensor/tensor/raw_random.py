@@ -56,6 +56,7 @@ class RandomVariable(Op):
     """
 
     n_parameters = 2
+    distribution = None  # the numpy.random.Generator method that draws the sample
 
     def make_node(self, state, size, *parameters):
         state, size = as_tensor_variable(state), as_tensor_variable(size)
@@ -73,6 +74,12 @@ class RandomVariable(Op):
                          else (False,) * self.ndim)
         return Apply(self, [state, size, *parameters], [STATE_TYPE(), TensorType(self.dtype, broadcastable)()])
 
+    def impl(self, xp, state, size, *parameters):
+        generator, shape, following = _start_draw(state, size, self.ndim)
+        draw = getattr(generator, self.distribution)
+        sample = draw(*[_host(p) for p in parameters], shape)
+        return xp.asarray(following), xp.asarray(sample, dtype=self.dtype)
+
     def grad(self, inputs, outputs, grads):
         return [None] * len(inputs)
 
@@ -86,11 +93,7 @@ class Uniform(RandomVariable):
 
     dtype: str
     ndim: int
-
-    def impl(self, xp, state, size, low, high):
-        generator, shape, following = _start_draw(state, size, self.ndim)
-        sample = generator.uniform(_host(low), _host(high), shape)
-        return xp.asarray(following), xp.asarray(sample, dtype=self.dtype)
+    distribution = "uniform"
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,7 @@ class Normal(RandomVariable):
 
     dtype: str
     ndim: int
-
-    def impl(self, xp, state, size, avg, std):
-        generator, shape, following = _start_draw(state, size, self.ndim)
-        sample = generator.normal(_host(avg), _host(std), shape)
-        return xp.asarray(following), xp.asarray(sample, dtype=self.dtype)
+    distribution = "normal"
 
 
 @dataclass(frozen=True)
@@ -112,8 +111,4 @@ class Binomial(RandomVariable):
 
     dtype: str
     ndim: int
-
-    def impl(self, xp, state, size, n, p):
-        generator, shape, following = _start_draw(state, size, self.ndim)
-        sample = generator.binomial(_host(n), _host(p), shape)
-        return xp.asarray(following), xp.asarray(sample, dtype=self.dtype)
+    distribution = "binomial"
