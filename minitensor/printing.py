@@ -52,7 +52,7 @@ def _pp_node(node, out, args):
         return f"{symbol}{args[0]}"
     if symbol is not None:
         return "(" + f" {symbol} ".join(args) + ")"
-    name = getattr(op, "name", None) or str(op)
+    name = getattr(op, "scalar_name", None) or str(op)
     suffix = "" if len(node.outputs) == 1 else f".{out.index}"
     return f"{name}({', '.join(args)}){suffix}"
 

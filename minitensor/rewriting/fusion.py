@@ -31,7 +31,7 @@ class Composite(Elemwise):
 
     inputs: tuple
     outputs: tuple
-    name = "Composite"
+    scalar_name = "Composite"
 
     @property
     def nin(self):

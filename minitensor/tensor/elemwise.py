@@ -69,7 +69,7 @@ class Elemwise(Op):
     """Base of the elementwise ops; subclasses set the class attributes below."""
 
     nin: ClassVar[int]  # number of inputs; None for any number (add, mul)
-    name: ClassVar[str]  # the Theano name, shown by printing
+    scalar_name: ClassVar[str]  # the scalar operation's Theano name ("mul"), used by pp and messages
     output_kind: ClassVar[str] = "same"  # 'same' (promoted input dtype), 'bool' or 'float'
     # The numpy dtype kinds the inputs may promote to. Ops that NumPy computes on bools in
     # int8 (bool // bool) refuse bools, so that the declared dtype is the computed one.
@@ -80,13 +80,13 @@ class Elemwise(Op):
 
     def make_node(self, *values):
         if self.nin is not None and len(values) != self.nin:
-            raise TypeError(f"{self.name} takes {self.nin} inputs, got {len(values)}")
+            raise TypeError(f"{self.scalar_name} takes {self.nin} inputs, got {len(values)}")
         inputs = elementwise_inputs(values)
         common = promote(tuple(x.dtype for x in inputs))
         if dtype_kind(common) not in self.allowed_kinds:
             # e.g. bool // bool, which NumPy computes in int8, or int64 & uint64, which promote
             # to float64 and have no bitwise and
-            raise TypeError(f"{self.name} is not defined for inputs of dtypes "
+            raise TypeError(f"{self.scalar_name} is not defined for inputs of dtypes "
                             f"{', '.join(x.dtype for x in inputs)}, which promote to {common}")
         dtype = self.output_dtype(inputs)
         if self.output_kind == "float":
@@ -143,8 +143,13 @@ class Elemwise(Op):
         """The C expression for this op applied to the C expressions ``args``."""
         return self.c_template.format(*args)
 
+    @property
+    def name(self):
+        """The op's name as Theano gives it: ``Elemwise{mul,no_inplace}``."""
+        return str(self)
+
     def __str__(self):
-        return f"Elemwise{{{self.name},no_inplace}}"
+        return f"Elemwise{{{self.scalar_name},no_inplace}}"
 
 
 def _size_checks(node):
@@ -166,7 +171,7 @@ def _size_checks(node):
 @dataclass(frozen=True)
 class Add(Elemwise):
     """x + y + ...; each input's gradient is the output's."""
-    nin, name, symbol, ufunc = None, "add", "+", "add"
+    nin, scalar_name, symbol, ufunc = None, "add", "+", "add"
 
     def impl(self, xp, *xs):
         total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
@@ -188,7 +193,7 @@ class Add(Elemwise):
 class Sub(Elemwise):
     """x - y."""
     ufunc = "subtract"
-    nin, name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iuf", "({0} - {1})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iuf", "({0} - {1})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0], -grads[0]]
@@ -197,7 +202,7 @@ class Sub(Elemwise):
 @dataclass(frozen=True)
 class Mul(Elemwise):
     """x * y * ...; input i's gradient is g times the product of the other inputs."""
-    nin, name, symbol, ufunc = None, "mul", "*", "multiply"
+    nin, scalar_name, symbol, ufunc = None, "mul", "*", "multiply"
 
     def impl(self, xp, *xs):
         product = xs[0] * xs[1] if len(xs) > 1 else xs[0].copy()
@@ -219,7 +224,7 @@ class Mul(Elemwise):
 class TrueDiv(Elemwise):
     """x / y, always a float (integers divide to float64, as in NumPy)."""
     ufunc = "true_divide"
-    nin, name, symbol, output_kind, c_template = 2, "true_div", "/", "float", "({0} / {1})"
+    nin, scalar_name, symbol, output_kind, c_template = 2, "true_div", "/", "float", "({0} / {1})"
 
     @staticmethod
     def float_dtype(dtype):
@@ -234,7 +239,7 @@ class TrueDiv(Elemwise):
 class IntDiv(Elemwise):
     """x // y, rounding towards minus infinity; its gradient is zero almost everywhere."""
     ufunc = "floor_divide"
-    nin, name, symbol, allowed_kinds = 2, "int_div", "//", "iuf"
+    nin, scalar_name, symbol, allowed_kinds = 2, "int_div", "//", "iuf"
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -251,7 +256,7 @@ class IntDiv(Elemwise):
 class Neg(Elemwise):
     """-x."""
     ufunc = "negative"
-    nin, name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iuf", "(-{0})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iuf", "(-{0})"
 
     def grad(self, inputs, outputs, grads):
         return [-grads[0]]
@@ -261,7 +266,7 @@ class Neg(Elemwise):
 class Pow(Elemwise):
     """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
     ufunc = "power"
-    nin, name, symbol, allowed_kinds, c_template = 2, "pow", "**", "iuf", "pow({0}, {1})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "pow", "**", "iuf", "pow({0}, {1})"
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -272,7 +277,7 @@ class Pow(Elemwise):
 class Abs(Elemwise):
     """|x|; d/dx = sgn(x)."""
     ufunc = "absolute"
-    nin, name, c_template = 1, "abs_", "abs({0})"
+    nin, scalar_name, c_template = 1, "abs_", "abs({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * sgn(inputs[0])]
@@ -282,7 +287,7 @@ class Abs(Elemwise):
 class Sgn(Elemwise):
     """The sign of x: -1, 0 or 1; its gradient is zero almost everywhere."""
     ufunc = "sign"
-    nin, name, allowed_kinds, c_template = 1, "sgn", "iuf", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
+    nin, scalar_name, allowed_kinds, c_template = 1, "sgn", "iuf", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
 
     def grad(self, inputs, outputs, grads):
         return [None]
@@ -292,7 +297,7 @@ class Sgn(Elemwise):
 class Maximum(Elemwise):
     """max(x, y) elementwise; the gradient goes to whichever input equals the output."""
     ufunc = "maximum"
-    nin, name = 2, "maximum"
+    nin, scalar_name = 2, "maximum"
     # x != x is true only for NaN, which NumPy's maximum propagates.
     c_template = "(({0}) > ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 
@@ -304,7 +309,7 @@ class Maximum(Elemwise):
 class Minimum(Elemwise):
     """min(x, y) elementwise; the gradient goes to whichever input equals the output."""
     ufunc = "minimum"
-    nin, name = 2, "minimum"
+    nin, scalar_name = 2, "minimum"
     c_template = "(({0}) < ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 
     def grad(self, inputs, outputs, grads):
@@ -314,7 +319,7 @@ class Minimum(Elemwise):
 @dataclass(frozen=True)
 class Clip(Elemwise):
     """min(max(x, low), high); the gradient goes to x inside the range, else to the bound."""
-    nin, name = 3, "clip"
+    nin, scalar_name = 3, "clip"
     c_template = "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0})))"
 
     def impl(self, xp, x, low, high):
@@ -332,7 +337,7 @@ class Clip(Elemwise):
 class Exp(Elemwise):
     """e ** x; d/dx = exp(x)."""
     ufunc = "exp"
-    nin, name, output_kind, c_template = 1, "exp", "float", "exp({0})"
+    nin, scalar_name, output_kind, c_template = 1, "exp", "float", "exp({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * outputs[0]]
@@ -342,7 +347,7 @@ class Exp(Elemwise):
 class Log(Elemwise):
     """Natural logarithm; d/dx = 1/x."""
     ufunc = "log"
-    nin, name, output_kind, c_template = 1, "log", "float", "log({0})"
+    nin, scalar_name, output_kind, c_template = 1, "log", "float", "log({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / inputs[0]]
@@ -352,7 +357,7 @@ class Log(Elemwise):
 class Log1p(Elemwise):
     """log(1 + x), accurate for small x; d/dx = 1/(1+x)."""
     ufunc = "log1p"
-    nin, name, output_kind, c_template = 1, "log1p", "float", "log1p({0})"
+    nin, scalar_name, output_kind, c_template = 1, "log1p", "float", "log1p({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / (1 + inputs[0])]
@@ -362,7 +367,7 @@ class Log1p(Elemwise):
 class Expm1(Elemwise):
     """exp(x) - 1, accurate for small x; d/dx = exp(x)."""
     ufunc = "expm1"
-    nin, name, output_kind, c_template = 1, "expm1", "float", "expm1({0})"
+    nin, scalar_name, output_kind, c_template = 1, "expm1", "float", "expm1({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * (outputs[0] + 1)]
@@ -372,7 +377,7 @@ class Expm1(Elemwise):
 class Sqrt(Elemwise):
     """Square root; d/dx = 1 / (2 sqrt(x))."""
     ufunc = "sqrt"
-    nin, name, output_kind, c_template = 1, "sqrt", "float", "sqrt({0})"
+    nin, scalar_name, output_kind, c_template = 1, "sqrt", "float", "sqrt({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] / (2 * outputs[0])]
@@ -382,7 +387,7 @@ class Sqrt(Elemwise):
 class Sqr(Elemwise):
     """x * x; d/dx = 2x."""
     ufunc = "square"
-    nin, name, allowed_kinds, c_template = 1, "sqr", "iuf", "({0} * {0})"
+    nin, scalar_name, allowed_kinds, c_template = 1, "sqr", "iuf", "({0} * {0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * 2 * inputs[0]]
@@ -392,7 +397,7 @@ class Sqr(Elemwise):
 class Tanh(Elemwise):
     """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
     ufunc = "tanh"
-    nin, name, output_kind, c_template = 1, "tanh", "float", "tanh({0})"
+    nin, scalar_name, output_kind, c_template = 1, "tanh", "float", "tanh({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * (1 - sqr(outputs[0]))]
@@ -402,7 +407,7 @@ class Tanh(Elemwise):
 class Sin(Elemwise):
     """Sine; d/dx = cos(x)."""
     ufunc = "sin"
-    nin, name, output_kind, c_template = 1, "sin", "float", "sin({0})"
+    nin, scalar_name, output_kind, c_template = 1, "sin", "float", "sin({0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * cos(inputs[0])]
@@ -412,7 +417,7 @@ class Sin(Elemwise):
 class Cos(Elemwise):
     """Cosine; d/dx = -sin(x)."""
     ufunc = "cos"
-    nin, name, output_kind, c_template = 1, "cos", "float", "cos({0})"
+    nin, scalar_name, output_kind, c_template = 1, "cos", "float", "cos({0})"
 
     def grad(self, inputs, outputs, grads):
         return [-grads[0] * sin(inputs[0])]
@@ -431,7 +436,7 @@ class Comparison(Elemwise):
 
 def _comparison(class_name, name, symbol, ufunc):
     doc = f"x {symbol} y elementwise, as bool."
-    attributes = dict(name=name, symbol=symbol, ufunc=ufunc, c_template=f"({{0}} {symbol} {{1}})", __doc__=doc)
+    attributes = dict(scalar_name=name, symbol=symbol, ufunc=ufunc, c_template=f"({{0}} {symbol} {{1}})", __doc__=doc)
     return dataclass(frozen=True)(type(class_name, (Comparison,), attributes))
 
 
@@ -447,7 +452,7 @@ NEQ = _comparison("NEQ", "neq", "!=", "not_equal")
 class And(Elemwise):
     """x & y: logical for bools, bitwise for integers."""
     ufunc = "bitwise_and"
-    nin, name, symbol, allowed_kinds, c_template = 2, "and_", "&", "biu", "({0} & {1})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "and_", "&", "biu", "({0} & {1})"
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -457,7 +462,7 @@ class And(Elemwise):
 class Or(Elemwise):
     """x | y: logical for bools, bitwise for integers."""
     ufunc = "bitwise_or"
-    nin, name, symbol, allowed_kinds, c_template = 2, "or_", "|", "biu", "({0} | {1})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "or_", "|", "biu", "({0} | {1})"
 
     def grad(self, inputs, outputs, grads):
         return [None, None]
@@ -467,7 +472,7 @@ class Or(Elemwise):
 class Invert(Elemwise):
     """~x: logical not for bools, bitwise not for integers."""
     ufunc = "invert"
-    nin, name, symbol, allowed_kinds = 1, "invert", "~", "biu"
+    nin, scalar_name, symbol, allowed_kinds = 1, "invert", "~", "biu"
 
     def grad(self, inputs, outputs, grads):
         return [None]
@@ -481,7 +486,7 @@ class Invert(Elemwise):
 @dataclass(frozen=True)
 class Switch(Elemwise):
     """Where ``condition`` is true take ``x``, elsewhere ``y``; gradients follow the choice."""
-    nin, name, c_template = 3, "switch", "({0} ? {1} : {2})"
+    nin, scalar_name, c_template = 3, "switch", "({0} ? {1} : {2})"
 
     def impl(self, xp, condition, x, y):
         return xp.where(condition, x, y)
@@ -494,7 +499,7 @@ class Switch(Elemwise):
 @dataclass(frozen=True)
 class Fill(Elemwise):
     """``value`` repeated to the broadcast shape of ``model`` and ``value`` (Theano's ``second``)."""
-    nin, name, c_template = 2, "second", "{1}"
+    nin, scalar_name, c_template = 2, "second", "{1}"
 
     def output_dtype(self, inputs):
         return inputs[1].dtype  # the model lends only its shape
@@ -515,7 +520,7 @@ class Cast(Elemwise):
     nin = 1
 
     @property
-    def name(self):
+    def scalar_name(self):
         return f"Cast{{{self.dtype}}}"
 
     def output_dtype(self, inputs):

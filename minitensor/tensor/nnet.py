@@ -28,7 +28,7 @@ from minitensor.tensor.variable import as_tensor_variable
 @dataclass(frozen=True)
 class Sigmoid(Elemwise):
     """1 / (1 + exp(-x)); d/dx = sigmoid(x) * (1 - sigmoid(x))."""
-    nin, name, output_kind = 1, "sigmoid", "float"
+    nin, scalar_name, output_kind = 1, "sigmoid", "float"
     c_template = "(1 / (1 + exp(-{0})))"  # exp overflows to inf, and 1/inf is the right 0
 
     def impl(self, xp, x):
@@ -46,7 +46,7 @@ class Sigmoid(Elemwise):
 @dataclass(frozen=True)
 class Softplus(Elemwise):
     """log(1 + exp(x)); d/dx = sigmoid(x)."""
-    nin, name, output_kind = 1, "softplus", "float"
+    nin, scalar_name, output_kind = 1, "softplus", "float"
     c_template = "({0} > 0 ? {0} + log1p(exp(-{0})) : log1p(exp({0})))"
 
     def impl(self, xp, x):
