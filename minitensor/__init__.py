@@ -8,7 +8,7 @@ Theano tutorial code runs with the imports changed::
 
 from minitensor.configuration import config
 from minitensor import tensor
-from minitensor import gradient, printing
+from minitensor import gradient, ifelse, printing
 from minitensor.gradient import grad
 from minitensor.compile.sharedvalue import SharedVariable, shared
 from minitensor.compile.function import Function, function
@@ -17,5 +17,5 @@ from minitensor.compile.mode import Mode
 from minitensor.printing import pp
 
 __version__ = "0.1.0"
-__all__ = ["config", "tensor", "gradient", "printing", "grad", "shared", "SharedVariable",
+__all__ = ["config", "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable",
            "function", "Function", "In", "Mode", "pp"]

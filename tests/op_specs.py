@@ -356,3 +356,19 @@ SPECS += [
          lambda x, y: -np.mean(np.log(_softmax(x))[np.arange(len(y)), y]), (U, integers(0, 3)),
          input_dtypes=(None, "int64"), shapes=st.integers(1, 4).map(lambda n: ((n, 3), (n,)))),
 ]
+
+
+# --- the lazy conditional ----------------------------------------------------------------
+
+from minitensor import ifelse as ifelse_module  # noqa: E402 -- kept beside its rows
+
+SAME_SHAPES = array_shapes(min_dims=0, max_dims=3, max_side=3).map(lambda s: ((), s, s))
+
+SPECS += [
+    Spec("ifelse", ifelse_module.IfElse, ifelse_module.ifelse, lambda c, x, y: x if c else y,
+         (booleans, U, U), shapes=SAME_SHAPES, input_dtypes=("bool", None, None)),
+    Spec("ifelse_two_outputs", ifelse_module.IfElse,
+         lambda c, x, y: T.mul(*ifelse_module.ifelse(c, [x, x * y], [T.exp(y), x - y])),
+         lambda c, x, y: x * x * y if c else np.exp(y) * (x - y),
+         (booleans, U, U), shapes=SAME_SHAPES, input_dtypes=("bool", None, None)),
+]

@@ -1,6 +1,6 @@
 """Theano tutorial pages that use indexing, joining, shapes and softmax, run with only the imports
-changed: "Broadcasting", "How Shape Information is Handled by Theano", "Conditions" (switch), and the
-Deep Learning Tutorials' multi-class logistic regression (softmax, argmax and the
+changed: "Broadcasting", "How Shape Information is Handled by Theano", "Conditions", "Graph
+Structures", and the Deep Learning Tutorials' multi-class logistic regression (softmax, argmax and the
 ``-T.mean(T.log(p)[T.arange(n), y])`` idiom, minibatches taken by slicing shared variables in givens).
 """
 
@@ -73,19 +73,48 @@ def test_specifying_exact_shape():
         f(numpy.ones((3, 2)))
 
 
-# --- Conditions: switch (ifelse and Mode(linker='vm') are not part of minitensor) ---------------
+# --- Conditions: switch and the lazy ifelse ------------------------------------------------------
 
-def test_conditions_page_switch():
+def test_conditions_page():
+    from minitensor.ifelse import ifelse
+
     a, b = T.scalars('a', 'b')
     x, y = T.matrices('x', 'y')
     z_switch = T.switch(T.lt(a, b), T.mean(x), T.mean(y))
-    f_switch = theano.function([a, b, x, y], z_switch)
+    z_lazy = ifelse(T.lt(a, b), T.mean(x), T.mean(y))
+    f_switch = theano.function([a, b, x, y], z_switch, mode=theano.Mode(linker='vm'))
+    f_lazyifelse = theano.function([a, b, x, y], z_lazy, mode=theano.Mode(linker='vm'))
     val1 = 0.
     val2 = 1.
     big_mat1 = numpy.ones((100, 10))
     big_mat2 = numpy.ones((100, 10)) * 2
-    assert f_switch(val1, val2, big_mat1, big_mat2) == 1.0
-    assert f_switch(val2, val1, big_mat1, big_mat2) == 2.0
+    for f in (f_switch, f_lazyifelse):
+        assert f(val1, val2, big_mat1, big_mat2) == 1.0
+        assert f(val2, val1, big_mat1, big_mat2) == 2.0
+
+
+# --- Graph Structures -----------------------------------------------------------------------------
+
+def test_graph_structures_page():
+    x = T.dmatrix('x')
+    y = T.dmatrix('y')
+    z = x + y
+    assert isinstance(z.owner, theano.graph.Apply) and z.owner.inputs == [x, y]
+
+    x = T.dmatrix('x')
+    y = x * 2.
+    assert y.owner.op.name == 'Elemwise{mul,no_inplace}'
+    assert len(y.owner.inputs) == 2
+    assert y.owner.inputs[0] is x
+    assert str(y.owner.inputs[1]) == 'DimShuffle{x,x}.0'  # Theano: InplaceDimShuffle{x,x}.0
+    assert type(y.owner.inputs[1]) is T.TensorVariable
+    assert type(y.owner.inputs[1].owner) is theano.graph.Apply
+    assert [str(i) for i in y.owner.inputs[1].owner.inputs] == ['TensorConstant{2.0}']
+
+    a = T.vector("a")
+    b = a + a ** 10
+    f = theano.function([a], b)
+    np.testing.assert_array_equal(f([0, 1, 2]), [0., 2., 1026.])
 
 
 # --- Deep Learning Tutorials: multi-class logistic regression (logistic_sgd.py) ----------------

@@ -10,6 +10,7 @@ written with ``neg``, keep matching (PyTensor lost them that way).
 import numpy as np
 
 from minitensor.graph import Constant
+from minitensor.ifelse import IfElse
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
@@ -294,11 +295,32 @@ def sum_of_broadcast(node):
     return [E.cast(summed, node.outputs[0].dtype)]
 
 
+@rule(IfElse)
+def ifelse_of_constant(node):
+    """ifelse(True, a, b) -> a and ifelse(False, a, b) -> b: the branch is known when compiling"""
+    condition, n = node.inputs[0], node.op.n_outs
+    if not isinstance(condition, Constant):
+        return None
+    values = node.inputs[1:]
+    return list(values[:n] if condition.data else values[n:])
+
+
+@rule(IfElse)
+def ifelse_of_same_branches(node):
+    """ifelse(c, a, a) -> a: both branches give one value (merging made them one variable)"""
+    n = node.op.n_outs
+    then_values, else_values = node.inputs[1:1 + n], node.inputs[1 + n:]
+    if all(a is b for a, b in zip(then_values, else_values)):
+        return list(then_values)
+    return None
+
+
 CANONICALIZE = [
     constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
     double_negation, neg_of_sub, sub_of_neg, add_of_neg, mul_of_neg, flatten_add, flatten_mul,
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast,
+    ifelse_of_constant, ifelse_of_same_branches,
 ]
 
 __all__ = ["CANONICALIZE", "scalar_constant"]
