@@ -1,4 +1,5 @@
-"""``function``'s inputs and outputs: ``In`` (defaults, names), dicts of outputs, and ``copy``."""
+"""``function``'s inputs and outputs: ``In`` (defaults, names, updates, borrow), dicts of outputs,
+and ``copy``."""
 
 import numpy as np
 import pytest
@@ -79,6 +80,57 @@ def test_in_strict_and_allow_downcast_per_input():
     np.testing.assert_array_equal(g(data32), [2.0, 4.0])
     with pytest.raises(TypeError, match="strict"):
         g([1.0, 2.0])
+
+
+def test_an_input_with_an_update_carries_state_from_call_to_call():
+    # The example of Theano's documentation of In (library/compile/io).
+    x, s = T.dscalars('x', 's')
+    inc = function([x, In(s, update=(s + x), value=10.0)], [])
+    assert inc[s] == 10.0
+    assert inc(2) == []
+    assert inc[s] == 12.0 and inc['s'] == 12.0
+    inc[s] = 100
+    inc(1)
+    assert inc[In(s)] == 101.0
+    inc(3, 5)  # given explicitly, the input is 5 for this call, and is still updated: 5 + 3
+    assert inc[s] == 8.0
+
+
+def test_an_input_state_is_kept_when_a_call_fails():
+    x, s = T.dvectors('x', 's')
+    f = function([x, In(s, update=s + x, value=[1.0, 2.0])], s * 2)
+    np.testing.assert_array_equal(f([1.0, 1.0]), [2.0, 4.0])
+    with pytest.raises(ValueError, match="dimension mismatch"):
+        f([1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(f[s], [2.0, 3.0])
+
+
+def test_an_input_update_is_checked():
+    x, s = T.dscalars('x', 's')
+    with pytest.raises(ValueError, match="has an update but no value"):
+        In(s, update=s + x)
+    with pytest.raises(TypeError, match=r"update of input 's' .* has type TensorType\(float64, vector\), but it must"):
+        function([x, In(s, update=T.stack([s, x]), value=0.0)], s)
+    with pytest.raises(KeyError, match="has no input 'y'"):
+        function([x, In(s, value=0.0)], s + x)['y']
+
+
+def test_in_mutable_defaults_to_having_an_update():
+    x, s = T.dscalars('x', 's')
+    assert not In(x).mutable and In(s, value=0, update=s + 1).mutable
+    assert not In(s, value=0, update=s + 1, mutable=False).mutable
+
+
+def test_a_default_is_copied_unless_borrowed():
+    x = T.dvector('x')
+    mine = np.array([1.0, 2.0])
+    copied = function([In(x, value=mine)], x.sum())
+    borrowed = function([In(x, value=mine, borrow=True)], x.sum())
+    mine[0] = 10.0
+    assert copied() == 3.0 and borrowed() == 12.0
+    copied[x] = mine
+    mine[1] = 20.0
+    assert copied() == 12.0
 
 
 def test_in_takes_a_variable():

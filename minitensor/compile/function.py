@@ -42,7 +42,8 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
 class Function:
     """A compiled function; call it with one value per input, by position or by name
-    (an input with a default value may be left out)."""
+    (an input with a default value may be left out). ``f[name]`` is the default value
+    of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
                  no_default_updates=False):
@@ -65,10 +66,12 @@ class Function:
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
                                          + list(replacements.values()), update_pairs, replacements,
                                          no_default_updates)
+        # An input with an update keeps its default in an _InputState, updated like a shared variable.
+        input_updates = _input_updates(specs, self._defaults)
         # What copy() needs to compile this function again, on other shared variables.
         self._definition = dict(inputs=specs, outputs=outputs, updates=update_pairs, givens=replacements,
                                 allow_input_downcast=allow_input_downcast, mode=mode)
-        computed = output_vars + [value for _, value in update_pairs]
+        computed = output_vars + [value for _, value in update_pairs + input_updates]
         if replacements:
             computed = clone_replace(computed, replacements)
         _check_unused(self.inputs, computed, on_unused_input)
@@ -77,7 +80,7 @@ class Function:
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
-        self.update_targets = [target for target, _ in update_pairs]
+        self.update_targets = [target for target, _ in update_pairs + input_updates]
         self._copy = _needs_copy(computed)
         self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
@@ -132,12 +135,36 @@ class Function:
             if position < len(args):
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
             bound[position] = value
-        bound = [default if value is _MISSING else value for value, default in zip(bound, self._defaults)]
+        bound = [_value_of(default) if value is _MISSING else value for value, default in zip(bound, self._defaults)]
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
             raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
                             f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
         return bound
+
+    def __getitem__(self, key):
+        """The default value of the input ``key`` (its name, variable or ``In``)."""
+        return _value_of(self._defaults[self._position(key)])
+
+    def __setitem__(self, key, value):
+        """Set the default value of the input ``key`` (its name, variable or ``In``)."""
+        position = self._position(key)
+        spec = self._definition["inputs"][position]
+        value = self._convert(position, value)
+        value = value if spec.borrow else np.array(value, copy=True)
+        if isinstance(self._defaults[position], _InputState):
+            self._defaults[position]._value = value
+        else:
+            self._defaults[position] = value
+
+    def _position(self, key):
+        if isinstance(key, In):
+            key = key.variable
+        if isinstance(key, Variable) and key in self.inputs:
+            return self.inputs.index(key)
+        if isinstance(key, str) and key in self._names:
+            return self._names[key]
+        raise KeyError(f"{self._title} has no input {key!r}; its inputs are {self._inputs_phrase()}")
 
     def copy(self, swap=None, delete_updates=False, name=None):
         """This function compiled again: ``swap`` ({old shared variable: new one}) makes the
@@ -168,6 +195,32 @@ class Function:
 _MISSING = object()
 
 
+class _InputState:
+    """The default value of an input with an update; after each call it holds the update's value."""
+
+    def __init__(self, value):
+        self._value = value
+
+
+def _value_of(default):
+    return default._value if isinstance(default, _InputState) else default
+
+
+def _input_updates(specs, defaults):
+    """(state, update expression) for each ``In`` with an update; its default becomes that state."""
+    pairs = []
+    for position, spec in enumerate(specs):
+        if spec.update is None:
+            continue
+        variable, update = spec.variable, as_tensor_variable(spec.update)
+        if not variable.type.accepts(update.type):
+            raise TypeError(f"In: the update of input {variable.describe()} has type {update.type}, but "
+                            f"it must have the input's type {variable.type}{variable.made_at()}")
+        defaults[position] = _InputState(defaults[position])
+        pairs.append((defaults[position], update))
+    return pairs
+
+
 def _array_module():
     if config.device != "cpu":
         raise NotImplementedError(f"config.device={config.device!r}: this version of minitensor runs on "
@@ -190,7 +243,8 @@ def _check_default(spec, allow_input_downcast):
     variable = spec.variable
     allow_downcast = allow_input_downcast if spec.allow_downcast is None else spec.allow_downcast
     try:
-        return variable.type.filter(spec.value, strict=spec.strict, allow_downcast=allow_downcast)
+        value = variable.type.filter(spec.value, strict=spec.strict, allow_downcast=allow_downcast)
+        return value if spec.borrow else np.array(value, copy=True)
     except TypeError as error:
         raise TypeError(f"In: bad default value for input {variable.describe()}: {error}"
                         f"{variable.made_at()}") from None
