@@ -8,9 +8,18 @@ shared variable or a constant.
 Every variable and node remembers the user's line that made it, so errors can
 point at the user's code rather than at this library.
 
+Graphs pickle. Pickle saves an object's parts before the object, recursively, so a
+variable that pickled its node, whose inputs pickled their nodes, and so on, would
+exceed Python's recursion limit on a graph a few hundred nodes deep. Instead a
+computed variable pickles as the list of the nodes it depends on in topological
+order, and a node refers to its computed inputs as (node, index) pairs: each node's
+inputs are saved before it, so pickle never nests more than one node deep, and
+pickle's memo keeps every variable and node one object however often it is met.
+
 This module knows nothing about tensors; ``minitensor.tensor`` builds on it.
 """
 
+import functools
 import linecache
 import os
 import sys
@@ -78,6 +87,15 @@ class Variable:
         """For the end of an error message: a line saying where the user made this variable."""
         return f"\n  '{self}' was made at {self.creation_site}" if self.creation_site else ""
 
+    def __getstate__(self):
+        # Functions that ``eval`` compiled and cached are compiled again when needed.
+        return {key: value for key, value in self.__dict__.items() if key != "_eval_functions"}
+
+    def __reduce_ex__(self, protocol):
+        if self.owner is None:
+            return super().__reduce_ex__(protocol)
+        return _output_of, (toposort([self]), self.index)
+
 
 class Constant(Variable):
     """A leaf whose value is fixed when the graph is built."""
@@ -115,11 +133,45 @@ class Apply:
             new.name, new.creation_site = old.name, old.creation_site
         return copy
 
+    def __reduce__(self):
+        # Computed inputs as (node, index): those nodes come before this one in the list
+        # that a variable pickles as. The outputs' attributes (names, lines, a random draw's
+        # ``update``) are in the state, which pickle saves after the node itself, as they
+        # may refer back to it.
+        inputs = [var if var.owner is None else (var.owner, var.index) for var in self.inputs]
+        outputs = [type(var) for var in self.outputs]
+        attributes = [{key: value for key, value in var.__getstate__().items() if key not in ("owner", "index")}
+                      for var in self.outputs]
+        return _rebuild_apply, (self.op, inputs, outputs), {"creation_site": self.creation_site,
+                                                            "outputs": attributes}
+
+    def __setstate__(self, state):
+        self.creation_site = state["creation_site"]
+        for var, attributes in zip(self.outputs, state["outputs"]):
+            var.__dict__.update(attributes)
+
     def describe(self):
         """The node, its input types and the user's line that made it."""
         types = ", ".join(str(i.type) for i in self.inputs)
         site = f"\n  made at {self.creation_site}" if self.creation_site else ""
         return f"node {self.op} with inputs ({types}){site}"
+
+
+def _rebuild_apply(op, inputs, output_classes):
+    """The node that ``Apply.__reduce__`` saved, with new output variables of ``output_classes``
+    (their attributes follow in ``Apply.__setstate__``)."""
+    node = object.__new__(Apply)
+    node.op = op
+    node.inputs = [var if isinstance(var, Variable) else var[0].outputs[var[1]] for var in inputs]
+    node.outputs = [object.__new__(cls) for cls in output_classes]
+    for index, var in enumerate(node.outputs):
+        var.owner, var.index = node, index
+    return node
+
+
+def _output_of(nodes, index):
+    """Output ``index`` of the last of ``nodes``, which ``Variable.__reduce_ex__`` saved in order."""
+    return nodes[-1].outputs[index]
 
 
 class Op:
@@ -165,6 +217,13 @@ class Op:
 
     def __str__(self):
         return type(self).__name__
+
+    def __getstate__(self):
+        # Values cached with functools.cached_property (a plan, an inner compiled function)
+        # are recomputed after loading rather than saved.
+        cached = {name for cls in type(self).__mro__ for name, value in vars(cls).items()
+                  if isinstance(value, functools.cached_property)}
+        return {key: value for key, value in self.__dict__.items() if key not in cached}
 
 
 def toposort(outputs):

@@ -142,6 +142,12 @@ class Function:
                             f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
         return bound
 
+    def __reduce__(self):
+        # A function pickles as its definition (the graph, its shared variables and the
+        # mode) and is compiled again when loaded: the compiled program is the
+        # executor's business, and may change between versions of minitensor.
+        return _compile_definition, (self._definition, self.name)
+
     def __getitem__(self, key):
         """The default value of the input ``key`` (its name, variable or ``In``)."""
         return _value_of(self._defaults[self._position(key)])
@@ -190,6 +196,13 @@ class Function:
         return Function(definition["inputs"], outputs, updates, givens, definition["allow_input_downcast"],
                         "ignore", self.name if name is None else name, definition["mode"],
                         no_default_updates=True)  # the original's default updates are in its updates
+
+
+def _compile_definition(definition, name):
+    """The function that ``definition`` (a Function's ``_definition``) describes, as ``pickle`` loads it."""
+    return Function(definition["inputs"], definition["outputs"], definition["updates"], definition["givens"],
+                    definition["allow_input_downcast"], "ignore", name, definition["mode"],
+                    no_default_updates=True)  # the default updates are among the definition's updates
 
 
 _MISSING = object()

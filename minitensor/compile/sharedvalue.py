@@ -3,6 +3,9 @@
 A compiled function reads a shared variable's current value when it runs, and
 its ``updates`` (and the variables' ``default_update``) assign new values after a
 call succeeds.
+
+A shared variable pickles with its value as a NumPy array, wherever the value
+lives, so a model saved from a GPU run loads on a machine without CuPy.
 """
 
 import numpy as np
@@ -35,12 +38,24 @@ class SharedVariable(_TensorOperators, Variable):
         """Store ``value``, converted to this variable's type; copied unless ``borrow`` is True."""
         self._value = self._filter(value, copy=not borrow)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_value"] = to_host(self._value)
+        return state
+
     def _filter(self, value, copy):
         try:
             filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast)
         except TypeError as error:
             raise TypeError(f"bad value for shared variable {self.describe()}: {error}{self.made_at()}") from None
         return filtered.copy() if copy and filtered is value else filtered
+
+
+def to_host(value):
+    """``value`` as a NumPy array: a GPU array (CuPy's, which has ``get()``) is copied to host memory."""
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value.get() if hasattr(value, "get") else value)
 
 
 def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):

@@ -122,6 +122,10 @@ class TensorConstant(_TensorOperators, Constant):
 
     __repr__ = __str__
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.data.setflags(write=False)  # pickle does not keep the flag that constant() set
+
 
 def constant(value, dtype=None, name=None):
     """A constant holding ``value``; its length-1 dimensions are broadcastable, as in Theano."""
