@@ -265,3 +265,18 @@ def test_loading_into_another_model_is_refused_and_sets_nothing(tmp_path):
     np.testing.assert_array_equal(other_w.get_value(), [0.0, 0.0])
     with pytest.raises(ValueError, match=r"missing: \['u'\]; not a parameter: \['v'\]"):
         theano.load_params(tmp_path / "p.npz", [w, theano.shared(1.0, name="u")])
+
+
+def test_input_defaults_set_since_compilation_and_input_states_are_saved():
+    x, acc = T.dscalars("x", "acc")
+    f = theano.function([x, theano.In(acc, value=0.0, update=acc + x)], acc + x)
+    f(2.0)
+    f(3.0)
+    assert f["acc"] == 5.0
+    g = theano.function([x, theano.In(acc, value=1.0)], acc * x)
+    g["acc"] = 4.0
+    loaded_f, loaded_g = roundtrip((f, g))
+    assert loaded_f["acc"] == 5.0 and loaded_g["acc"] == 4.0
+    assert loaded_f(1.0) == f(1.0) == 6.0
+    assert loaded_f["acc"] == f["acc"] == 6.0
+    assert loaded_g(2.0) == 8.0

@@ -145,8 +145,17 @@ class Function:
     def __reduce__(self):
         # A function pickles as its definition (the graph, its shared variables and the
         # mode) and is compiled again when loaded: the compiled program is the
-        # executor's business, and may change between versions of minitensor.
-        return _compile_definition, (self._definition, self.name)
+        # executor's business, and may change between versions of minitensor. The state
+        # is the inputs' current defaults, which f[name] = ... and In's updates change.
+        defaults = [None if default is _MISSING else _value_of(default) for default in self._defaults]
+        return _compile_definition, (self._definition, self.name), {"defaults": defaults}
+
+    def __setstate__(self, state):
+        for position, value in enumerate(state["defaults"]):
+            if isinstance(self._defaults[position], _InputState):
+                self._defaults[position]._value = value
+            elif value is not None:
+                self._defaults[position] = value
 
     def __getitem__(self, key):
         """The default value of the input ``key`` (its name, variable or ``In``)."""
