@@ -87,6 +87,11 @@ class Variable:
         """For the end of an error message: a line saying where the user made this variable."""
         return f"\n  '{self}' was made at {self.creation_site}" if self.creation_site else ""
 
+    def _repr_svg_(self):
+        """Jupyter shows a variable as a drawing of its graph (its text, without Graphviz)."""
+        from minitensor.drawing import svg_or_none
+        return svg_or_none(self)
+
     def __getstate__(self):
         # Functions that ``eval`` compiled and cached are compiled again when needed.
         return {key: value for key, value in self.__dict__.items() if key != "_eval_functions"}

@@ -134,3 +134,9 @@ def explain(function, file=None):
     before, after = len(toposort(maker.original_outputs)), len(maker.fgraph.apply_nodes)
     print(f"{len(maker.rewrites)} rewrites; {before} nodes before, {after} after", file=file)
     return maker.rewrites
+
+
+# Drawing (pictures through Graphviz) and the compilation stages live in their own modules;
+# they are printing's public names, as in Theano.
+from minitensor.drawing import pydotprint, to_dot  # noqa: E402
+from minitensor.compile.stages import compilation_stages, show_compilation  # noqa: E402

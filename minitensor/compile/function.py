@@ -109,6 +109,11 @@ class Function:
             return dict(zip(self.output_keys, outputs))
         return outputs if self.returns_list else outputs[0] if outputs else None
 
+    def _repr_svg_(self):
+        """Jupyter shows a compiled function as a drawing of its graph (its text, without Graphviz)."""
+        from minitensor.drawing import svg_or_none
+        return svg_or_none(self)
+
     def _inputs_phrase(self):
         count = len(self.inputs)
         names = ", ".join(str(v) for v in self.inputs)

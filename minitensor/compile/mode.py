@@ -64,6 +64,15 @@ class Mode:
     def rewrite(self, outputs):
         """``outputs`` after every enabled phase, and the log of the rewrites made."""
         log = []
+        for _, outputs, done in self.phases(outputs):
+            log.extend(done)
+        return outputs, log
+
+    def phases(self, outputs):
+        """Each enabled rewrite phase in turn: yields (phase, outputs after it, rewrites it made).
+
+        ``printing.compilation_stages`` shows a learner the graph between phases with this.
+        """
         for phase in PHASES:
             if not self.enabled(phase):
                 continue
@@ -76,8 +85,7 @@ class Mode:
                 outputs, done = rewrite_graph(outputs, rules, phase=phase)
             else:
                 continue  # inplace belongs to the executor, which plans memory
-            log.extend(done)
-        return outputs, log
+            yield phase, outputs, done
 
 
 def _known_names(names):
