@@ -66,6 +66,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
     single = isinstance(wrt, Variable)
+    if not single and not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"grad differentiates with respect to a variable or a list of variables, got {wrt!r}")
     wrt = [wrt] if single else list(wrt)
     for w in wrt:
         if not isinstance(w, Variable):

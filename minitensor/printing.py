@@ -18,6 +18,8 @@ def pp(variable, depth=None):
     With ``depth``, only that many levels below ``variable`` are written out;
     deeper subexpressions show as ``...``.
     """
+    if not isinstance(variable, Variable):
+        raise TypeError(f"pp takes a variable, got {variable!r}")
     order = toposort([variable])
     distance = {variable: 0}  # levels below the variable, along the shortest path
     for node in reversed(order):

@@ -59,8 +59,8 @@ class Function:
         self.output_keys = _check_output_keys(outputs)
         self.returns_list = outputs is not None and not isinstance(outputs, Variable)
         listed = list(outputs.values()) if self.output_keys is not None else outputs
-        output_vars = [] if outputs is None else [as_tensor_variable(o) for o in
-                                                   (listed if self.returns_list else [outputs])]
+        output_vars = [] if outputs is None else [_output_variable(position, o) for position, o in
+                                                   enumerate(listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
         replacements = _check_givens(givens)
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
@@ -163,8 +163,9 @@ class Function:
                 self._defaults[position] = value
 
     def __getitem__(self, key):
-        """The default value of the input ``key`` (its name, variable or ``In``)."""
-        return _value_of(self._defaults[self._position(key)])
+        """The default value of the input ``key`` (its name, variable or ``In``); None if it has none."""
+        default = self._defaults[self._position(key)]
+        return None if default is _MISSING else _value_of(default)
 
     def __setitem__(self, key, value):
         """Set the default value of the input ``key`` (its name, variable or ``In``)."""
@@ -287,6 +288,13 @@ def _check_output_keys(outputs):
     return list(outputs)
 
 
+def _output_variable(position, output):
+    try:
+        return as_tensor_variable(output)
+    except TypeError as error:
+        raise TypeError(f"output {position} must be a variable or a value a constant can hold: {error}") from None
+
+
 def _check_inputs(inputs):
     if isinstance(inputs, Variable) or not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function inputs must be a list of variables, got {inputs!r}")
@@ -307,6 +315,8 @@ def _check_inputs(inputs):
 def _pairs(mapping, what):
     if mapping is None:
         return []
+    if not isinstance(mapping, (dict, list, tuple)):
+        raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs, got {mapping!r}")
     pairs = list(mapping.items()) if isinstance(mapping, dict) else list(mapping)
     for pair in pairs:
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
@@ -376,7 +386,10 @@ def _check_givens(givens):
     for old, new in _pairs(givens, "givens"):
         if not isinstance(old, Variable):
             raise TypeError(f"givens: {old!r} is not a variable to replace")
-        new = as_tensor_variable(new)
+        try:
+            new = as_tensor_variable(new)
+        except TypeError as error:
+            raise TypeError(f"givens: bad replacement for {old.describe()}: {error}{old.made_at()}") from None
         if not old.type.accepts(new.type):
             raise TypeError(f"givens: the replacement for {old.describe()} has type {new.type}, "
                             f"expected {old.type}{old.made_at()}")

@@ -23,7 +23,9 @@ def normalize_axes(axis, ndim):
     """``axis`` (None, an int or a sequence, negatives counting from the end) as a sorted tuple."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not (isinstance(axes, (list, tuple)) and all(isinstance(a, (int, np.integer)) for a in axes)):
+        raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     normalized = []
     for a in axes:
         if not -ndim <= a < ndim:

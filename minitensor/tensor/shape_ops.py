@@ -35,6 +35,8 @@ class DimShuffle(Op):
     returns_view = True
 
     def __post_init__(self):
+        if not all(d == "x" or isinstance(d, (int, np.integer)) for d in self.new_order):
+            raise TypeError(f"a dimshuffle pattern holds dimension numbers and 'x', got {self.new_order}")
         kept = [d for d in self.new_order if d != "x"]
         if sorted(set(kept)) != sorted(kept) or any(not 0 <= d < len(self.input_broadcastable) for d in kept):
             raise ValueError(f"dimshuffle pattern {self.new_order} must name each of the input's "
@@ -132,6 +134,8 @@ def reshape(x, newshape, ndim=None):
             raise TypeError("reshape to a symbolic shape needs ndim, the length of the shape vector")
     else:
         newshape = tuple(newshape) if isinstance(newshape, (list, tuple)) else (newshape,)
+        if ndim is not None and ndim != len(newshape):
+            raise ValueError(f"reshape to {newshape} gives {len(newshape)} dimensions, not ndim={ndim}")
         newshape, ndim = shape_vector(newshape), len(newshape)
     return Reshape(ndim)(x, newshape)
 
@@ -213,6 +217,10 @@ make_vector = MakeVector()
 
 def shape_vector(sizes):
     """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be."""
+    for size in sizes:
+        if not (isinstance(size, (int, np.integer)) or isinstance(size, Variable) and size.ndim == 0
+                and np.dtype(size.dtype).kind in "iu"):
+            raise TypeError(f"a shape is a tuple of integers and integer scalars, got {tuple(sizes)}")
     if not any(isinstance(size, Variable) for size in sizes):
         return constant(sizes, dtype="int64")
     return make_vector(*[E.cast(size, "int64") for size in sizes])

@@ -22,7 +22,10 @@ _PATTERN_NAMES = {(): "scalar", (False,): "vector", (False, False): "matrix",
 @functools.lru_cache(maxsize=None)
 def dtype_name(dtype):
     """The canonical name of ``dtype`` ('float64' for np.float64, float, 'f8' ...)."""
-    return np.dtype(dtype).name
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; supported: {', '.join(SUPPORTED_DTYPES)}") from None
 
 
 @functools.lru_cache(maxsize=None)
@@ -120,6 +123,8 @@ def describe_value(value):
     """A few words on what a user passed, for error messages."""
     if isinstance(value, np.ndarray):
         return f"an ndarray of dtype {value.dtype} and shape {value.shape}"
+    if isinstance(value, (list, tuple)):  # np.ndim would fail on a ragged one
+        return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__} ({value!r})" if np.ndim(value) == 0 else f"a {type(value).__name__}"
 
 
