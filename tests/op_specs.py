@@ -372,3 +372,24 @@ SPECS += [
          lambda c, x, y: x * x * y if c else np.exp(y) * (x - y),
          (booleans, U, U), shapes=SAME_SHAPES, input_dtypes=("bool", None, None)),
 ]
+
+
+# --- masks, argmin, jacobians of matrices, and more random draws ---------------------------
+
+
+MASK_OF_ROWS = array_shapes(min_dims=1, max_dims=3, max_side=3).map(lambda s: (s, s[:1]))
+
+SPECS += [
+    Spec("advanced_mask", subtensor.AdvancedSubtensor, lambda x, m: x[m], lambda x, m: x[m], (U, booleans),
+         shapes=array_shapes(min_dims=1, max_dims=3, max_side=3).map(lambda s: (s, s)), input_dtypes=(None, "bool")),
+    Spec("advanced_mask_of_rows", subtensor.AdvancedSubtensor, lambda x, m: x[m], lambda x, m: x[m], (U, booleans),
+         shapes=MASK_OF_ROWS, input_dtypes=(None, "bool")),
+    Spec("advanced_mask_positive", subtensor.AdvancedSubtensor, lambda x: x[x > 0], lambda x: x[x > 0], (NONZERO,),
+         shapes=shapes_of(UPTO3.filter(lambda s: len(s) > 0))),
+    Spec("advanced_mask_inc", subtensor.AdvancedIncSubtensor, lambda x, v, m: T.inc_subtensor(x[m], v),
+         lambda x, v, m: updated(m)(x, v), (U, U, booleans), input_dtypes=(None, None, "bool"),
+         shapes=st.integers(1, 3).flatmap(lambda k: st.sampled_from([((3, k), (k,), (3,)), ((3, k), (), (3,))]))),
+    Spec("advanced_mask_set", subtensor.AdvancedIncSubtensor, lambda x, v, m: T.set_subtensor(x[:, m], v),
+         lambda x, v, m: updated(np.s_[:, m], set_instead_of_inc=True)(x, v), (U, U, booleans),
+         input_dtypes=(None, None, "bool"), shapes=st.integers(1, 3).map(lambda k: ((k, 3), (k, 1), (3,)))),
+]

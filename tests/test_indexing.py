@@ -16,6 +16,7 @@ from minitensor.gradient import numeric_grad, verify_grad
 from minitensor.tensor import subtensor
 
 A = np.arange(24.0).reshape(4, 6)
+RNG = np.random.default_rng(3)
 
 
 def run(inputs, outputs, *values):
@@ -224,6 +225,79 @@ def test_scatter_add_uses_cupyx_on_cupy(monkeypatch):
     assert calls == [(([0, 0],), 1.0)]
 
 
+# --- boolean masks -----------------------------------------------------------------------------
+
+BOOL_VECTOR, BOOL_MATRIX = T.TensorType("bool", (False,)), T.TensorType("bool", (False, False))
+MASKED = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+
+
+@pytest.mark.parametrize("build, reference", [
+    (lambda x: x[x > 0], lambda a: a[a > 0]),
+    (lambda x: x[x[:, 1] > 0], lambda a: a[a[:, 1] > 0]),  # a mask of rows
+    (lambda x: x[:, x[0] > 0], lambda a: a[:, a[0] > 0]),  # a mask of columns
+    (lambda x: x[x[:, 0] < 0, ...], lambda a: a[a[:, 0] < 0, ...]),
+    (lambda x: x[..., np.array([True, False, True])], lambda a: a[..., [True, False, True]]),
+    (lambda x: x[[False, True]], lambda a: a[[False, True]]),  # a list of booleans is a mask
+    (lambda x: x[x > 10], lambda a: a[a > 10]),  # selects nothing
+    (lambda x: x[x[:, 0] > 0, 1], lambda a: a[a[:, 0] > 0, 1]),  # the integer broadcasts against the mask
+])
+def test_masks_select_as_in_numpy(build, reference):
+    x = T.dmatrix("x")
+    got = run([x], build(x), MASKED)
+    np.testing.assert_array_equal(got, reference(MASKED))
+    assert got.shape == reference(MASKED).shape and build(x).ndim == got.ndim
+
+
+def test_a_mask_result_type_and_a_symbolic_mask_input():
+    x, m, mm = T.dmatrix("x"), BOOL_VECTOR("m"), BOOL_MATRIX("mm")
+    assert x[x > 0].type == T.dvector  # the number of True elements is unknown: not broadcastable
+    assert x[m].type == T.dmatrix and x[:, m].type == T.dmatrix
+    assert T.drow("r")[T.drow("r") > 0].broadcastable == (False,)
+    f = minitensor.function([x, m, mm], [x[m], x[mm]])
+    rows, elements = f(MASKED, [False, True], [[True, False, True], [False, False, True]])
+    np.testing.assert_array_equal(rows, [[-4.0, 5.0, -6.0]])
+    np.testing.assert_array_equal(elements, [1.0, 3.0, -6.0])
+
+
+def test_a_mask_of_the_wrong_shape_is_an_index_error_at_run_time():
+    x, m = T.dmatrix("x"), BOOL_VECTOR("m")
+    f = minitensor.function([x, m], x[m])
+    with pytest.raises(IndexError, match=r"(?s)boolean index did not match.*AdvancedSubtensor"):
+        f(MASKED, [True, False, True])
+    with pytest.raises(IndexError, match="too many indices"):
+        T.dvector("v")[BOOL_MATRIX("mm")]
+    with pytest.raises(IndexError, match="too many indices"):
+        x[BOOL_MATRIX("mm"), 0]
+
+
+def test_set_and_inc_subtensor_with_masks():
+    # The tutorial idiom of zeroing the negative elements, and adding to a masked region.
+    x, v = T.dmatrix("x"), T.dvector("v")
+    relu = T.set_subtensor(x[x < 0], 0)
+    np.testing.assert_array_equal(run([x], relu, MASKED), np.maximum(MASKED, 0))
+    added = T.inc_subtensor(x[x < 0], v)
+    expected = MASKED.copy()
+    expected[MASKED < 0] += [10.0, 20.0, 30.0]
+    np.testing.assert_array_equal(run([x, v], added, MASKED, [10.0, 20.0, 30.0]), expected)
+    columns = T.set_subtensor(x[:, x[0] > 0], v[:2])
+    expected = MASKED.copy()
+    expected[:, MASKED[0] > 0] = [10.0, 20.0]
+    np.testing.assert_array_equal(run([x, v], columns, MASKED, [10.0, 20.0, 30.0]), expected)
+    assert isinstance(relu.owner.op, subtensor.AdvancedIncSubtensor)
+
+
+def test_gradients_through_masks():
+    x = T.dmatrix("x")
+    g = minitensor.function([x], T.grad(T.sum(x[x > 0] ** 2), x))(MASKED)
+    np.testing.assert_array_equal(g, np.where(MASKED > 0, 2 * MASKED, 0))
+    g = minitensor.function([x], T.grad(T.sum(T.set_subtensor(x[x < 0], 0) * 3), x))(MASKED)
+    np.testing.assert_array_equal(g, np.where(MASKED < 0, 0, 3.0))
+    mask = np.array([True, False, True])
+    verify_grad(lambda a: a[:, mask] * a[:, mask], [RNG.normal(size=(2, 3))], rng=RNG)
+    verify_grad(lambda a, v: T.inc_subtensor(a[mask], v), [RNG.normal(size=(3, 2)), RNG.normal(size=2)],
+                rng=RNG)
+
+
 # --- the negative log-likelihood idiom ------------------------------------------------------
 
 def test_negative_log_likelihood_idiom_matches_numpy_and_finite_differences():
@@ -268,10 +342,10 @@ def test_symbolic_float_and_bool_indices_are_type_errors():
     x = T.dmatrix("x")
     with pytest.raises(TypeError, match="must be an integer scalar, got 'i'"):
         x[T.dscalar("i")]
-    with pytest.raises(TypeError, match="integer dtype, got 'v'"):
+    with pytest.raises(TypeError, match="integer or boolean dtype, got 'v'"):
         x[T.dvector("v")]
-    with pytest.raises(TypeError, match="boolean masks are not supported"):
-        x[x > 0]
+    with pytest.raises(TypeError, match="an index must be an integer scalar, got 'b'"):
+        x[T.TensorType("bool", ())("b")]
 
 
 def test_zero_step_is_a_value_error():

@@ -1,11 +1,18 @@
-"""Indexing: ``x[i]``, ``x[a:b:c]``, ``x[idx]``, ``x[rows, cols]``, ``set_subtensor`` and ``inc_subtensor``.
+"""Indexing: ``x[i]``, ``x[a:b:c]``, ``x[idx]``, ``x[rows, cols]``, ``x[mask]``, and their updates.
 
 Two families, as in NumPy:
 
 * basic indexing (integers and slices) picks a regular grid of elements and
   returns a view: ``Subtensor``, and its functional update ``IncSubtensor``;
-* advanced indexing (integer arrays) picks any elements, maybe the same one
-  twice, into a new array: ``AdvancedSubtensor`` and ``AdvancedIncSubtensor``.
+* advanced indexing (integer arrays, boolean masks) picks any elements, maybe
+  the same one twice, into a new array: ``AdvancedSubtensor`` and
+  ``AdvancedIncSubtensor``.
+
+A boolean mask is advanced indexing too: as in NumPy, ``x[mask]`` means
+``x[mask.nonzero()]``, so a k-dimensional mask indexes k dimensions of x and
+stands for k integer vectors, of a length (the number of True elements) known
+only when the graph runs. Its shape must equal the shape of the dimensions it
+indexes; NumPy checks that when the graph runs.
 
 Each reading op's gradient is its update op (put g into zeros at the index),
 and an update's gradient reads (g at the index), so higher derivatives come
@@ -13,11 +20,11 @@ free. Where an index repeats, the gradient adds once per occurrence.
 
 Python ints in an index are the op's parameters, so the result's broadcastable
 pattern is known when the graph is built; symbolic integer scalars are inputs.
-Updates are functional: ``set_subtensor(x[1:], v)`` is a new variable, and x's
-array is copied, never written.
+The updates, ``set_subtensor`` and ``inc_subtensor``, are functional:
+``set_subtensor(x[1:], v)`` is a new variable, and x's array is copied, never written.
 
-Left out: boolean masks, and integer arrays that are not adjacent or that come
-after a partial slice or None (index in two steps: ``x[1:][:, idx]``).
+Left out: index arrays that are not adjacent or that come after a partial slice
+or None (index in two steps: ``x[1:][:, idx]``), and 0-d boolean indices.
 """
 
 from dataclasses import dataclass
@@ -202,19 +209,34 @@ class IncSubtensor(Op):
 def _check_indices(indices):
     indices = [as_tensor_variable(i) for i in indices]
     if not indices:
-        raise TypeError("advanced indexing needs at least one integer array")
+        raise TypeError("advanced indexing needs at least one integer array or boolean mask")
     for i in indices:
-        if np.dtype(i.dtype).kind not in "iu":
-            raise TypeError(f"an index array must have an integer dtype, got {i.describe()}"
-                            + ("; boolean masks are not supported" if i.dtype == "bool" else ""))
+        if np.dtype(i.dtype).kind not in "iub":
+            raise TypeError(f"an index array must have an integer or boolean dtype, got {i.describe()}")
+        if i.dtype == "bool" and i.ndim == 0:
+            raise TypeError(f"a boolean index must have at least one dimension, got {i.describe()}")
     return indices
 
 
+def _indexed_dims(index):
+    """How many dimensions of x an index (variable or array) indexes: all of a mask's, one for integers."""
+    return index.ndim if index.dtype == "bool" else 1
+
+
 def _indices_broadcastable(indices):
-    """The pattern of the index arrays broadcast together (as elementwise inputs, padded on the left)."""
-    ndim = max(i.ndim for i in indices)
-    padded = [(True,) * (ndim - i.ndim) + i.broadcastable for i in indices]
+    """The pattern of the index arrays broadcast together (as elementwise inputs, padded on the left).
+
+    A mask counts as the integer vectors of its nonzero(), whose length is unknown.
+    """
+    patterns = [(False,) if i.dtype == "bool" else i.broadcastable for i in indices]
+    ndim = max(len(p) for p in patterns)
+    padded = [(True,) * (ndim - len(p)) + p for p in patterns]
     return tuple(all(dims) for dims in zip(*padded))
+
+
+def _indices_shape(indices):
+    """The shape that index arrays (NumPy arrays) select: a mask's is its count of True elements."""
+    return np.broadcast_shapes(*[(int(i.sum()),) if i.dtype == "bool" else i.shape for i in indices])
 
 
 def scatter_add(xp, out, index, values):
@@ -231,18 +253,19 @@ def scatter_add(xp, out, index, values):
 
 @dataclass(frozen=True)
 class AdvancedSubtensor(Op):
-    """x[:, ..., i1, i2, ...]: integer arrays index the dimensions from ``axis`` on, pointwise.
+    """x[:, ..., i1, i2, ...]: integer arrays or masks index the dimensions from ``axis`` on, pointwise.
 
     With ``axis`` leading full slices, the index arrays (broadcast together, as
     NumPy does) replace the dimensions they index: ``x[idx]`` takes rows,
-    ``x[arange(n), y]`` takes one element per row. The result is a copy.
+    ``x[arange(n), y]`` takes one element per row, and ``x[x > 0]`` takes the
+    positive elements into a vector. The result is a copy.
     Gradient: zeros shaped like x with g added at the index, repeats adding up.
     """
 
     axis: int = 0
 
     def output_type(self, x, indices):
-        end = self.axis + len(indices)
+        end = self.axis + sum(_indexed_dims(i) for i in indices)
         if end > x.ndim:
             raise IndexError(f"too many indices: {len(indices)} index arrays after {self.axis} full "
                              f"slices for {x.describe()}")
@@ -268,7 +291,7 @@ class AdvancedSubtensor(Op):
 
 @dataclass(frozen=True)
 class AdvancedIncSubtensor(Op):
-    """A copy of x with the elements at an integer-array index set to v or increased by v.
+    """A copy of x with the elements at an integer-array (or mask) index set to v or increased by v.
 
     Increments at a repeated index add up (``scatter_add``); sets at a repeated
     index keep the last value, as NumPy does. Gradients: for v, g at the index;
@@ -286,8 +309,8 @@ class AdvancedIncSubtensor(Op):
         return Apply(self, [x, value, *indices], [x.type()])
 
     def impl(self, xp, x, value, *indices, strict_axes=()):
-        end = self.axis + len(indices)
-        region = x.shape[:self.axis] + np.broadcast_shapes(*[i.shape for i in indices]) + x.shape[end:]
+        end = self.axis + sum(_indexed_dims(i) for i in indices)
+        region = x.shape[:self.axis] + _indices_shape(indices) + x.shape[end:]
         check_fits(value, region, strict_axes)
         out, index = x.copy(), (slice(None),) * self.axis + indices
         if self.set_instead_of_inc:
@@ -327,6 +350,12 @@ def _is_array(entry):
     return isinstance(entry, (list, np.ndarray)) and np.ndim(entry) > 0
 
 
+def _is_mask(entry):
+    if not _is_array(entry):
+        return False
+    return np.dtype(entry.dtype if isinstance(entry, Variable) else np.asarray(entry).dtype) == np.bool_
+
+
 def _is_full_slice(entry):
     return isinstance(entry, slice) and entry == slice(None)
 
@@ -336,7 +365,8 @@ def _expand_ellipsis(entries, x):
     ellipses = [i for i, e in enumerate(entries) if e is Ellipsis]  # `in` would compare arrays with ==
     if len(ellipses) > 1:
         raise IndexError("an index can have only one ellipsis (...)")
-    used = sum(e is not None for e in entries) - len(ellipses)
+    # A k-dimensional mask indexes k dimensions; None indexes none.
+    used = sum(np.ndim(e) if _is_mask(e) else e is not None for e in entries) - len(ellipses)
     if used > x.ndim:
         raise IndexError(f"too many indices for {x.describe()}: it has {x.ndim} dimensions, "
                          f"the index has {used} entries")
