@@ -392,4 +392,8 @@ SPECS += [
     Spec("advanced_mask_set", subtensor.AdvancedIncSubtensor, lambda x, v, m: T.set_subtensor(x[:, m], v),
          lambda x, v, m: updated(np.s_[:, m], set_instead_of_inc=True)(x, v), (U, U, booleans),
          input_dtypes=(None, None, "bool"), shapes=st.integers(1, 3).map(lambda k: ((k, 3), (k, 1), (3,)))),
+    Spec("argmin_axis0", reduction.Argmin, lambda x: T.argmin(x, axis=0), lambda x: np.argmin(x, axis=0), (U,),
+         shapes=shapes_of(ROWS), differentiable=False),
+    Spec("argmin_all_keepdims", reduction.Argmin, lambda x: x.argmin(keepdims=True),
+         lambda x: np.argmin(x, keepdims=True), (U,), shapes=shapes_of(UPTO3), differentiable=False),
 ]

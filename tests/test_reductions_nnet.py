@@ -1,4 +1,4 @@
-"""``prod`` at zeros, ``argmax`` and ``max_and_argmax``, softmax and the cross-entropies:
+"""``prod`` at zeros, the max/min/argmax/argmin family, softmax and the cross-entropies:
 what the op table cannot express (zeros, ties, huge inputs, the stabilised graphs, errors).
 """
 
@@ -99,6 +99,64 @@ def test_max_and_argmax_is_one_node_with_two_outputs():
     got_max, got_position = f(DATA)
     np.testing.assert_array_equal(got_max, DATA.max(axis=(0, 2)))
     np.testing.assert_array_equal(got_position, run([x], T.argmax(x, axis=(0, 2)), DATA))
+
+
+# --- the max/min family: one meaning of axis, keepdims, ties and NaN -------------------------
+
+FAMILY = [(T.max, np.max), (T.min, np.min), (T.argmax, np.argmax), (T.argmin, np.argmin)]
+
+
+@pytest.mark.parametrize("symbolic, numpy_function", FAMILY, ids=lambda f: getattr(f, "__name__", ""))
+@pytest.mark.parametrize("axis", [None, 0, -1, 1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_the_family_matches_numpy_on_one_axis_or_all(symbolic, numpy_function, axis, keepdims):
+    x = T.dtensor3("x")
+    result = symbolic(x, axis=axis, keepdims=keepdims)
+    expected = numpy_function(DATA, axis=axis, keepdims=keepdims)
+    got = run([x], result, DATA)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == expected.dtype and result.dtype == expected.dtype.name
+    if keepdims:  # the kept axes are broadcastable (DATA has no other axis of length 1)
+        assert result.broadcastable == tuple(size == 1 for size in np.shape(expected))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "bool", "float32"])
+def test_the_family_on_integers_booleans_and_single_precision(dtype):
+    x = T.TensorType(dtype, (False, False))("x")
+    values = RNG.integers(0, 3, (4, 5)).astype(dtype)  # small integers, so ties abound
+    got = run([x], [T.max(x, axis=0), T.min(x), x.argmax(axis=1), x.argmin(axis=0), x.argmin()], values)
+    expected = [values.max(axis=0), values.min(), values.argmax(axis=1), values.argmin(axis=0), values.argmin()]
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+        assert g.dtype == e.dtype
+
+
+def test_argmin_ties_nan_methods_and_no_gradient():
+    x = T.dmatrix("x")
+    assert x.argmin(axis=0, keepdims=True).broadcastable == (True, False)
+    assert x.argmin(axis=1).type == T.lvector
+    data = [[3.0, 1.0, 1.0], [np.nan, 2.0, np.nan]]
+    # The first of a tie wins, and a NaN counts as the extreme, as in NumPy, for both families.
+    np.testing.assert_array_equal(run([x], T.argmin(x, axis=1), data), [1, 0])
+    np.testing.assert_array_equal(run([x], T.argmax(x, axis=1), data), [0, 0])
+    assert np.isnan(run([x], T.min(x, axis=1), data)[1]) and np.isnan(run([x], T.max(x), data))
+    np.testing.assert_array_equal(run([x], T.max_and_argmax(x, axis=1)[1], data), [0, 0])
+    cost = T.sum(x) + T.sum(T.cast(T.argmin(x, axis=1), "float64"))
+    np.testing.assert_array_equal(run([x], T.grad(cost, x), np.zeros((2, 3))), np.ones((2, 3)))
+
+
+def test_argmin_over_several_axes_indexes_them_flattened_like_argmax():
+    x = T.dtensor3("x")
+    got_min, got_max = run([x], [T.argmin(x, axis=(0, 2)), T.argmax(-x, axis=(0, 2))], DATA)
+    np.testing.assert_array_equal(got_min, got_max)
+
+
+def test_the_gradients_of_max_and_min_go_to_every_tied_element():
+    x = T.dvector("x")
+    data = [1.0, 3.0, 3.0, -2.0, -2.0]
+    np.testing.assert_array_equal(run([x], T.grad(T.max(x), x), data), [0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(run([x], T.grad(T.min(x), x), data), [0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(run([x], T.grad(T.max_and_argmax(x)[0], x), data), [0, 1, 1, 0, 0])
 
 
 def test_max_and_argmax_keepdims_and_gradient():

@@ -16,7 +16,7 @@ from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, ex
                                         int_div, invert, le, log, log1p, lt, maximum, minimum, mul, neg,
                                         neq, ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub,
                                         switch, tanh, true_div, zeros_like)
-from minitensor.tensor.reduction import argmax, max, max_and_argmax, mean, min, prod, sum
+from minitensor.tensor.reduction import argmax, argmin, max, max_and_argmax, mean, min, prod, sum
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
                                          transpose)
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor

@@ -1,10 +1,12 @@
-"""Reductions: ``sum``, ``mean``, ``prod``, ``max``, ``min``, ``argmax`` and ``max_and_argmax``.
+"""Reductions: ``sum``, ``mean``, ``prod``, ``max``, ``min``, ``argmax``, ``argmin`` and ``max_and_argmax``.
 
 The ops reduce over a sorted tuple of axes and drop them; ``keepdims`` is a
 dimshuffle afterwards, and ``mean`` is a sum divided by an element count, so the
 ops stay few and their gradients simple. Sums of float16/float32 accumulate in
-float64 and round once at the end, as Theano does. ``argmax`` over several axes
-(or all) gives the index into those axes flattened, as Theano does.
+float64 and round once at the end, as Theano does. ``argmax`` and ``argmin`` over
+several axes (or all) give the index into those axes flattened, as Theano does.
+``Max`` and ``Min`` share their base class ``Extremum``, and ``Argmax`` and
+``Argmin`` theirs, ``ArgExtremum``: each names the NumPy function it calls.
 """
 
 import math
@@ -83,14 +85,17 @@ class Sum(Reduce):
         return [E.fill(x, _restore_axes(grads[0], self.axes, x.ndim))]
 
 
-@dataclass(frozen=True)
-class Max(Reduce):
-    """Largest element over ``axes``; the gradient goes to every element equal to it."""
+class Extremum(Reduce):
+    """Base of ``Max`` and ``Min``: the extreme element over ``axes``, found by ``xp.<find>``.
 
-    axes: tuple
+    The gradient goes to every element equal to the extreme one (all of a tie),
+    as in Theano.
+    """
+
+    find = None  # the name of the array module's function: "max" or "min"
 
     def impl(self, xp, x):
-        return xp.asarray(xp.max(x, axis=self.axes))
+        return xp.asarray(getattr(xp, self.find)(x, axis=self.axes))
 
     def grad(self, inputs, outputs, grads):
         x = inputs[0]
@@ -99,15 +104,19 @@ class Max(Reduce):
 
 
 @dataclass(frozen=True)
-class Min(Reduce):
-    """Smallest element over ``axes``; the gradient goes to every element equal to it."""
+class Max(Extremum):
+    """Largest element over ``axes``."""
 
     axes: tuple
+    find = "max"
 
-    def impl(self, xp, x):
-        return xp.asarray(xp.min(x, axis=self.axes))
 
-    grad = Max.grad
+@dataclass(frozen=True)
+class Min(Extremum):
+    """Smallest element over ``axes``."""
+
+    axes: tuple
+    find = "min"
 
 
 @dataclass(frozen=True)
@@ -149,23 +158,40 @@ def _merge_axes(xp, x, axes):
     return xp.reshape(x, x.shape[:len(kept)] + (math.prod(x.shape[len(kept):]),))
 
 
-@dataclass(frozen=True)
-class Argmax(Reduce):
-    """The position of the largest element over ``axes`` (flattened, for several), as int64.
+class ArgExtremum(Reduce):
+    """Base of ``Argmax`` and ``Argmin``: the position (int64) of the extreme element over ``axes``.
 
-    The first position wins a tie; the result is an integer, so it has no gradient.
+    Over several axes the position indexes them flattened, as in Theano. The
+    first position wins a tie, and a NaN counts as the extreme, as in NumPy. The
+    result is an integer, so it has no gradient.
     """
 
-    axes: tuple
+    find = None  # the name of the array module's function: "argmax" or "argmin"
 
     def output_dtype(self, dtype):
         return "int64"
 
     def impl(self, xp, x):
-        return xp.asarray(xp.argmax(_merge_axes(xp, x, self.axes), axis=-1), dtype="int64")
+        return xp.asarray(getattr(xp, self.find)(_merge_axes(xp, x, self.axes), axis=-1), dtype="int64")
 
     def grad(self, inputs, outputs, grads):
         return [None]
+
+
+@dataclass(frozen=True)
+class Argmax(ArgExtremum):
+    """The position of the largest element over ``axes``."""
+
+    axes: tuple
+    find = "argmax"
+
+
+@dataclass(frozen=True)
+class Argmin(ArgExtremum):
+    """The position of the smallest element over ``axes``."""
+
+    axes: tuple
+    find = "argmin"
 
 
 @dataclass(frozen=True)
@@ -251,18 +277,21 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     return _keep(_as_dtype(E.true_div(total, count), dtype), axes, x.ndim, keepdims)
 
 
-def max(x, axis=None, keepdims=False):
-    """Largest element of ``x`` over ``axis``."""
+def _reduce(op_class, x, axis, keepdims):
+    """``op_class(axes)(x)`` over the normalised ``axis``, the reduced axes kept if ``keepdims``."""
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
-    return _keep(Max(axes)(x), axes, x.ndim, keepdims)
+    return _keep(op_class(axes)(x), axes, x.ndim, keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest element of ``x`` over ``axis``."""
+    return _reduce(Max, x, axis, keepdims)
 
 
 def min(x, axis=None, keepdims=False):
     """Smallest element of ``x`` over ``axis``."""
-    x = as_tensor_variable(x)
-    axes = normalize_axes(axis, x.ndim)
-    return _keep(Min(axes)(x), axes, x.ndim, keepdims)
+    return _reduce(Min, x, axis, keepdims)
 
 
 def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
@@ -276,9 +305,18 @@ def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_i
 
 def argmax(x, axis=None, keepdims=False):
     """Position (int64) of the largest element of ``x`` over ``axis``."""
-    x = as_tensor_variable(x)
-    axes = normalize_axes(axis, x.ndim)
-    return _keep(Argmax(axes)(x), axes, x.ndim, keepdims)
+    return _reduce(Argmax, x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Position (int64) of the smallest element of ``x`` over ``axis``.
+
+    >>> import minitensor.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> T.argmin(x, axis=1).eval({x: [[3, 1, 2], [0, 5, 0]]})
+    array([1, 0])
+    """
+    return _reduce(Argmin, x, axis, keepdims)
 
 
 def max_and_argmax(x, axis=None, keepdims=False):

@@ -83,6 +83,7 @@ class _TensorOperators:
     def min(self, axis=None, keepdims=False): return R.min(self, axis, keepdims)
     def prod(self, axis=None, dtype=None, keepdims=False): return R.prod(self, axis, dtype, keepdims)
     def argmax(self, axis=None, keepdims=False): return R.argmax(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False): return R.argmin(self, axis, keepdims)
 
 
     def eval(self, inputs_to_values=None):
