@@ -396,4 +396,6 @@ SPECS += [
          shapes=shapes_of(ROWS), differentiable=False),
     Spec("argmin_all_keepdims", reduction.Argmin, lambda x: x.argmin(keepdims=True),
          lambda x: np.argmin(x, keepdims=True), (U,), shapes=shapes_of(UPTO3), differentiable=False),
+    Spec("flatten_outdim", shape_ops.Flatten, lambda x: T.flatten(x, ndim=2), lambda x: x.reshape(x.shape[0], -1),
+         (U,), shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
 ]

@@ -196,6 +196,23 @@ def test_flatten_values_and_patterns():
     np.testing.assert_array_equal(run([x], T.flatten(x, 2), np.zeros((0, 3, 4))).shape, (0, 12))
 
 
+def test_flatten_spelled_as_in_theano():
+    # T.flatten(x, ndim=...), the older outdim=... (deprecated, as in Theano) and x.flatten(ndim).
+    x = T.dtensor3("x")
+    data = np.arange(24.0).reshape(2, 3, 4)
+    with pytest.warns(DeprecationWarning, match="outdim is deprecated"):
+        older = T.flatten(x, outdim=2)
+    got = run([x], [T.flatten(x, ndim=2), older, x.flatten(ndim=2), x.flatten(2), T.flatten(x)], data)
+    for g in got[:4]:
+        np.testing.assert_array_equal(g, data.reshape(2, 12))
+    np.testing.assert_array_equal(got[4], data.reshape(-1))
+    assert older.owner.op == T.flatten(x, ndim=2).owner.op
+    with pytest.raises(ValueError, match="not both"):
+        T.flatten(x, ndim=2, outdim=2)
+    with pytest.raises(ValueError, match="between 1 and 3"):
+        T.flatten(x, ndim=0)
+
+
 def test_specify_shape():
     x, n = T.dmatrix("x"), T.lscalar("n")
     assert T.specify_shape(x, (1, 3)).broadcastable == (True, False)

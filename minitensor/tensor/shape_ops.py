@@ -12,6 +12,7 @@ Shapes are int64 vectors: ``x.shape``, or ``MakeVector`` of integer scalars
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -170,9 +171,25 @@ class Flatten(Op):
         return f"Flatten{{{self.ndim}}}"
 
 
-def flatten(x, ndim=1):
-    """``x`` with its last dimensions merged so that it has ``ndim`` dimensions (a vector by default)."""
-    return Flatten(ndim)(x)
+def flatten(x, ndim=None, outdim=None):
+    """``x`` with its last dimensions merged so that it has ``ndim`` dimensions (a vector by default).
+
+    ``outdim`` is Theano's older name for ``ndim``; it still works, with a
+    DeprecationWarning, as in Theano.
+
+    >>> import minitensor.tensor as T
+    >>> x = T.dtensor3('x')
+    >>> T.flatten(x, ndim=2).eval({x: [[[1, 2], [3, 4]]]})
+    array([[1., 2., 3., 4.]])
+    """
+    if outdim is not None:
+        if ndim is not None:
+            raise ValueError(f"flatten takes ndim or its older name outdim, not both (ndim={ndim}, "
+                             f"outdim={outdim})")
+        warnings.warn("flatten's outdim is deprecated, as in Theano; use ndim", DeprecationWarning,
+                      stacklevel=2)
+        ndim = outdim
+    return Flatten(1 if ndim is None else ndim)(x)
 
 
 @dataclass(frozen=True)
