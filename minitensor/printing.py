@@ -142,3 +142,46 @@ def explain(function, file=None):
 # they are printing's public names, as in Theano.
 from minitensor.drawing import pydotprint, to_dot  # noqa: E402
 from minitensor.compile.stages import compilation_stages, show_compilation  # noqa: E402
+
+
+def print_program(function, file=None):
+    """Print the Python code that calling the compiled ``function`` runs.
+
+    ``compute`` is the graph, one statement per node, as the executor wrote it
+    (``minitensor/compile/codegen.py``): values in local variables, ``out=`` where
+    a result overwrites a dead buffer, ``del`` after a value's last use. ``call``
+    is what ``function(...)`` runs: it checks the arguments, calls ``compute``,
+    copies results that could share memory and assigns the updates. The constants
+    the code names come first. Returns ``file``.
+
+    >>> import minitensor, minitensor.tensor as T
+    >>> x = T.dvector('x')
+    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2))
+    c0 = array([2.])
+    <BLANKLINE>
+    def compute(x):
+        try:
+            # Composite{(exp(-i0) * 2.0)}
+            t0 = negative(x)
+            t0 = exp(t0, out=t0)
+            t0 = multiply(t0, c0, out=t0)
+        except Exception as error:
+            raise explain(error) from error
+        return (t0,)
+    <BLANKLINE>
+    <BLANKLINE>
+    def call(x):
+        if type(x) is not ndarray or x.dtype is not float64 or x.ndim != 1:
+            x = convert(0, x)
+        [r0] = compute(x)
+        return r0
+    """
+    file = sys.stdout if file is None else file
+    writer = function.program._writer
+    for k, value in enumerate(writer.constants):
+        text = repr(value) if value.size <= 10 else f"<{value.dtype} array of shape {value.shape}>"
+        print(f"c{k} = {text}", file=file)
+    if writer.constants:
+        print(file=file)
+    print(function.program.source, end="", file=file)
+    return file

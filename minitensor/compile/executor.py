@@ -1,10 +1,28 @@
-"""The executor: runs a scheduled graph, node by node, over numbered storage slots.
+"""The executor: a scheduled graph written out as one Python function, then compiled.
 
 Everything that depends only on the graph is decided once, in ``Program``'s
-constructor: the order of the nodes, which slot holds each variable, each node's
-callable, which elementwise nodes may write over an input that is dead after
-them (in-place), and after which step each intermediate value can be released.
-A call then only fills the input slots and walks the list of steps.
+constructor: the order of the nodes; which nodes only one branch of a lazy
+``ifelse`` needs (they run inside that branch); which elementwise nodes may write
+over an input that is dead after them (in-place); and where each intermediate
+value is used for the last time (it is deleted there, so its memory is freed).
+``minitensor.compile.codegen`` then writes the program as Python source, which
+``printing.print_program(f)`` shows, e.g. for ``f = function([x], T.exp(x) + 1)``::
+
+    def compute(x):
+        try:
+            t0 = exp(x)                         # Composite{(exp(i0) + 1.0)}
+            t0 = add(t0, c0, out=t0)
+        except Exception as error:
+            raise explain(error) from error
+        return (t0,)
+
+Values live in local variables. A call runs only this code: no loop over nodes,
+no lookups. When an op fails, the one ``try`` (free while nothing fails) maps the
+failing line back to its node, and the error is raised again naming the node,
+its input shapes and the user's line that made it.
+
+NanGuardMode uses the same machinery, with every node called through its thunk
+followed by the checks of its outputs.
 """
 
 import numpy as np
@@ -22,93 +40,155 @@ class NanGuardError(FloatingPointError):
 
 
 class Program:
-    """The nodes computing ``outputs`` from ``inputs``, ready to run with array module ``xp``.
+    """The nodes computing ``outputs`` from ``inputs``, as a compiled Python function.
 
-    With ``inplace``, elementwise nodes overwrite dead inputs instead of allocating;
-    ``nan_guard`` is a NanGuardMode whose checks wrap every node.
+    ``program.compute(*input_values)`` returns the tuple of output values;
+    ``program.source`` is its text. With ``inplace``, elementwise nodes overwrite
+    dead inputs instead of allocating; ``nan_guard`` is a NanGuardMode whose
+    checks follow every node.
     """
 
     def __init__(self, inputs, outputs, xp, inplace=False, nan_guard=None):
+        from minitensor.compile.codegen import write_program  # codegen reads this module's plans
+
         self.inputs, self.outputs, self.xp = list(inputs), list(outputs), xp
-        self.nodes = toposort(self.outputs)
+        scheduled = toposort(self.outputs)
+        self.branches = lazy_branches(scheduled, self.outputs)
+        self.blocks = branch_blocks(scheduled, self.branches)
+        self.nodes = flatten(self.blocks)
+        self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
         self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
-        slots = {var: i for i, var in enumerate(self.inputs)}
-
-        def slot(var):
-            if var not in slots:
-                slots[var] = len(slots)
-            return slots[var]
-
-        self.template, self.shared_slots = [], []
-        for node in self.nodes:
-            for var in node.inputs:
-                if var.owner is None and var not in slots:
-                    self._place_leaf(var, slot(var), node)
-        for var in self.outputs:
-            if var.owner is None and var not in slots:
-                self._place_leaf(var, slot(var), None)
-        self.steps = [(self._thunk(node, nan_guard), [slot(i) for i in node.inputs],
-                       [slot(o) for o in node.outputs], node) for node in self.nodes]
-        self.template += [None] * (len(slots) - len(self.template))
-        self.output_slots = [slots[var] for var in self.outputs]
-        self.releases = self._last_uses()
-
-    def _thunk(self, node, nan_guard):
-        if node in self.overwrites:
-            thunk = node.op.make_thunk(node, self.xp, overwrite=self.overwrites[node])
-        else:
-            thunk = node.op.make_thunk(node, self.xp)
-        return thunk if nan_guard is None else _guarded(thunk, node, nan_guard, self.xp)
-
-    def _place_leaf(self, var, index, user):
-        self.template += [None] * (index + 1 - len(self.template))
-        if isinstance(var, Constant):
-            self.template[index] = var.data
-        elif isinstance(var, SharedVariable):
-            self.shared_slots.append((index, var))
-        else:
-            used_by = f", needed by {user.describe()}" if user is not None else ""
-            raise MissingInputError(
-                f"the graph needs {var.describe()}{used_by}, but it is not among the function's "
-                f"inputs; add it to the inputs, or replace it through givens{var.made_at()}")
-
-    def _last_uses(self):
-        """For each step, the slots whose values no later step needs (outputs are kept).
-
-        Each call works on a fresh copy of the storage list, so clearing a slot
-        only drops this call's reference: the array is freed as soon as possible.
-        """
-        last = {}
-        for position, (_, input_slots, _, _) in enumerate(self.steps):
-            for index in input_slots:
-                last[index] = position
-        releases = [[] for _ in self.steps]
-        for index, position in last.items():
-            if index not in self.output_slots:
-                releases[position].append(index)
-        return releases
+        self.nan_guard = nan_guard
+        self.source, self.namespace, self.line_nodes = write_program(self)
+        self.compute = _compile(self.source, self.namespace, "compute")
 
     def run(self, input_values):
-        """The outputs' values, given the inputs' values in order."""
-        storage = self.template.copy()
-        storage[:len(input_values)] = input_values
-        for index, var in self.shared_slots:
-            storage[index] = var._value
-        for (thunk, input_slots, output_slots, node), release in zip(self.steps, self.releases):
-            arguments = [storage[i] for i in input_slots]
-            try:
-                result = thunk(*arguments)
-            except Exception as error:
-                raise _explain(error, node, arguments) from error
-            if len(output_slots) == 1:
-                storage[output_slots[0]] = result
-            else:
-                for index, value in zip(output_slots, result):
-                    storage[index] = value
-            for index in release:
-                storage[index] = None
-        return [storage[i] for i in self.output_slots]
+        """The outputs' values, as a list, given the inputs' values in order."""
+        return list(self.compute(*input_values))
 
+    def explain(self, error):
+        """``error`` again, of its class, naming the node whose line in ``compute`` raised it."""
+        traceback = error.__traceback__
+        while traceback is not None and traceback.tb_frame.f_code is not self.compute.__code__:
+            traceback = traceback.tb_next
+        if traceback is None or traceback.tb_lineno not in self.line_nodes:
+            return error
+        node, inner, names = self.line_nodes[traceback.tb_lineno]
+        local = traceback.tb_frame.f_locals
+        if inner is not None:  # an op fused into a Composite: name it, and its line, too
+            site = f", made at {inner.creation_site}" if inner.creation_site else ""
+            error = _same_class(error, f"{error}\n  in {inner.op}{site}, fused into this Composite")
+        return _explain(error, node, [local.get(name) for name in names])
+
+    def make_call(self, checks, convert, copies, updates, result, check=None):
+        """The function a call of a compiled ``Function`` runs, appended to ``self.source``.
+
+        ``checks``: for each input, (dtype, ndim) when an ndarray of that dtype and rank
+        is taken as it is, or None when every value goes through ``convert(position,
+        value)``; ``copies``: positions of the computed values to copy; ``updates``:
+        (position, target) pairs, ``target._value`` receiving the value at ``position``;
+        ``result``: 'one', 'list', 'none' or a list of keys for a dict; ``check``: called
+        with the list of input values before anything runs (DebugMode).
+        """
+        from minitensor.compile.codegen import write_call
+
+        source = write_call(self, checks, copies, updates, result, check is not None)
+        self.namespace.update(convert=convert, check=check, ndarray=self.xp.ndarray, asarray=self.xp.asarray,
+                              **{str(np.dtype(c[0])): np.dtype(c[0]) for c in checks if c is not None})
+        self.source += "\n\n" + source
+        return _compile(source, self.namespace, "call")
+
+
+def _compile(source, namespace, name):
+    exec(compile(source, f"<minitensor {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def _check_leaves(inputs, outputs, nodes):
+    """The shared variables the nodes read; a leaf that is no input, shared variable or
+    constant is an error."""
+    known, shared = set(inputs), []
+    leaves = [(var, node) for node in nodes for var in node.inputs if var.owner is None]
+    leaves += [(var, None) for var in outputs if var.owner is None]
+    for var, user in leaves:
+        if var in known or isinstance(var, Constant):
+            continue
+        known.add(var)
+        if isinstance(var, SharedVariable):
+            shared.append(var)
+            continue
+        used_by = f", needed by {user.describe()}" if user is not None else ""
+        raise MissingInputError(
+            f"the graph needs {var.describe()}{used_by}, but it is not among the function's "
+            f"inputs; add it to the inputs, or replace it through givens{var.made_at()}")
+    return shared
+
+
+# --- lazy ifelse ---------------------------------------------------------------------------
+
+def lazy_branches(nodes, outputs):
+    """{(lazy node, 0 or 1): the nodes only its then (0) or else (1) branch needs}.
+
+    A lazy op (``op.lazy``, as IfElse) takes a condition, ``n`` then values and ``n``
+    else values. A node belongs to a branch when every use of its outputs is by
+    that branch's values or by a node of the branch: nothing else in the program
+    needs it, so it runs only when the branch is taken. Branches nest (a branch
+    may hold another lazy node, and that node's branches), and never overlap otherwise.
+    """
+    uses = {}
+    for node in nodes:
+        for position, var in enumerate(node.inputs):
+            uses.setdefault(var, []).append((node, position))
+    for var in outputs:
+        uses.setdefault(var, []).append((None, None))
+    position_of = {node: k for k, node in enumerate(nodes)}
+    branches = {}
+    for lazy in nodes:
+        if not getattr(lazy.op, "lazy", False):
+            continue
+        count = (len(lazy.inputs) - 1) // 2
+        for branch, ports in ((0, range(1, 1 + count)), (1, range(1 + count, 1 + 2 * count))):
+            members = set()
+            for node in reversed(nodes[:position_of[lazy]]):
+                if all((user is lazy and position in ports) or user in members
+                       for var in node.outputs for user, position in uses.get(var, ())):
+                    members.add(node)
+            branches[(lazy, branch)] = members
+    return branches
+
+
+def branch_blocks(nodes, branches):
+    """``nodes`` as nested blocks, in the order the program runs them.
+
+    A block is a list of nodes, in which a lazy node comes as (node, then block, else
+    block): each branch's nodes run inside it, just before the lazy node picks.
+    """
+    home = {}  # node -> the innermost branch holding it (branches nest, so the smallest)
+    for key, members in sorted(branches.items(), key=lambda item: -len(item[1])):
+        for node in members:
+            home[node] = key
+    inside = {}
+    for node in nodes:
+        inside.setdefault(home.get(node), []).append(node)
+
+    def block(key):
+        return [(node, block((node, 0)), block((node, 1))) if getattr(node.op, "lazy", False) else node
+                for node in inside.get(key, ())]
+    return block(None)
+
+
+def flatten(block):
+    """The nodes of ``block`` in execution order, each branch before its lazy node."""
+    order = []
+    for item in block:
+        if isinstance(item, tuple):
+            order += flatten(item[1]) + flatten(item[2])
+            item = item[0]
+        order.append(item)
+    return order
+
+
+# --- in-place ------------------------------------------------------------------------------
 
 def _memory_root(var):
     """The variable whose buffer ``var``'s value may be a view of."""
@@ -148,7 +228,9 @@ def plan_inplace(nodes, outputs):
     return overwrites
 
 
-def _guarded(thunk, node, mode, xp):
+# --- NanGuardMode --------------------------------------------------------------------------
+
+def guarded(thunk, node, mode, xp):
     """``thunk`` followed by NanGuardMode's checks of the node's outputs."""
     def run(*arrays):
         result = thunk(*arrays)
@@ -177,11 +259,16 @@ def _bad_values(value, mode, xp):
     return None
 
 
+# --- errors --------------------------------------------------------------------------------
+
 def _explain(error, node, arguments):
     """``error`` again, of the same class, saying which node failed, on what, and where it was made."""
     shapes = ", ".join(f"{getattr(a, 'shape', '?')} {getattr(a, 'dtype', type(a).__name__)}" for a in arguments)
     site = f"\n  the node was made at {node.creation_site}" if node.creation_site else ""
-    message = f"{error}\n  while computing {node.op} on inputs of shapes and dtypes [{shapes}]{site}"
+    return _same_class(error, f"{error}\n  while computing {node.op} on inputs of shapes and dtypes [{shapes}]{site}")
+
+
+def _same_class(error, message):
     try:
         return type(error)(message)
     except Exception:

@@ -84,30 +84,19 @@ class Function:
         self._copy = _needs_copy(computed)
         self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
+        # What a call runs: generated code that checks the arguments, computes, copies and updates.
+        returns = ("none" if outputs is None else self.output_keys if self.output_keys is not None
+                   else "list" if self.returns_list else "one")
+        checker = self.maker.checker
+        self._call = self.program.make_call(
+            [(dtype, ndim) if plain else None for dtype, ndim, plain in self._checks], self._convert, self._copy,
+            [(len(self.outputs) + k, target) for k, target in enumerate(self.update_targets)], returns,
+            check=checker.check if checker is not None else None)
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) < len(self.inputs):
+        if kwargs or len(args) != len(self.inputs):
             args = self._bind(args, kwargs)
-        if len(args) != len(self.inputs):
-            raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got {len(args)}")
-        values = []
-        for position, (value, (dtype, ndim, plain)) in enumerate(zip(args, self._checks)):
-            # The common case, an ndarray of the right dtype and rank, costs these few tests.
-            if not (type(value) is np.ndarray and value.dtype == dtype and value.ndim == ndim and plain):
-                value = self._convert(position, value)
-            values.append(value)
-        if self.maker.checker is not None:
-            self.maker.checker.check(values)
-        results = self.program.run(values)
-        for index in self._copy:
-            results[index] = results[index].copy()
-        count = len(self.outputs)
-        for target, value in zip(self.update_targets, results[count:]):
-            target._value = np.asarray(value)  # NumPy turns 0-d results into scalars
-        outputs = [np.asarray(r) for r in results[:count]]
-        if self.output_keys is not None:
-            return dict(zip(self.output_keys, outputs))
-        return outputs if self.returns_list else outputs[0] if outputs else None
+        return self._call(*args)
 
     def _repr_svg_(self):
         """Jupyter shows a compiled function as a drawing of its graph (its text, without Graphviz)."""
@@ -131,6 +120,8 @@ class Function:
 
     def _bind(self, args, kwargs):
         """The arguments in input order: positional ones, then keywords, then defaults."""
+        if len(args) > len(self.inputs):
+            raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got {len(args)}")
         bound = list(args) + [_MISSING] * (len(self.inputs) - len(args))
         for key, value in kwargs.items():
             if key not in self._names:

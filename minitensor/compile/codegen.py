@@ -1,0 +1,416 @@
+"""Writing a ``Program`` as Python source: one statement per node, values in local variables.
+
+What each node becomes:
+
+* an elementwise node with a NumPy ufunc: a direct call, ``t3 = multiply(t1, t2)``,
+  or ``t1 = multiply(t1, t2, out=t1)`` when the in-place plan lets it overwrite a
+  dead input; before it, a test of the sizes that must agree, unless earlier tests
+  already showed that they do;
+* a fused ``Composite`` node: its inner nodes the same way, one line each, an
+  inner result overwriting another that no later inner op reads;
+* a lazy node (``ifelse``): ``if condition:``, the then branch's nodes, ``else:``,
+  the else branch's nodes, each branch ending by naming the values it picks;
+* any other node: a call of the thunk its op made once, ``t1 = dot_1(x, w)``.
+
+An intermediate is deleted (``del t3``) after its last use, so its memory is
+freed when hand-written NumPy code would free it. Ufuncs, thunks and constants
+are globals of the generated code, bound once.
+"""
+
+import builtins
+import keyword
+
+import numpy as np
+
+from minitensor.compile.executor import guarded, _memory_root
+from minitensor.graph import Constant
+from minitensor.rewriting.fusion import Composite
+from minitensor.tensor.elemwise import Elemwise, promote
+from minitensor.tensor.shape_ops import DimShuffle
+
+INDENT = "    "
+
+
+def write_program(program):
+    """The source of ``compute``, its globals, and {line number: (node, inner node,
+    names of the node's inputs)} for explaining errors."""
+    writer = _Writer(program)
+    program._writer = writer  # make_call names its globals through it too
+    return writer.write(), writer.namespace, writer.line_nodes
+
+
+def write_call(program, checks, copies, updates, returns, has_check):
+    """The source of ``call``: checks the arguments, runs ``compute``, copies what may
+    share memory, assigns the updates and returns the outputs (see Program.make_call)."""
+    writer = program._writer
+    params = ", ".join(writer.parameters)
+    lines = [f"def call({params}):"]
+    for position, (name, check) in enumerate(zip(writer.parameters, checks)):
+        if check is None:  # e.g. a broadcastable dimension, whose length must be checked
+            lines.append(f"{INDENT}{name} = convert({position}, {name})")
+            continue
+        dtype, ndim = check
+        dtype_name = writer.global_(np.dtype(dtype), str(np.dtype(dtype)))
+        lines.append(f"{INDENT}if type({name}) is not ndarray or {name}.dtype is not {dtype_name} "
+                     f"or {name}.ndim != {ndim}:")
+        lines.append(f"{INDENT * 2}{name} = convert({position}, {name})")
+    if has_check:
+        lines.append(f"{INDENT}check([{params}])")
+    outputs = program.outputs
+    results = [f"r{k}" for k in range(len(outputs))]
+    if results:
+        targets = ", ".join(results) if len(results) > 1 else f"[{results[0]}]"
+        lines.append(f"{INDENT}{targets} = compute({params})")
+    else:
+        lines.append(f"{INDENT}compute({params})")
+    for k in copies:  # it may share memory with an input, a shared value or another result
+        lines.append(f"{INDENT}{results[k]} = {results[k]}.copy()")
+
+    def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
+        return f"asarray({results[k]})" if outputs[k].ndim == 0 else results[k]
+    for k, target in updates:
+        lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {value(k)}")
+    count = len(outputs) - len(updates)
+    if returns == "none":
+        lines.append(f"{INDENT}return None")
+    elif returns == "one":
+        lines.append(f"{INDENT}return {value(0)}")
+    elif returns == "list":
+        lines.append(f"{INDENT}return [{', '.join(value(k) for k in range(count))}]")
+    else:
+        lines.append(f"{INDENT}return {{{', '.join(f'{key!r}: {value(k)}' for k, key in enumerate(returns))}}}")
+    return "\n".join(lines) + "\n"
+
+
+class _Writer:
+    """The source lines of one program, and the names in it."""
+
+    def __init__(self, program):
+        self.program, self.xp = program, program.xp
+        self.lines, self.line_nodes = [], {}
+        self.namespace = {"explain": program.explain, "sizes_differ": _sizes_differ}
+        self.taken = set(keyword.kwlist) | set(dir(builtins)) | set(self.namespace)
+        self.global_names = {}  # id(object) -> its name in the namespace
+        self.names = {}  # variable -> the local name (or global, for constants) holding its value
+        self.counter = 0
+        self.depth = 1
+        self.known_sizes = {}  # (variable, axis) -> a (variable, axis) of equal length, as tests showed
+        self.position = {node: k for k, node in enumerate(program.nodes)}
+        self.read = {var for node in program.nodes for var in node.inputs} | set(program.outputs)
+        self.constants = []  # their values, in order of their names c0, c1, ...
+
+    # --- names ---
+
+    def unique(self, base):
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in base).strip("_") or "v"
+        if base[0].isdigit():
+            base = "v" + base
+        name, k = base, 1
+        while name in self.taken:
+            name, k = f"{base}_{k}", k + 1
+        self.taken.add(name)
+        return name
+
+    def global_(self, value, base):
+        """The name under which ``value`` is a global of the generated code."""
+        if id(value) not in self.global_names:
+            name = self.unique(base)
+            self.namespace[name] = value
+            self.global_names[id(value)] = name
+        return self.global_names[id(value)]
+
+    def temporary(self):
+        while f"t{self.counter}" in self.taken:
+            self.counter += 1
+        name = f"t{self.counter}"
+        self.taken.add(name)
+        return name
+
+    def name(self, var):
+        if var not in self.names:
+            if isinstance(var, Constant):
+                if id(var.data) not in self.global_names:
+                    self.constants.append(var.data)
+                self.names[var] = self.global_(var.data, f"c{len(self.constants) - 1}")
+            else:
+                self.names[var] = self.temporary()
+        return self.names[var]
+
+    # --- lines ---
+
+    def line(self, text, node=None, inner=None):
+        self.lines.append(INDENT * self.depth + text)
+        if node is not None:
+            self.line_nodes[len(self.lines)] = (node, inner, [self.names.get(v) for v in node.inputs])
+
+    def write(self):
+        program = self.program
+        self.parameters = []
+        for var in program.inputs:
+            base = var.name if var.name and var.name.isidentifier() else "x"
+            self.names[var] = self.unique(base)
+            self.parameters.append(self.names[var])
+        self.lines.append(f"def compute({', '.join(self.parameters)}):")
+        for var in program.shared:
+            local = self.unique(str(var) if str(var).isidentifier() else "shared")
+            self.line(f"{local} = {self.global_(var, 'shared_' + local)}._value")
+            self.names[var] = local
+        if program.nodes:
+            self.line("try:")
+            self.depth += 1
+            self.block(program.blocks, kept=set(program.outputs))
+            self.depth -= 1
+            self.line("except Exception as error:")
+            self.line(f"{INDENT}raise explain(error) from error")
+        values = [self.name(var) for var in program.outputs]
+        self.line(f"return ({', '.join(values)}{',' if len(values) == 1 else ''})")
+        return "\n".join(self.lines) + "\n"
+
+    def block(self, items, kept):
+        """Lines for ``items`` (a block of ``branch_blocks``), deleting what they define
+        after its last use among them; variables in ``kept`` are never deleted."""
+        # Only what this block defines itself: a branch's values exist in that branch only.
+        defined_here = {out for item in items for out in (item[0] if isinstance(item, tuple) else item).outputs}
+        last_use = {}
+        for position, item in enumerate(items):
+            for node in _nodes_of(item):
+                for var in node.inputs:
+                    if var in defined_here:
+                        last_use[var] = position
+        saved_sizes = dict(self.known_sizes)  # what a branch's tests show holds in that branch only
+        for position, item in enumerate(items):
+            if isinstance(item, tuple):
+                self.lazy(*item, kept)
+                node = item[0]
+            else:
+                node = item
+                self.node(node)
+            redefined = {self.names.get(out) for out in node.outputs}
+            dead = [self.names[var] for var, last in last_use.items()
+                    if last == position and var not in kept and self.names[var] not in redefined]
+            if dead:
+                self.line(f"del {', '.join(dict.fromkeys(dead))}")
+        self.known_sizes = saved_sizes
+
+    def node(self, node):
+        op = node.op
+        if self.program.nan_guard is None and isinstance(op, Composite):
+            self.size_checks(node)
+            self.composite(node)
+        elif self.program.nan_guard is None and isinstance(op, Elemwise) and _ufunc_inputs_ok(op, node):
+            self.size_checks(node)
+            inputs = [self.name(v) for v in node.inputs]
+            out = node.outputs[0]
+            target = self.overwritten(node)
+            self.names[out] = target if target is not None else self.temporary()
+            self.ufunc_lines(op, node.inputs, inputs, out, target, node, None, comment=True)
+        elif self.program.nan_guard is None and isinstance(op, DimShuffle) and _keeps_every_axis(op):
+            self.dimshuffle(node)
+        else:
+            if isinstance(op, Elemwise):
+                self.size_checks(node, write=False)  # its thunk tests the sizes; later nodes need not
+            self.thunk(node)
+
+    def dimshuffle(self, node):
+        """A view written as NumPy indexing: ``x.T``, ``b[None]``, ``x.transpose(1, 0, 2)[:, None]``."""
+        op, out = node.op, node.outputs[0]
+        kept = [d for d in op.new_order if d != "x"]
+        view = self.name(node.inputs[0])
+        if kept != sorted(kept):
+            view += ".T" if len(kept) == 2 else f".transpose({', '.join(map(str, kept))})"
+        if "x" in op.new_order:
+            view += f"[{', '.join('None' if d == 'x' else ':' for d in op.new_order)}]"
+        self.names[out] = self.temporary()
+        self.line(f"{self.names[out]} = {view}{_comment(op)}", node)
+
+    def overwritten(self, node):
+        """The name of the input ``node`` writes its result into, if the in-place plan says so."""
+        position = self.program.overwrites.get(node)
+        return None if position is None else self.names[node.inputs[position]]
+
+    def thunk(self, node):
+        op, xp = node.op, self.xp
+        overwrite = self.program.overwrites.get(node)
+        thunk = op.make_thunk(node, xp) if overwrite is None else op.make_thunk(node, xp, overwrite=overwrite)
+        if self.program.nan_guard is not None:
+            thunk = guarded(thunk, node, self.program.nan_guard, xp)
+        callee = self.global_(thunk, f"{type(op).__name__.lower()}_{self.position[node]}")
+        arguments = ", ".join(self.name(v) for v in node.inputs)
+        if overwrite is not None:
+            self.names[node.outputs[0]] = self.names[node.inputs[overwrite]]
+        targets = [self.name(out) if out in self.read else "_" for out in node.outputs]
+        target = targets[0] if len(targets) == 1 else ", ".join(targets)
+        self.line(f"{target} = {callee}({arguments}){_comment(op)}", node)
+
+    def ufunc_lines(self, op, input_vars, inputs, out, target, node, inner, comment=False):
+        """Lines computing ``out`` = ``op``'s ufunc applied to ``inputs``, written into the
+        buffer named ``target`` if not None. Add and mul of three or more inputs are a
+        chain of two-input calls, accumulating in the first call's result where types agree."""
+        ufunc = self.global_(getattr(self.xp, op.ufunc), op.ufunc)
+        name = self.names[out]
+        note = _comment(op) if comment else ""
+        if len(inputs) <= 2 or op.nin is not None:
+            into = f", out={target}" if target is not None else ""
+            self.line(f"{name} = {ufunc}({', '.join(inputs)}{into}){note}", node, inner)
+            return
+        # The partial results go to a name of their own: ``target`` may be read by a later step.
+        partial = name if target is None else self.temporary()
+        dtype, pattern = None, None
+        for k in range(1, len(inputs)):
+            operands = [partial if k > 1 else inputs[0], inputs[k]]
+            previous = (dtype, pattern)
+            dtype = promote(tuple(v.dtype for v in input_vars[:k + 1]))
+            pattern = tuple(all(dims) for dims in zip(*[v.broadcastable for v in input_vars[:k + 1]]))
+            last = k == len(inputs) - 1
+            if last and target is not None:
+                into = f", out={target}"
+            elif k > 1 and previous == (dtype, pattern) and out.ndim > 0:
+                into = f", out={partial}"  # the partial result has this step's type: accumulate in it
+            else:
+                into = ""
+            result = name if last else partial
+            self.line(f"{result} = {ufunc}({', '.join(operands)}{into}){note if k == 1 else ''}", node, inner)
+        if partial != name:
+            self.line(f"del {partial}")
+
+    def size_checks(self, node, write=True):
+        """A test that the inputs agree in length along each axis they do not broadcast,
+        leaving out what earlier tests showed (``write=False``: only note what it shows)."""
+        out = node.outputs[0]
+        pairs = {}
+        for axis in range(out.ndim):
+            positions = [p for p, var in enumerate(node.inputs) if not var.broadcastable[axis]]
+            if not positions:
+                continue
+            first = node.inputs[positions[0]]
+            for p in positions[1:]:
+                other = node.inputs[p]
+                if self.same_size((first, axis), (other, axis)):
+                    continue
+                pairs.setdefault((first, other), []).append(axis)
+                self.join((first, axis), (other, axis))
+            for var in node.outputs:
+                self.join((var, axis), (first, axis))
+        if not pairs or not write:
+            return
+        tests = []
+        for (a, b), axes in pairs.items():
+            name_a, name_b = self.name(a), self.name(b)
+            if len(axes) == a.ndim == b.ndim:
+                tests.append(f"{name_a}.shape != {name_b}.shape")
+            else:
+                tests += [f"{name_a}.shape[{axis}] != {name_b}.shape[{axis}]" for axis in axes]
+        arguments = ", ".join(self.name(v) for v in node.inputs)
+        self.line(f"if {' or '.join(tests)}:", node)
+        self.line(f"{INDENT}sizes_differ({self.global_(node, 'node')}, {arguments})", node)
+
+    def find(self, key):
+        while key in self.known_sizes:
+            key = self.known_sizes[key]
+        return key
+
+    def same_size(self, a, b):
+        return self.find(a) == self.find(b)
+
+    def join(self, a, b):
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.known_sizes[a] = b
+
+    def composite(self, node):
+        """The inner nodes of a fused node, one line each (see the module's docstring)."""
+        op = node.op
+        names = {placeholder: self.name(var) for placeholder, var in zip(op.inputs, node.inputs)}
+        inner_nodes = op.nodes
+        last_use = {}
+        for j, inner in enumerate(inner_nodes):
+            for var in inner.inputs:
+                last_use[var] = j
+        # A constant wider than the inputs along an axis could make two inner results of one
+        # type differ in shape; then no inner result overwrites another.
+        reuse = not any(isinstance(v, Constant) and not all(v.broadcastable)
+                        for inner in inner_nodes for v in inner.inputs)
+        owned = set()  # inner results in buffers this code allocated
+        outer_target = self.overwritten(node)
+        self.line(f"# {op}", node)
+        for j, inner in enumerate(inner_nodes):
+            out = inner.outputs[0]
+            inputs = [self.name(v) if isinstance(v, Constant) else names[v] for v in inner.inputs]
+            target = None
+            if j == len(inner_nodes) - 1 and outer_target is not None:
+                target = outer_target
+            elif reuse and out.ndim > 0:
+                target = next((names[v] for v in inner.inputs if v in owned and v not in op.outputs
+                               and last_use[v] == j and v.type == out.type), None)
+            names[out] = target if target is not None else self.temporary()
+            self.names[out] = names[out]
+            if isinstance(inner.op, Elemwise) and _ufunc_inputs_ok(inner.op, inner):
+                self.ufunc_lines(inner.op, inner.inputs, inputs, out, target, node, inner)
+                owned.add(out)
+            else:
+                compute = self.global_(inner.op._compute(self.xp, None), type(inner.op).__name__.lower())
+                self.line(f"{names[out]} = {compute}({', '.join(inputs)})", node, inner)
+            dead = [names[v] for v in inner.inputs if v in names and last_use.get(v) == j and v not in op.outputs
+                    and v not in op.inputs and names[v] != names[out]]
+            if dead:
+                self.line(f"del {', '.join(dict.fromkeys(dead))}")
+        for var, inner_out in zip(node.outputs, op.outputs):
+            self.names[var] = names[inner_out]
+
+    def lazy(self, node, then_block, else_block, kept):
+        """``if condition:`` and the then branch, ``else:`` and the else branch; each branch
+        ends naming the values picked, copied unless the branch made them for this alone."""
+        count = len(node.outputs)
+        outputs = [self.name(out) for out in node.outputs]
+        self.line(f"if {self.name(node.inputs[0])}:{_comment(node.op)}", node)
+        for branch, block, values in ((0, then_block, node.inputs[1:1 + count]),
+                                      (1, else_block, node.inputs[1 + count:])):
+            if branch == 1:
+                self.line("else:", node)
+            self.depth += 1
+            self.block(block, kept | set(values))
+            members = self.program.branches[(node, branch)]
+            roots = [_memory_root(v) for v in values]
+            for name, value, root in zip(outputs, values, roots):
+                owned = (root.owner in members and roots.count(root) == 1
+                         and all(v.owner in members for v in _view_chain(value)))
+                self.line(f"{name} = {self.name(value)}{'' if owned else '.copy()'}", node)
+            self.depth -= 1
+
+
+def _view_chain(var):
+    """``var`` and the variables it may be a view of, down to its memory root."""
+    chain = [var]
+    while var.owner is not None and var.owner.op.returns_view:
+        var = var.owner.inputs[0]
+        chain.append(var)
+    return chain
+
+
+def _keeps_every_axis(op):
+    """Whether a DimShuffle only reorders axes and adds broadcastable ones (dropping one is a
+    squeeze, which tests the axis's length: its thunk does that)."""
+    return all(d in op.new_order for d in range(len(op.input_broadcastable)))
+
+
+def _nodes_of(item):
+    """The nodes an item of a block runs: a node, or a lazy node with its branches."""
+    if not isinstance(item, tuple):
+        return [item]
+    node, then_block, else_block = item
+    return [n for block in (then_block, else_block) for i in block for n in _nodes_of(i)] + [node]
+
+
+def _ufunc_inputs_ok(op, node):
+    """Whether the node is a plain ufunc call (add and mul of one input copy instead)."""
+    return op.ufunc is not None and (op.nin == len(node.inputs) or (op.nin is None and len(node.inputs) >= 2))
+
+
+def _comment(op):
+    return f"  # {op}"
+
+
+def _sizes_differ(node, *arrays):
+    """Raise the op's own error for inputs whose sizes differ where they may not broadcast."""
+    node.op.make_thunk(node, np)(*arrays)
+    raise ValueError(f"input sizes differ: {[getattr(a, 'shape', '?') for a in arrays]}")
