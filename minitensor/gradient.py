@@ -19,6 +19,8 @@ Everything else is built from that one reverse walk:
 * ``jacobian(y, x)``: row i is ``Lop(y, x, e_i)`` for the i-th unit vector ``e_i``,
   so the Jacobian is a loop over the rows of the identity matrix (a ``Map``, see
   ``minitensor.tensor.loop``), as Theano's is a ``scan`` over ``arange(len(y))``.
+  A y of several dimensions is flattened first, and the result reshaped to
+  ``y.shape + x.shape``.
   The loop is an op like any other: its result is a variable, it compiles into
   any function, and it has a gradient (another loop).
 * ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``.
@@ -28,12 +30,13 @@ import warnings
 
 import numpy as np
 
-from minitensor.graph import Constant, Variable, ancestors, clone_replace, toposort
+from minitensor.graph import Constant, Type, Variable, ancestors, clone_replace, toposort, user_creation_site
 from minitensor.configuration import config
 from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.loop import Eye, map_rows
 from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
+from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector
 from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -46,13 +49,62 @@ class GradientError(AssertionError):
     """Raised by ``verify_grad`` when a symbolic gradient disagrees with finite differences."""
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
+class DisconnectedType(Type):
+    """The type of a gradient that is zero because the output does not depend on the variable at all.
+
+    ``grad(..., return_disconnected='Disconnected')`` and ``Rop`` return variables
+    of this type where asked, as Theano does: a placeholder that says "zero, and
+    structurally so", which no op accepts as an input.
+    """
+
+    variable_class = Variable
+
+    def __str__(self):
+        return "DisconnectedType"
+
+
+disconnected_type = DisconnectedType()
+
+RETURN_DISCONNECTED = ("zero", "none", "disconnected")  # compared without case: Theano writes 'None'
+
+
+def _check_choice(name, value, choices):
+    if str(value).lower() not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return str(value).lower()
+
+
+def _disconnected_result(var, return_disconnected):
+    """What stands for the derivative of ``var`` that does not depend on the variable asked about."""
+    if return_disconnected == "none":
+        return None
+    if return_disconnected == "disconnected":
+        return disconnected_type()
+    return E.zeros_like(var, dtype=var.dtype if is_float(var.dtype) else config.floatX)
+
+
+def _report_disconnected(message, disconnected, keyword, made_at):
+    """Raise ``DisconnectedInputError``, warn, or do nothing, as ``disconnected`` ('raise', 'warn', 'ignore') says."""
+    if disconnected == "raise":
+        raise DisconnectedInputError(f"{message}; pass {keyword}='ignore' to get zeros{made_at}")
+    if disconnected == "warn":
+        site = user_creation_site()  # the warning points at the user's line, not at this library
+        if site is None:
+            warnings.warn(message)
+        else:
+            warnings.warn_explicit(message, UserWarning, site.filename, site.lineno)
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
+         return_disconnected="zero"):
     """The gradient of the 0-d ``cost`` with respect to ``wrt`` (a variable or a list of them).
 
     ``consider_constant`` variables are treated as constants: no gradient flows
     through them. A variable the cost does not depend on raises
-    ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or 'ignore',
-    in which case its gradient is zero. Integer-valued variables have zero gradients.
+    ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or 'ignore';
+    its gradient is then what ``return_disconnected`` says: 'zero' (zeros of its
+    shape), 'None', or 'Disconnected' (a ``DisconnectedType`` variable), as in
+    Theano. Integer-valued variables have zero gradients.
 
     ``known_grads`` maps variables to gradients known from elsewhere; the walk
     starts from them as well as from the cost, which may then be None. The result
@@ -63,8 +115,17 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     right for ``Lop`` of several outputs that depend on each other.)
     """
     starts = _starting_gradients(cost, known_grads)
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
+    return _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected,
+                      "grad: the cost" if cost is not None else "grad: the known_grads' variables")
+
+
+def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected, what):
+    """The gradients of ``wrt`` from the reverse walk that begins at ``starts``: grad's work.
+
+    ``what`` names the starting variables in the message about a disconnected one.
+    """
+    disconnected_inputs = _check_choice("disconnected_inputs", disconnected_inputs, ("raise", "warn", "ignore"))
+    return_disconnected = _check_choice("return_disconnected", return_disconnected, RETURN_DISCONNECTED)
     single = isinstance(wrt, Variable)
     if not single and not isinstance(wrt, (list, tuple)):
         raise TypeError(f"grad differentiates with respect to a variable or a list of variables, got {wrt!r}")
@@ -83,21 +144,20 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     results = []
     for position, w in enumerate(wrt):
         if w not in connected:
-            message = (f"grad: the cost does not depend on {w.describe()} (position {position} of wrt)")
-            if disconnected_inputs == "raise":
-                raise DisconnectedInputError(message + "; pass disconnected_inputs='ignore' to get zeros"
-                                             + w.made_at())
-            if disconnected_inputs == "warn":
-                warnings.warn(message, stacklevel=2)
+            _report_disconnected(f"{what} does not depend on {w.describe()} (position {position} of wrt)",
+                                 disconnected_inputs, "disconnected_inputs", w.made_at())
+            results.append(_disconnected_result(w, return_disconnected))
+            continue
         g = grads.get(w)
-        if g is None:
-            g = E.zeros_like(w, dtype=w.dtype if is_float(w.dtype) else config.floatX)
-        results.append(g)
+        results.append(_disconnected_result(w, "zero") if g is None else g)
     return results[0] if single else results
 
 
-def _starting_gradients(cost, known_grads):
-    """(variable, gradient) pairs where the reverse walk starts; the cost's gradient is None, for 1."""
+def _starting_gradients(cost, known_grads, what="known_grads"):
+    """(variable, gradient) pairs where the reverse walk starts; the cost's gradient is None, for 1.
+
+    ``what`` names the known gradients in error messages (Lop calls them eval_points).
+    """
     starts = []
     if cost is not None:
         cost = as_tensor_variable(cost)
@@ -109,10 +169,10 @@ def _starting_gradients(cost, known_grads):
         starts.append((cost, None))
     for var, g in (known_grads or {}).items():
         if not isinstance(var, Variable):
-            raise TypeError(f"known_grads: the keys must be variables, got {var!r}")
+            raise TypeError(f"{what}: the keys must be variables, got {var!r}")
         g = as_tensor_variable(g)
         if not is_float(var.dtype) or g.ndim != var.ndim:
-            raise TypeError(f"known_grads: the gradient of {var.describe()} must be a float tensor with "
+            raise TypeError(f"{what}: the gradient of {var.describe()} must be a float tensor with "
                             f"{var.ndim} dimensions, got {g.type}{var.made_at()}")
         starts.append((var, _sum_to(g, var)))
     if not starts:
@@ -174,7 +234,9 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
 
     ``f`` and ``eval_points`` (the u's, each of its f's shape) are a variable each or
     lists; the result has one entry per ``wrt``, of its shape: a variable for a
-    variable, a list for a list.
+    variable, a list for a list. A ``wrt`` that no ``f`` depends on raises
+    ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or
+    'ignore'; its product is then zero.
     """
     fs, _ = _as_list(f)
     points, _ = _as_list(eval_points)
@@ -183,33 +245,33 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     known = {}
     for y, u in zip(fs, points):  # an output listed twice gets the sum of its points
         known[y] = u if y not in known else known[y] + u
-    return grad(None, wrt, consider_constant, disconnected_inputs, known_grads=known)
+    starts = _starting_gradients(None, known, "Lop's eval_points")
+    return _gradients(starts, wrt, consider_constant, disconnected_inputs, "zero", "Lop: f")
 
 
-def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
     """The Jacobian-vector product J v, by the double-Lop trick (see the module docstring).
 
     ``wrt`` and ``eval_points`` (the v's, each of its wrt's shape) are a variable each
     or lists; the result has one entry per ``f``, of its shape. An ``f`` that
     depends on no ``wrt`` raises ``DisconnectedInputError`` unless
-    ``disconnected_outputs`` is 'warn' or 'ignore'; its product is then zero.
+    ``disconnected_outputs`` is 'warn' or 'ignore'; its product is then what
+    ``return_disconnected`` says: 'zero' (zeros of f's shape), 'None', or
+    'Disconnected' (a ``DisconnectedType`` variable), as in Theano.
     """
     fs, single = _as_list(f)
     wrts, _ = _as_list(wrt)
     points, _ = _as_list(eval_points)
     if len(wrts) != len(points):
         raise ValueError(f"Rop takes one evaluation point per wrt: {len(wrts)} wrt, {len(points)} points")
-    if disconnected_outputs not in ("raise", "warn", "ignore"):
-        raise ValueError(f"disconnected_outputs must be 'raise', 'warn' or 'ignore', got {disconnected_outputs!r}")
+    disconnected_outputs = _check_choice("disconnected_outputs", disconnected_outputs, ("raise", "warn", "ignore"))
+    return_disconnected = _check_choice("return_disconnected", return_disconnected, RETURN_DISCONNECTED)
     fs = [as_tensor_variable(y) for y in fs]
+    connected = [bool(set(wrts) & ancestors([y])) for y in fs]
     for position, y in enumerate(fs):
-        if not set(wrts) & ancestors([y]):
-            message = f"Rop: output {position}, {y.describe()}, depends on none of wrt"
-            if disconnected_outputs == "raise":
-                raise DisconnectedInputError(message + "; pass disconnected_outputs='ignore' to get zeros"
-                                             + y.made_at())
-            if disconnected_outputs == "warn":
-                warnings.warn(message, stacklevel=2)
+        if not connected[position]:
+            _report_disconnected(f"Rop: output {position}, {y.describe()}, depends on none of wrt",
+                                 disconnected_outputs, "disconnected_outputs", y.made_at())
     stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
     pullback = Lop(fs, wrts, stand_ins, disconnected_inputs="ignore")  # J^T u
     pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
@@ -218,43 +280,59 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
     # J v has f's shape, so it is written fill(f, J v). This also makes it depend on f's
     # inputs, as in Theano (whose R_op of dot(x, W) computes dot(0, W) + dot(x, V)), so the
     # tutorial's function([W, V, x], T.Rop(T.dot(x, W), W, V)) has no unused input.
-    pushed = [E.fill(y, p) for y, p in zip(fs, pushed)]
+    pushed = [E.fill(y, p) if is_connected else _disconnected_result(y, return_disconnected)
+              for y, p, is_connected in zip(fs, pushed, connected)]
     return pushed[0] if single else pushed
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """The Jacobian of the vector ``expression``: row i is the gradient of ``expression[i]``.
+    """The Jacobian of ``expression``: entry ``[i..., j...]`` is d expression[i...] / d wrt[j...].
 
     For each ``wrt`` (a variable or a list) the result has shape
-    ``(len(expression),) + wrt.shape``. It is a loop over the rows of the identity
-    matrix, each row giving one vector-Jacobian product (see the module docstring).
-    A 0-d ``expression`` gives its gradient.
+    ``expression.shape + wrt.shape``. It is a loop over the rows of the identity
+    matrix, row i giving the vector-Jacobian product of the flattened expression
+    with the i-th unit vector (see the module docstring); the stacked rows are then
+    reshaped. A 0-d ``expression`` gives its gradient.
+
+    >>> import minitensor.tensor as T
+    >>> x = T.dvector('x')
+    >>> J = jacobian(T.outer(x, x), x)  # d(x_i x_j)/dx_k: of shape (2, 2) + (2,)
+    >>> J.eval({x: [1.0, 2.0]})[1]  # the rows of d(x_1 x_j)/dx_k, for j = 0, 1
+    array([[2., 1.],
+           [0., 4.]])
     """
     expression = as_tensor_variable(expression)
     if expression.ndim == 0:
         return grad(expression, wrt, consider_constant, disconnected_inputs)
-    if expression.ndim != 1:
-        raise TypeError(f"jacobian needs a vector expression, got {expression.describe()}; "
-                        f"flatten it first{expression.made_at()}")
     wrts, single = _as_list(wrt)
-    identity = Eye(expression.dtype)(ElementCount((0,))(expression))
-    rows = map_rows(lambda unit: Lop(expression, wrts, unit, consider_constant, disconnected_inputs),
-                    [identity])
+    flat = flatten(expression) if expression.ndim > 1 else expression
+
+    def row(unit):  # the vector-Jacobian product with one unit vector: Lop(flat, wrts, unit)
+        starts = _starting_gradients(None, {flat: unit})
+        return _gradients(starts, wrts, consider_constant, disconnected_inputs, "zero", "jacobian: the expression")
+
+    rows = map_rows(row, [Eye(flat.dtype)(ElementCount((0,))(flat))])
+    if expression.ndim > 1:
+        rows = [reshape(r, shape_vector(shape_entries(expression.shape) + shape_entries(w.shape)),
+                        expression.ndim + w.ndim) for r, w in zip(rows, wrts)]
     return rows[0] if single else rows
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """The matrix of second derivatives of the 0-d ``cost`` for each vector in ``wrt``.
+    """The second derivatives of the 0-d ``cost`` with respect to each variable in ``wrt``.
 
-    ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``; a list of ``wrt`` gives
-    the list of their Hessians (the diagonal blocks of the full one), as in Theano.
+    ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``, a matrix for a vector x
+    (of shape ``x.shape + x.shape`` in general); a list of ``wrt`` gives the list
+    of their Hessians (the diagonal blocks of the full one), as in Theano.
+    ``disconnected_inputs`` is about the cost: a gradient that does not depend on
+    x (the cost is linear in x) has a Hessian of zeros, as in Theano.
     """
     wrts, single = _as_list(wrt)
     for w in wrts:
-        if not isinstance(w, Variable) or w.ndim != 1:
-            raise TypeError(f"hessian differentiates with respect to vectors, got {w!r}")
+        if not isinstance(w, Variable):
+            raise TypeError(f"hessian differentiates with respect to variables, got {w!r}")
     hessians = [jacobian(grad(cost, w, consider_constant, disconnected_inputs), w, consider_constant,
-                         disconnected_inputs) for w in wrts]
+                         disconnected_inputs="ignore") for w in wrts]
     return hessians[0] if single else hessians
 
 

@@ -377,6 +377,12 @@ SPECS += [
 # --- masks, argmin, jacobians of matrices, and more random draws ---------------------------
 
 
+def _outer_tanh_jacobian(x):
+    """The Jacobian of outer(x, tanh(x)): J_ijk = [i == k] tanh(x_j) + x_i [j == k] (1 - tanh(x_j)^2)."""
+    t, identity = np.tanh(x), np.eye(len(x), dtype=x.dtype)
+    return identity[:, None, :] * t[None, :, None] + x[:, None, None] * (identity * (1 - t ** 2)[:, None])
+
+
 MASK_OF_ROWS = array_shapes(min_dims=1, max_dims=3, max_side=3).map(lambda s: (s, s[:1]))
 
 SPECS += [
@@ -398,4 +404,6 @@ SPECS += [
          lambda x: np.argmin(x, keepdims=True), (U,), shapes=shapes_of(UPTO3), differentiable=False),
     Spec("flatten_outdim", shape_ops.Flatten, lambda x: T.flatten(x, ndim=2), lambda x: x.reshape(x.shape[0], -1),
          (U,), shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
+    Spec("jacobian_of_a_matrix", loop.Map, lambda x: T.jacobian(T.outer(x, T.tanh(x)), x), _outer_tanh_jacobian,
+         (U,), shapes=st.integers(1, 2).map(lambda n: ((n,),))),  # small: its second derivative is a loop of loops
 ]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import minitensor as theano
 import minitensor.tensor as T
-from minitensor.gradient import DisconnectedInputError, hessian, jacobian, verify_grad
+from minitensor.gradient import DisconnectedInputError, DisconnectedType, hessian, jacobian, verify_grad
 from minitensor.tensor.loop import map_rows
 
 RNG = np.random.default_rng(7)
@@ -195,12 +195,37 @@ def test_jacobian_with_respect_to_a_list_of_a_vector_and_a_matrix():
     assert isinstance(jacobian(y, [x]), list) and not isinstance(jacobian(y, x), list)
 
 
-def test_jacobian_of_a_scalar_is_its_gradient_and_of_a_matrix_is_refused():
+def test_jacobian_of_a_scalar_is_its_gradient():
     x = T.dvector("x")
     g = jacobian(T.sum(x ** 3), x)
     np.testing.assert_allclose(theano.function([x], g)([1.0, 2.0]), [3.0, 12.0])
-    with pytest.raises(TypeError, match="flatten"):
-        jacobian(T.outer(x, x), x)
+
+
+@pytest.mark.parametrize("name, build, shapes", [
+    ("outer", lambda x, W: T.outer(x, T.tanh(x)) + T.sum(W), ((3,), (2, 2))),
+    ("matrix of a matrix", lambda x, W: T.dot(W, W) * T.sum(x), ((2,), (2, 2))),
+    ("3-d", lambda x, W: T.tanh(W)[:, :, None] * x, ((4,), (2, 3))),
+    ("row", lambda x, W: T.exp(W[:1]) + x[0], ((1,), (2, 3))),
+])
+def test_jacobian_of_an_expression_of_any_shape_has_its_shape_then_wrts(name, build, shapes):
+    # As Theano: the result has shape expression.shape + wrt.shape, for every wrt.
+    x, W = T.dvector("x"), T.dmatrix("W")
+    y = build(x, W)
+    x0, W0 = RNG.uniform(-1, 1, shapes[0]), RNG.uniform(-1, 1, shapes[1])
+    jx, jW = jacobian(y, [x, W])
+    assert (jx.ndim, jW.ndim) == (y.ndim + 1, y.ndim + 2)
+    got_x, got_W = theano.function([x, W], [jx, jW])(x0, W0)
+    num_x, num_W = numeric_jacobian(theano.function([x, W], y), [x0, W0])
+    assert got_x.shape == num_x.shape and got_W.shape == num_W.shape
+    np.testing.assert_allclose(got_x, num_x, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got_W, num_W, rtol=1e-6, atol=1e-9)
+
+
+def test_jacobian_of_a_matrix_keeps_a_broadcastable_pattern_and_is_differentiable():
+    x = T.dvector("x")
+    assert jacobian(x[None, :] * 2, x).broadcastable == (True, False, False)
+    verify_grad(lambda m: jacobian(T.tanh(m) * T.sum(m), m), [RNG.uniform(-1, 1, (2, 2))],
+                rng=np.random.default_rng(1))
 
 
 def test_jacobian_of_a_disconnected_input():
@@ -275,10 +300,28 @@ def test_hessians_with_respect_to_a_list_are_the_diagonal_blocks():
     np.testing.assert_allclose(got_x, numeric_x, rtol=1e-6, atol=1e-9)
 
 
-def test_hessian_needs_vectors():
-    m = T.dmatrix("m")
-    with pytest.raises(TypeError, match="vectors"):
-        hessian(T.sum(m ** 2), m)
+def test_hessians_for_several_wrt_of_any_shape():
+    # Theano takes vectors only; with jacobian of any shape, a matrix's Hessian has shape m.shape * 2.
+    m, x, s = T.dmatrix("m"), T.dvector("x"), T.dscalar("s")
+    cost = T.sum(T.dot(m, x) ** 3) * s + s ** 2 * T.sum(x)
+    hm, hx, hs = hessian(cost, [m, x, s])
+    m0, x0, s0 = RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 3), 0.7
+    got = theano.function([m, x, s], [hm, hx, hs])(m0, x0, s0)
+    assert [g.shape for g in got] == [(2, 3, 2, 3), (3, 3), ()]
+    gradient = theano.function([m, x, s], T.grad(cost, [m, x, s]))
+    for k, point in enumerate([m0, x0, np.float64(s0)]):
+        def gradient_k(value, k=k):
+            return gradient(*[value if i == k else p for i, p in enumerate([m0, x0, s0])])[k]
+        np.testing.assert_allclose(got[k], numeric_jacobian(gradient_k, [point])[0], rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_of_a_cost_linear_in_wrt_is_zero_not_an_error():
+    # The gradient does not depend on x, which is no reason to raise (as in Theano).
+    x = T.dvector("x")
+    h = theano.function([x], hessian(T.sum(3 * x), x), on_unused_input="ignore")
+    np.testing.assert_array_equal(h([1.0, 2.0]), np.zeros((2, 2)))
+    with pytest.raises(DisconnectedInputError):
+        hessian(T.sum(3 * x), T.dvector("z"))  # a cost that does not depend on z still raises
 
 
 # --- Rop and Lop -------------------------------------------------------------------------------
@@ -317,6 +360,52 @@ def test_lop_of_an_output_listed_twice_adds_its_points():
     once = theano.function([x, u1, u2], T.Lop(y, x, u1 + u2))
     args = [RNG.uniform(-1, 1, 2) for _ in range(3)]
     np.testing.assert_allclose(twice(*args), once(*args), rtol=1e-15)
+
+
+@pytest.mark.parametrize("return_disconnected", ["zero", "None", "Disconnected", "none", "disconnected"])
+def test_rop_returns_what_return_disconnected_asks_for_a_disconnected_output(return_disconnected):
+    # As Theano: zeros of the output's shape, None, or a DisconnectedType variable.
+    x, z, v = T.dvectors("x", "z", "v")
+    connected, disconnected = T.Rop([x * 3, z * 2], x, v, disconnected_outputs="ignore",
+                                    return_disconnected=return_disconnected)
+    np.testing.assert_array_equal(theano.function([x, v], connected)([1.0, 2.0], [5.0, 7.0]), [15.0, 21.0])
+    kind = return_disconnected.lower()
+    if kind == "zero":
+        out = theano.function([z], disconnected)(np.ones((2,)))
+        np.testing.assert_array_equal(out, [0.0, 0.0])
+    elif kind == "none":
+        assert disconnected is None
+    else:
+        assert isinstance(disconnected.type, DisconnectedType) and str(disconnected.type) == "DisconnectedType"
+        with pytest.raises(TypeError, match="DisconnectedType"):
+            T.add(disconnected, 1)  # a placeholder, not a value
+
+
+def test_grad_returns_what_return_disconnected_asks_and_checks_its_options():
+    x, y = T.dscalars("x", "y")
+    gx, gy = T.grad(x * 2, [x, y], disconnected_inputs="ignore", return_disconnected="None")
+    assert gy is None and theano.function([x], gx)(3.0) == 2.0
+    (gy,) = T.grad(x * 2, [y], disconnected_inputs="ignore", return_disconnected="Disconnected")
+    assert gy.type is theano.gradient.disconnected_type
+    with pytest.raises(ValueError, match="return_disconnected must be one of 'zero', 'none', 'disconnected'"):
+        T.grad(x * 2, x, return_disconnected="zeros")
+    with pytest.raises(ValueError, match="disconnected_outputs must be one of"):
+        T.Rop(x * 2, x, y, disconnected_outputs="ignored")
+
+
+def test_lop_of_a_disconnected_wrt_raises_warns_or_gives_zeros():
+    x, z, u = T.dvectors("x", "z", "u")
+    with pytest.raises(DisconnectedInputError, match="Lop: f does not depend on 'z'"):
+        T.Lop(x * 2, [x, z], u)
+    with pytest.warns(UserWarning, match="Lop: f does not depend on 'z'") as caught:
+        T.Lop(x * 2, [x, z], u, disconnected_inputs="warn")
+    assert caught[0].filename == __file__  # the warning points at the user's line
+    lx, lz = T.Lop(x * 2, [x, z], u, disconnected_inputs="ignore")
+    out = theano.function([x, z, u], [lx, lz], on_unused_input="ignore")([1.0], [1.0, 2.0], [3.0])
+    np.testing.assert_array_equal(out[0], [6.0])
+    np.testing.assert_array_equal(out[1], [0.0, 0.0])
+    with pytest.raises(TypeError, match="Lop's eval_points: the gradient of .* a float tensor with 1 dim"):
+        T.Lop(x * 2, x, T.dmatrix("u"))  # an eval point of the wrong rank
 
 
 def test_rop_of_an_output_that_depends_on_no_wrt():

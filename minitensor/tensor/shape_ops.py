@@ -244,11 +244,16 @@ def shape_vector(sizes):
 
 
 def static_sizes(vector, length):
-    """What is known before running about each entry of an int vector: its value, or None."""
+    """What is known before running about each entry of an int vector: its value, or None.
+
+    Of ``x.shape`` that is a 1 where x is broadcastable.
+    """
     if isinstance(vector, Constant):
         return [int(size) for size in vector.data]
     if vector.owner is not None and isinstance(vector.owner.op, MakeVector):
         return [int(s.data) if isinstance(s, Constant) else None for s in vector.owner.inputs]
+    if vector.owner is not None and isinstance(vector.owner.op, Shape):
+        return [1 if b else None for b in vector.owner.inputs[0].broadcastable]
     return [None] * length
 
 
@@ -267,8 +272,8 @@ def shape_entries(vector):
     node = vector.owner
     if node is not None and isinstance(node.op, MakeVector):
         return list(node.inputs)
-    if node is not None and isinstance(node.op, Shape):
-        return [vector[i] for i in range(node.inputs[0].ndim)]
+    if node is not None and isinstance(node.op, Shape):  # a broadcastable dimension's length is surely 1
+        return [1 if b else vector[i] for i, b in enumerate(node.inputs[0].broadcastable)]
     raise TypeError(f"the length of the shape vector {vector} is unknown until the graph runs; "
                     f"give the shape as a tuple of sizes, or as some x.shape")
 
