@@ -383,6 +383,10 @@ def _outer_tanh_jacobian(x):
     return identity[:, None, :] * t[None, :, None] + x[:, None, None] * (identity * (1 - t ** 2)[:, None])
 
 
+def _generator(state):
+    return np.random.default_rng([int(s) for s in state])
+
+
 MASK_OF_ROWS = array_shapes(min_dims=1, max_dims=3, max_side=3).map(lambda s: (s, s[:1]))
 
 SPECS += [
@@ -406,4 +410,17 @@ SPECS += [
          (U,), shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
     Spec("jacobian_of_a_matrix", loop.Map, lambda x: T.jacobian(T.outer(x, T.tanh(x)), x), _outer_tanh_jacobian,
          (U,), shapes=st.integers(1, 2).map(lambda n: ((n,),))),  # small: its second derivative is a loop of loops
+    Spec("random_integers", raw_random.RandomIntegers,
+         lambda s: raw_random.RandomIntegers("int64", 2)(s, (2, 3), -3, 4)[1],
+         lambda state: _generator(state).integers(-3, 4, (2, 3), endpoint=True), **RANDOM_STATE),
+    Spec("choice", raw_random.Choice, lambda s: raw_random.Choice("int64", 2)(s, (2, 3), 10, np.zeros(0))[1],
+         _numpy_draw("choice", 10), **RANDOM_STATE),
+    Spec("choice_weighted_no_replace", raw_random.Choice,
+         lambda s: raw_random.Choice("float64", 2, False)(s, (2, 3), np.arange(8.0), np.full(8, 0.125))[1],
+         lambda state: _generator(state).choice(np.arange(8.0), (2, 3), False, np.full(8, 0.125)), **RANDOM_STATE),
+    Spec("permutation", raw_random.Permutation, lambda s: raw_random.Permutation("int64", 2)(s, (2, 3), 4)[1],
+         lambda state: _generator(state).permuted(np.tile(np.arange(4), (2, 3, 1)), axis=-1), **RANDOM_STATE),
+    Spec("multinomial", raw_random.Multinomial,
+         lambda s: raw_random.Multinomial("int64", 2)(s, (2, 3), 10, [0.2, 0.3, 0.5])[1],
+         _numpy_draw("multinomial", 10, [0.2, 0.3, 0.5]), **RANDOM_STATE),
 ]

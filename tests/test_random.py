@@ -168,6 +168,112 @@ def test_a_fixed_size_of_one_is_broadcastable():
     assert function([m], m + row)(np.zeros((2, 3))).shape == (2, 3)
 
 
+# --- size=None: the parameters' broadcast shape, as in Theano ----------------------------------
+
+def test_without_a_size_a_sample_takes_the_parameters_shape():
+    srng = RandomStreams(seed=6)
+    avg, low, n = T.dvector('avg'), T.drow('low'), T.lvector('n')
+    by_avg = srng.normal(avg=avg, std=0.001)
+    by_row = srng.uniform(low=low, high=low + 1)
+    by_both = srng.binomial(n=n[:, None], p=T.constant([[0.0, 1.0, 0.5]]))
+    assert by_avg.type == T.dvector and by_row.type == T.drow and by_both.ndim == 2
+    f = function([avg, low, n], [by_avg, by_row, by_both])
+    got_avg, got_row, got_both = f([0.0, 10.0, 100.0], [[5.0, 6.0]], [4, 7])
+    np.testing.assert_allclose(got_avg, [0.0, 10.0, 100.0], atol=0.01)
+    assert got_row.shape == (1, 2) and ((got_row >= [[5.0, 6.0]]) & (got_row < [[6.0, 7.0]])).all()
+    np.testing.assert_array_equal(got_both[:, :2], [[0, 4], [0, 7]])
+    # The sample is NumPy's for the parameters' shape, as with an explicit size.
+    np.testing.assert_array_equal(got_avg, numpy_draw(6, 0, 0, "normal", [0.0, 10.0, 100.0], 0.001, (3,)))
+
+
+def test_without_a_size_constant_parameters_give_a_constant_shape():
+    srng = RandomStreams(seed=6)
+    scalar, vector = srng.normal(), srng.uniform(low=np.zeros(3), high=2.0)
+    assert scalar.type == T.dscalar and vector.type == T.dvector
+    sizes = [rv.owner.inputs[1] for rv in (scalar, vector)]
+    assert [list(s.data) for s in sizes] == [[], [3]]  # known when the graph is built
+    assert function([], vector)().shape == (3,)
+
+
+def test_a_size_too_small_for_the_parameters_is_refused():
+    srng = RandomStreams(seed=6)
+    with pytest.raises(ValueError, match="a size of 1 dimensions cannot hold the parameter 'm'"):
+        srng.normal((3,), avg=T.dmatrix('m'))
+    with pytest.raises(ValueError, match="ndim=1"):
+        srng.normal(avg=T.dmatrix('m'), ndim=1)
+
+
+# --- random_integers, choice, permutation, multinomial -------------------------------------
+
+def test_random_integers_include_both_bounds():
+    srng = RandomStreams(seed=9)
+    sample = function([], srng.random_integers((2000,), low=-1, high=2))()
+    assert set(np.unique(sample)) == {-1, 0, 1, 2} and sample.dtype == np.int64
+    bits = srng.random_integers((3, 4))  # Theano's defaults: 0 or 1
+    assert set(np.unique(function([], bits)())) <= {0, 1} and bits.type == T.lmatrix
+    high = T.lvector('high')
+    per_element = function([high], srng.random_integers(low=0, high=high))([0, 0, 5])
+    assert per_element.shape == (3,) and list(per_element[:2]) == [0, 0]
+    expected = np.random.default_rng([9, 0, 0]).integers(-1, 2, (2000,), endpoint=True)
+    np.testing.assert_array_equal(sample, expected)
+
+
+def test_choice_with_and_without_replacement_and_probabilities():
+    srng = RandomStreams(seed=10)
+    one = srng.choice(a=5)  # no size: one element, as in Theano
+    assert one.type == T.lscalar and 0 <= function([], one)() < 5
+    unique = function([], srng.choice((2, 3), a=6, replace=False))()
+    assert sorted(unique.ravel()) == list(range(6))
+    weighted = function([], srng.choice((1000,), a=3, p=[0.0, 0.2, 0.8]))()
+    assert set(np.unique(weighted)) == {1, 2} and abs((weighted == 2).mean() - 0.8) < 0.05
+    a = T.dvector('a')
+    picked = srng.choice((4,), a=a)
+    assert picked.type == T.dvector  # a vector's own dtype (Theano's default is always int64)
+    assert set(function([a], picked)([0.5, 1.5])) <= {0.5, 1.5}
+    with pytest.raises(TypeError, match="a scalar or vector a and a vector p"):
+        srng.choice(a=T.dmatrix('m'))
+
+
+def test_permutations_one_per_element_of_size():
+    srng = RandomStreams(seed=11)
+    single = srng.permutation(n=5)
+    assert single.type == T.lvector and sorted(function([], single)()) == [0, 1, 2, 3, 4]
+    n = T.lscalar('n')
+    many = srng.permutation((2, 3), n=n)
+    assert many.ndim == 3
+    sample = function([n], many)(4)
+    assert sample.shape == (2, 3, 4)
+    assert (np.sort(sample, axis=-1) == np.arange(4)).all()
+    assert len({tuple(row) for row in sample.reshape(-1, 4)}) > 1  # independent permutations
+
+
+def test_multinomial_counts_add_up_to_n():
+    srng = RandomStreams(seed=12)
+    default = srng.multinomial()  # Theano's defaults: one trial, two equally likely outcomes
+    assert default.type == T.lvector and function([], default)().sum() == 1
+    counts = function([], srng.multinomial((500,), n=10, pvals=[0.2, 0.3, 0.5]))()
+    assert counts.shape == (500, 3) and (counts.sum(axis=1) == 10).all()
+    np.testing.assert_allclose(counts.mean(axis=0), [2.0, 3.0, 5.0], atol=0.2)
+    pvals = T.dmatrix('pvals')
+    batch = srng.multinomial(n=T.constant([5, 100]), pvals=pvals)  # one sample per row of pvals
+    got = function([pvals], batch)([[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(got, [[5, 0], [0, 100]])
+    with pytest.raises(TypeError, match="pvals"):
+        srng.multinomial(pvals=0.5)
+
+
+def test_every_distribution_draws_anew_each_call_and_freezes_without_updates():
+    srng = RandomStreams(seed=13)
+    samples = [srng.random_integers((8,), 0, 100), srng.choice((8,), 100), srng.permutation((2,), 8),
+               srng.multinomial((8,), 100, [0.5, 0.5])]
+    for rv in samples:
+        f, frozen = function([], rv), function([], rv, no_default_updates=True)
+        assert not np.array_equal(f(), f())
+        np.testing.assert_array_equal(frozen(), frozen())
+    srng.seed(13)
+    assert [rv.rng.get_value()[2] for rv in samples] == [0, 0, 0, 0]
+
+
 # --- default updates -------------------------------------------------------------------------
 
 def test_explicit_update_replaces_the_default_one():

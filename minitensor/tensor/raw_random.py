@@ -5,7 +5,7 @@ The state is a uint64 vector ``[seed, stream, draw]``, and the sample is what
 
     numpy.random.default_rng([seed, stream, draw]).uniform(low, high, size)
 
-returns (or ``.normal``, ``.binomial``); the new state is ``[seed, stream, draw + 1]``.
+returns (or ``.normal``, ``.binomial``, ...); the new state is ``[seed, stream, draw + 1]``.
 So the state names a draw rather than holding a generator's internals:
 
 * the same state always gives the same sample, so a rewrite may merge, reorder
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minitensor.graph import Apply, Constant, Op
+from minitensor.graph import Apply, Op
+from minitensor.tensor.shape_ops import static_sizes
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -49,14 +50,23 @@ def _start_draw(state, size, ndim):
     return np.random.default_rng([int(s) for s in state]), shape, following
 
 
+@dataclass(frozen=True)
 class RandomVariable(Op):
     """Base of the random ops: inputs (state, size, *parameters), outputs (new state, sample).
 
-    Subclasses are dataclasses with the fields ``dtype`` and ``ndim`` of the sample.
+    ``dtype`` is the sample's dtype and ``ndim`` the length of ``size``. Most
+    distributions draw one number per element of ``size``; ``Permutation`` and
+    ``Multinomial`` draw a vector each, so their samples have ``ndim_added = 1``
+    dimension more. A subclass names the ``numpy.random.Generator`` method that
+    draws its sample (``distribution``), or, where NumPy's call differs, overrides
+    ``draw``.
     """
 
+    dtype: str
+    ndim: int
     n_parameters = 2
-    distribution = None  # the numpy.random.Generator method that draws the sample
+    ndim_added = 0
+    distribution = None
 
     def make_node(self, state, size, *parameters):
         state, size = as_tensor_variable(state), as_tensor_variable(size)
@@ -64,21 +74,25 @@ class RandomVariable(Op):
             raise TypeError(f"{self} needs a random state of type {STATE_TYPE}, got {state.type}")
         if size.ndim != 1 or np.dtype(size.dtype).kind not in "iu":
             raise TypeError(f"{self} needs an integer vector for the size, got {size.type}")
-        if isinstance(size, Constant) and len(size.data) != self.ndim:
-            raise ValueError(f"the size {tuple(size.data)} has {len(size.data)} entries, not ndim={self.ndim}")
+        sizes = static_sizes(size, self.ndim)
+        if len(sizes) != self.ndim:
+            shown = tuple("?" if s is None else s for s in sizes)
+            raise ValueError(f"the size {shown} has {len(sizes)} entries, not ndim={self.ndim}")
         if len(parameters) != self.n_parameters:
             raise TypeError(f"{self} takes {self.n_parameters} parameters, got {len(parameters)}")
         parameters = [as_tensor_variable(p) for p in parameters]
-        # Like constants, a sample of a fixed size is broadcastable along its length-1 dimensions.
-        broadcastable = (tuple(s == 1 for s in size.data) if isinstance(size, Constant)
-                         else (False,) * self.ndim)
+        # Like constants, a sample is broadcastable where its size is surely 1.
+        broadcastable = tuple(s == 1 for s in sizes) + (False,) * self.ndim_added
         return Apply(self, [state, size, *parameters], [STATE_TYPE(), TensorType(self.dtype, broadcastable)()])
 
     def impl(self, xp, state, size, *parameters):
         generator, shape, following = _start_draw(state, size, self.ndim)
-        draw = getattr(generator, self.distribution)
-        sample = draw(*[_host(p) for p in parameters], shape)
+        sample = self.draw(generator, shape, *[_host(p) for p in parameters])
         return xp.asarray(following), xp.asarray(sample, dtype=self.dtype)
+
+    def draw(self, generator, shape, *parameters):
+        """The sample for ``shape``, a tuple of ints, from the NumPy ``generator``."""
+        return getattr(generator, self.distribution)(*parameters, shape)
 
     def grad(self, inputs, outputs, grads):
         return [None] * len(inputs)
@@ -91,8 +105,6 @@ class RandomVariable(Op):
 class Uniform(RandomVariable):
     """Samples from the uniform distribution on [low, high)."""
 
-    dtype: str
-    ndim: int
     distribution = "uniform"
 
 
@@ -100,8 +112,6 @@ class Uniform(RandomVariable):
 class Normal(RandomVariable):
     """Samples from the normal distribution with mean ``avg`` and standard deviation ``std``."""
 
-    dtype: str
-    ndim: int
     distribution = "normal"
 
 
@@ -109,6 +119,47 @@ class Normal(RandomVariable):
 class Binomial(RandomVariable):
     """The number of successes in ``n`` trials that each succeed with probability ``p``."""
 
-    dtype: str
-    ndim: int
     distribution = "binomial"
+
+
+@dataclass(frozen=True)
+class RandomIntegers(RandomVariable):
+    """Integers from ``low`` to ``high``, both included, each equally likely."""
+
+    def draw(self, generator, shape, low, high):
+        return generator.integers(low, high, shape, endpoint=True)
+
+
+@dataclass(frozen=True)
+class Choice(RandomVariable):
+    """Elements of the vector ``a`` (or of ``arange(a)`` for a scalar ``a``), each drawn with
+    probability ``p`` (equal probabilities when ``p`` is empty, Theano's way of saying None),
+    with or without ``replace``-ment.
+    """
+
+    replace: bool = True
+
+    def draw(self, generator, shape, a, p):
+        return generator.choice(a, shape, self.replace, p if p.size else None)
+
+
+@dataclass(frozen=True)
+class Permutation(RandomVariable):
+    """Permutations of ``arange(n)``, one for each element of ``size``: of shape ``size + (n,)``."""
+
+    n_parameters = 1
+    ndim_added = 1
+
+    def draw(self, generator, shape, n):
+        # ``permuted`` shuffles each row on its own: one independent permutation per row.
+        return generator.permuted(np.broadcast_to(np.arange(int(n)), shape + (int(n),)), axis=-1)
+
+
+@dataclass(frozen=True)
+class Multinomial(RandomVariable):
+    """How often each of ``len(pvals)`` outcomes of probabilities ``pvals`` (its last axis)
+    comes up in ``n`` trials, for each element of ``size``: of shape ``size + (len(pvals),)``.
+    """
+
+    ndim_added = 1
+    distribution = "multinomial"

@@ -7,7 +7,8 @@
 >>> bool((f() != f()).all())  # each call advances rv_u's state, so draws new numbers
 True
 
-Each draw (``srng.uniform(...)``, ``normal``, ``binomial``) is a new stream with
+Each draw (``srng.uniform(...)``, ``normal``, ``binomial``, ``random_integers``,
+``choice``, ``permutation``, ``multinomial``) is a new stream with
 its own state, in the shared variable ``rv.rng``; the state is the uint64 vector
 ``[seed, stream, draw]`` described in ``raw_random.py``, and the state's
 ``default_update`` is the random op's new state, so a function reading the
@@ -23,14 +24,17 @@ that state vector, so the tutorial's lines change as follows:
   and ``rng.set_state(state); rv.rng.set_value(rng)`` becomes ``rv.rng.set_value(state)``.
 """
 
+import functools
+
 import numpy as np
 
 from minitensor.compile.sharedvalue import shared
 from minitensor.configuration import config
 from minitensor.graph import Constant, Variable
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.raw_random import Binomial, Normal, Uniform
-from minitensor.tensor.shape_ops import Shape, shape_vector
+from minitensor.tensor.raw_random import (Binomial, Choice, Multinomial, Normal, Permutation, RandomIntegers,
+                                          Uniform)
+from minitensor.tensor.shape_ops import Shape, shape, shape_vector
 from minitensor.tensor.variable import as_tensor_variable
 
 
@@ -56,22 +60,72 @@ class RandomStreams:
         """The ``(state, new_state)`` pairs, for a function's ``updates``."""
         return list(self.state_updates)
 
-    def uniform(self, size=(), low=0.0, high=1.0, ndim=None, dtype=None):
+    # The distributions, with Theano's signatures. Without a size, a sample has the shape
+    # of its parameters broadcast together, as in Theano and NumPy.
+
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
         """Samples from the uniform distribution on [low, high), of shape ``size``."""
-        return self._draw(Uniform, size, ndim, dtype or config.floatX, low, high)
+        return self._draw(Uniform, dtype or config.floatX, size, ndim, [low, high])
 
-    def normal(self, size=(), avg=0.0, std=1.0, ndim=None, dtype=None):
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
         """Samples from the normal distribution with mean ``avg`` and standard deviation ``std``."""
-        return self._draw(Normal, size, ndim, dtype or config.floatX, avg, std)
+        return self._draw(Normal, dtype or config.floatX, size, ndim, [avg, std])
 
-    def binomial(self, size=(), n=1, p=0.5, ndim=None, dtype="int64"):
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64"):
         """Numbers of successes in ``n`` trials of probability ``p``; 0 or 1 by default."""
-        return self._draw(Binomial, size, ndim, dtype, n, p)
+        return self._draw(Binomial, dtype, size, ndim, [n, p])
 
-    def _draw(self, op_class, size, ndim, dtype, *parameters):
-        size, ndim = size_vector(size, ndim)
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
+        """Integers from ``low`` to ``high``, both included; 0 or 1 by default."""
+        return self._draw(RandomIntegers, dtype, size, ndim, [low, high])
+
+    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype=None):
+        """Elements of the vector ``a``, or of ``arange(a)`` for an integer ``a``, drawn with
+        probabilities ``p`` (equal ones by default), with or without replacement.
+
+        Without a size, one element is drawn, as in Theano. The dtype is by default
+        int64 for an integer ``a`` and ``a``'s for a vector (Theano's is always int64).
+        """
+        a = as_tensor_variable(a)
+        p = as_tensor_variable(np.zeros(0) if p is None else p)  # empty: equal probabilities
+        if a.ndim > 1 or p.ndim != 1:
+            raise TypeError(f"choice takes a scalar or vector a and a vector p, got {a.describe()} "
+                            f"and {p.describe()}")
+        dtype = dtype or ("int64" if a.ndim == 0 else a.dtype)
+        return self._draw(Choice, dtype, size, ndim, [a, p], batch=[], replace=bool(replace))
+
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+        """Permutations of ``0, ..., n - 1``, one for each element of ``size``: of shape
+        ``size + (n,)``; one permutation (a vector) without a size."""
+        return self._draw(Permutation, dtype, size, ndim, [n], batch=[])
+
+    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
+        """Counts of each of ``len(pvals)`` outcomes in ``n`` trials, for each element of
+        ``size``: of shape ``size + (len(pvals),)``.
+
+        ``pvals`` may hold one distribution per row (its last axis is the outcomes);
+        without a size, there is one sample per distribution.
+        """
+        n, pvals = as_tensor_variable(n), as_tensor_variable(pvals)
+        if pvals.ndim == 0:
+            raise TypeError(f"multinomial's pvals must list the outcomes' probabilities, got {pvals.describe()}")
+        return self._draw(Multinomial, dtype, size, ndim, [n, pvals], batch=[n, pvals[..., 0]])
+
+    def _draw(self, op_class, dtype, size, ndim, parameters, batch=None, **fields):
+        """A sample from ``op_class(dtype, ndim, **fields)`` in a new stream.
+
+        ``batch`` are the parameters that give the sample's shape when ``size`` is None
+        (all of them by default; none for choice and permutation).
+        """
+        parameters = [as_tensor_variable(p) for p in parameters]
+        batch = parameters if batch is None else batch
+        size, ndim = broadcast_shape(batch, ndim) if size is None else size_vector(size, ndim)
+        for p in batch:
+            if p.ndim > ndim:
+                raise ValueError(f"{op_class.__name__}: a size of {ndim} dimensions cannot hold the "
+                                 f"parameter {p.describe()}")
         state = shared(_initial_state(self._seed, len(self.state_updates)))
-        new_state, sample = op_class(np.dtype(dtype).name, ndim)(state, size, *parameters)
+        new_state, sample = op_class(np.dtype(dtype).name, ndim, **fields)(state, size, *parameters)
         state.default_update = new_state
         sample.rng, sample.update = state, (state, new_state)
         self.state_updates.append(sample.update)
@@ -111,3 +165,20 @@ def size_vector(size, ndim=None):
         raise ValueError(f"size {size} has {len(entries)} entries, but ndim={ndim}")
     sizes = [int(s.data) if isinstance(s, Constant) else s for s in entries]
     return shape_vector(sizes), len(entries)
+
+
+def broadcast_shape(parameters, ndim=None):
+    """The shape of the ``parameters`` broadcast together, as an int64 vector, and its length.
+
+    For constants it is known when the graph is built; otherwise it is the shape
+    of their sum, computed when the graph runs, as in Theano.
+    """
+    if all(isinstance(p, Constant) for p in parameters):
+        sizes = np.broadcast_shapes(*[p.data.shape for p in parameters])
+        vector = shape_vector(sizes)
+    else:
+        vector = shape(functools.reduce(E.add, parameters))
+        sizes = vector.owner.inputs[0].broadcastable
+    if ndim is not None and ndim != len(sizes):
+        raise ValueError(f"the parameters broadcast to {len(sizes)} dimensions, but ndim={ndim}")
+    return vector, len(sizes)
