@@ -229,7 +229,7 @@ class _DotWriter:
         self.lines.append(f"{indent}subgraph cluster_{node_id} {{")
         self.lines.append(f"{inner}label={_quoted(_cut('fused: ' + pp_composite(op)))};")
         self.lines.append(f'{inner}style="rounded,filled"; fillcolor="#FFF0F3"; color="{OP_COLOURS["elemwise"]}";')
-        for k, (placeholder, source) in enumerate(zip(op.inputs, sources)):
+        for k, placeholder in enumerate(op.inputs):
             place_id = self._id(placeholder, "v")
             self.boxes.add(placeholder)
             self.lines.append(f"{inner}{place_id}" + _attributes({"label": f"i{k}", "shape": "box"}))
@@ -241,22 +241,26 @@ class _DotWriter:
                  "fillcolor": OP_COLOURS.get(op_family(inner_node.op))}))
             for position, var in enumerate(inner_node.inputs):
                 label = str(position) if len(inner_node.inputs) > 1 else None
-                self._edge(self._inner_source(var, inner), inner_id, inner, label=label)
+                self._edge(self._inner_source(node, var, inner), inner_id, inner, label=label)
         self.lines.append(f"{inner}{node_id}" + _attributes(
             {"label": text, "shape": "ellipse", "style": "filled", "fillcolor": OP_COLOURS["elemwise"]}))
         for index, var in enumerate(op.outputs):
             label = f"out {index}" if len(op.outputs) > 1 else None
-            self._edge(self._inner_source(var, inner), node_id, inner, label=label)
+            self._edge(self._inner_source(node, var, inner), node_id, inner, label=label)
         self.lines.append(f"{indent}}}")
         for k, source in enumerate(sources):
             colour = OVERWRITE_COLOUR if self.picture.overwrites.get(node) == k else None
             self._edge(source, self._id(op.inputs[k], "v"), indent, color=colour)
 
-    def _inner_source(self, var, indent):
-        """Inside a Composite: the placeholder's box, a constant's box, or the inner node."""
-        if var.owner is None:
-            return self._box(var, indent)
-        return self._id(var.owner, "a")
+    def _inner_source(self, node, var, indent):
+        """Inside the Composite of ``node``: a placeholder's box, a constant's box, or the inner node.
+
+        A constant gets a box of its own in each cluster, since the graph outside may use
+        the same constant object, and a box belongs to the cluster that first names it.
+        """
+        if var.owner is not None:
+            return self._id(var.owner, "a")
+        return self._box(var, indent, key=(node, var) if isinstance(var, Constant) else var)
 
     # Variables
 
@@ -273,12 +277,13 @@ class _DotWriter:
             return self._box(var, indent)
         return self._id(var.owner, "a")
 
-    def _box(self, var, indent):
-        """``var``'s box, drawn on first use; returns its id."""
-        box_id = self._id(var, "v")
-        if var in self.boxes:
+    def _box(self, var, indent, key=None):
+        """``var``'s box, drawn on first use; returns its id. ``key`` tells boxes of one variable apart."""
+        key = var if key is None else key
+        box_id = self._id(key, "v")
+        if key in self.boxes:
             return box_id
-        self.boxes.add(var)
+        self.boxes.add(key)
         fill = None
         if var in self.picture.outputs or var in self.new_value_of:
             fill = OUTPUT_COLOUR
