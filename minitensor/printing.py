@@ -183,5 +183,6 @@ def print_program(function, file=None):
         print(f"c{k} = {text}", file=file)
     if writer.constants:
         print(file=file)
-    print(function.program.source, end="", file=file)
+    from minitensor.compile.codegen import readable_source
+    print(readable_source(function.program), end="", file=file)
     return file

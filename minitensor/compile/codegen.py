@@ -98,6 +98,7 @@ class _Writer:
         self.position = {node: k for k, node in enumerate(program.nodes)}
         self.read = {var for node in program.nodes for var in node.inputs} | set(program.outputs)
         self.constants = []  # their values, in order of their names c0, c1, ...
+        self.fused = {}  # line number of a "# Composite" comment -> the fused op
 
     # --- names ---
 
@@ -332,7 +333,9 @@ class _Writer:
                         for inner in inner_nodes for v in inner.inputs)
         owned = set()  # inner results in buffers this code allocated
         outer_target = self.overwritten(node)
-        self.line(f"# {op}", node)
+        # Printing a Composite costs more than writing its code: print_program writes it out.
+        self.line("# Composite", node)
+        self.fused[len(self.lines)] = op
         for j, inner in enumerate(inner_nodes):
             out = inner.outputs[0]
             inputs = [self.name(v) if isinstance(v, Constant) else names[v] for v in inner.inputs]
@@ -385,6 +388,15 @@ def _view_chain(var):
         var = var.owner.inputs[0]
         chain.append(var)
     return chain
+
+
+def readable_source(program):
+    """``program.source`` with each fused node's comment showing what it computes."""
+    writer = program._writer
+    lines = program.source.split("\n")
+    for number, op in writer.fused.items():
+        lines[number - 1] = lines[number - 1].replace("# Composite", f"# {op}")
+    return "\n".join(lines)
 
 
 def _keeps_every_axis(op):
