@@ -9,6 +9,7 @@ several axes (or all) give the index into those axes flattened, as Theano does.
 ``Argmin`` theirs, ``ArgExtremum``: each names the NumPy function it calls.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -67,6 +68,7 @@ class Sum(Reduce):
 
     axes: tuple
 
+    @functools.lru_cache(maxsize=None)  # impl asks on every call; NumPy's answer takes microseconds
     def output_dtype(self, dtype):
         # As NumPy: small integers and bools sum in the platform integer.
         return np.sum(np.zeros(0, dtype)).dtype.name
