@@ -1,0 +1,230 @@
+"""Run every benchmark on every installed system; print one table and write docs/benchmarks.md.
+
+    python -m benchmarks.run             # about five minutes on two cores
+    python -m benchmarks.run --quick     # a smoke test: few steps, few repeats
+
+Times are medians of ``--repeats`` repeats. In each repeat every system runs its
+block of steps in turn, so a change in the machine's load falls on all of them
+alike, and each ratio is to hand-written NumPy (``numpy_best``) measured in the
+same run. The tutorial configuration is the Theano tutorial's logistic regression
+(400 points, 784 features); its 10001 steps are timed as ``--steps`` steps per
+repeat. The large batch is 100,000 points in float32, 50 steps (10 a repeat, 5
+repeats), with the peak memory of one step as tracemalloc sees it (NumPy's
+allocations; PyTorch's and JAX's are invisible to it). The MLP (784-256-10, tanh,
+softmax cross-entropy) is a graph no rewrite rule was written for.
+"""
+
+import os
+
+# One thread for every library, unless BENCH_THREADS says otherwise: on a two-core machine that
+# others use too, a second BLAS or PyTorch thread mostly waits, and times vary tenfold. The
+# variables must be set before NumPy, PyTorch or JAX start their thread pools.
+THREADS = os.environ.get("BENCH_THREADS", "1")
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, THREADS)
+os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'} "
+                                   f"intra_op_parallelism_threads={THREADS}")
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks import common
+
+SYSTEMS = ["numpy_best", "numpy_naive", "minitensor", "pytensor", "jax", "torch", "autograd"]
+MODULES = {"numpy_best": "numpy_best", "numpy_naive": "numpy_naive", "minitensor": "minitensor_bench",
+           "pytensor": "pytensor_bench", "jax": "jax_bench", "torch": "torch_bench", "autograd": "autograd_bench"}
+GOALS = {"tutorial float64": 1.10, "tutorial float32": 1.10, "large batch float32": 1.05}
+
+
+def load_systems(names):
+    systems = {}
+    for name in names:
+        try:
+            module = importlib.import_module(f"benchmarks.{MODULES[name]}")
+        except ImportError as error:
+            print(f"skipping {name}: {error}", file=sys.stderr)
+            continue
+        if module.AVAILABLE:
+            systems[name] = module
+        else:
+            print(f"skipping {name}: not installed", file=sys.stderr)
+    return systems
+
+
+def time_training(systems, builder, problem, calls, repeats):
+    steps = {name: getattr(module, builder)(problem) for name, module in systems.items()}
+    return common.interleaved_medians(steps, calls, repeats), steps
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few steps and repeats: check that it runs")
+    parser.add_argument("--steps", type=int, default=1000, help="tutorial steps timed per repeat")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--systems", nargs="*", default=SYSTEMS, choices=SYSTEMS)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
+    args = parser.parse_args(argv)
+    steps, repeats = (20, 3) if args.quick else (args.steps, args.repeats)
+    large_steps, large_repeats = (2, 2) if args.quick else (10, 5)
+    systems = load_systems(args.systems)
+    # The tutorial's model saturates: log(p) reaches -inf in the hand-written versions. Warning
+    # about it on every step would time the warnings machinery; no system warns.
+    np.seterr(all="ignore")
+    load_before = os.getloadavg()
+    started = time.time()
+    rows = {}  # configuration -> {system: seconds}
+    memory = {}
+
+    for dtype in ("float64", "float32"):
+        problem = common.logistic_problem(400, 784, dtype)
+        rows[f"tutorial {dtype}"], _ = time_training(systems, "logistic", problem, steps, repeats)
+        print_row(f"tutorial {dtype}", rows[f"tutorial {dtype}"])
+    problem = common.logistic_problem(100_000, 784, "float32")
+    rows["large batch float32"], large_steps_made = time_training(systems, "logistic", problem, large_steps,
+                                                                  large_repeats)
+    print_row("large batch float32", rows["large batch float32"])
+    data_bytes = problem.x.nbytes + problem.y.nbytes + sum(p.nbytes for p in problem.params)
+    for name, step in large_steps_made.items():
+        if name in ("numpy_best", "numpy_naive", "minitensor", "pytensor", "autograd"):
+            memory[name] = (data_bytes, common.peak_bytes(step))
+    del large_steps_made, problem
+    for dtype in ("float64", "float32"):
+        problem = common.mlp_problem(400, 784, 256, 10, dtype)
+        rows[f"mlp float64" if dtype == "float64" else "mlp float32"], _ = time_training(
+            systems, "mlp", problem, max(steps // 20, 5), repeats)
+        print_row(f"mlp {dtype}", rows[f"mlp {dtype}"])
+
+    x = np.ones(10)
+    calls = {name: m.add_one(x) for name, m in systems.items() if getattr(m, "add_one", None)}
+    rows["per call of x + 1"] = common.interleaved_medians(calls, 2000 if args.quick else 50_000, repeats)
+    print_row("per call of x + 1", rows["per call of x + 1"])
+
+    problem = common.logistic_problem(400, 784, "float64")
+    rows["compile logistic"] = {name: m.compile_logistic(problem) for name, m in systems.items()
+                                if getattr(m, "compile_logistic", None)}
+    print_row("compile logistic", rows["compile logistic"])
+
+    load_after = os.getloadavg()
+    context = describe_machine(systems, load_before, load_after, time.time() - started, steps, repeats)
+    text = report(rows, memory, context)
+    print()
+    print(text)
+    if not args.no_write:
+        write_docs(rows, text)
+
+
+def print_row(configuration, times):
+    cells = "  ".join(f"{name} {1e6 * seconds:.1f}" for name, seconds in times.items())
+    print(f"{configuration:22s} us: {cells}", flush=True)
+
+
+def baseline(configuration, times):
+    if configuration == "compile logistic":
+        return None
+    return times.get("numpy_best")
+
+
+def report(rows, memory, context):
+    names = [name for name in SYSTEMS if any(name in times for times in rows.values())]
+    lines = [context, "", "Median time per step (per call, per compile) and its ratio to hand-written "
+             "NumPy (`numpy_best`) measured in the same run:", ""]
+    lines.append("| configuration | " + " | ".join(names) + " |")
+    lines.append("|---" * (len(names) + 1) + "|")
+    for configuration, times in rows.items():
+        base = baseline(configuration, times)
+        cells = []
+        for name in names:
+            if name not in times:
+                cells.append("–")
+                continue
+            value = times[name]
+            text = f"{value * 1e3:.2f} ms" if value >= 1e-3 else f"{value * 1e6:.1f} µs"
+            if base:
+                text += f" ({value / base:.2f}x)"
+            cells.append(text)
+        lines.append(f"| {configuration} | " + " | ".join(cells) + " |")
+    if memory:
+        lines.append("| large batch, peak MB: data + a step's arrays | " + " | ".join(
+            f"{sum(memory[name]) / 1e6:.0f} = {memory[name][0] / 1e6:.0f} + {memory[name][1] / 1e6:.1f}"
+            if name in memory else "–" for name in names) + " |")
+    lines += ["", "Goals of issue 5:", ""]
+    for configuration, goal in GOALS.items():
+        times = rows[configuration]
+        if "minitensor" in times and "numpy_best" in times:
+            ratio = times["minitensor"] / times["numpy_best"]
+            lines.append(f"- {configuration}: minitensor {ratio:.2f}x hand-written NumPy (goal at most {goal:.2f}x): "
+                         f"{'met' if ratio <= goal else 'not met'}")
+    per_call = rows["per call of x + 1"]
+    if "minitensor" in per_call and "pytensor" in per_call:
+        lines.append(f"- per call of x + 1: minitensor {per_call['minitensor'] * 1e6:.2f} µs, PyTensor "
+                     f"{per_call['pytensor'] * 1e6:.2f} µs: {'met' if per_call['minitensor'] <= per_call['pytensor'] else 'not met'}")
+    if "minitensor" in rows["compile logistic"]:
+        ms = rows["compile logistic"]["minitensor"] * 1e3
+        lines.append(f"- compiling the logistic step: {ms:.1f} ms (goal at most 20 ms): {'met' if ms <= 20 else 'not met'}")
+    if "minitensor" in memory and "numpy_best" in memory:
+        ratio = sum(memory["minitensor"]) / sum(memory["numpy_best"])
+        lines.append(f"- large batch peak memory: minitensor {ratio:.2f}x hand-written NumPy (goal at most 1.10x): "
+                     f"{'met' if ratio <= 1.10 else 'not met'}")
+    return "\n".join(lines)
+
+
+def describe_machine(systems, load_before, load_after, seconds, steps, repeats):
+    versions = {"numpy": np.__version__}
+    for name, module_name in (("pytensor", "pytensor"), ("jax", "jax"), ("torch", "torch"), ("autograd", "autograd")):
+        if name in systems:
+            versions[name] = getattr(sys.modules.get(module_name), "__version__", "?")
+    return (f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} with {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, " + ", ".join(f"{k} {v}" for k, v in versions.items()) +
+            f"; load average {load_before[0]:.1f} before and {load_after[0]:.1f} after the run "
+            f"({seconds:.0f} s); {THREADS} thread(s) per library; tutorial: {steps} steps a repeat, {repeats} repeats.")
+
+
+def write_docs(rows, text):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs")
+    picture = "benchmarks.png"
+    plotted = plot(rows, os.path.join(root, picture))
+    with open(os.path.join(root, "benchmarks.md"), "w") as file:
+        file.write("# Benchmarks\n\n")
+        file.write("Written by `python -m benchmarks.run` (see `benchmarks/`: one script per system). "
+                   "Each system runs the same problems; hand-written NumPy with `out=` buffers and "
+                   "analytic gradients (`benchmarks/numpy_best.py`) is the yardstick.\n\n")
+        file.write(text + "\n")
+        if plotted:
+            file.write(f"\n![Ratios to hand-written NumPy]({picture})\n")
+
+
+def plot(rows, path):
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib is not installed: no plot", file=sys.stderr)
+        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    configurations = [c for c, times in rows.items() if baseline(c, times)]
+    names = [n for n in SYSTEMS if n != "numpy_best" and any(n in rows[c] for c in configurations)]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        ratios = [rows[c][name] / rows[c]["numpy_best"] if name in rows[c] else np.nan for c in configurations]
+        ax.bar(np.arange(len(configurations)) + k * width, ratios, width, label=name)
+    ax.axhline(1.0, color="black", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(configurations)) + 0.4 - width / 2)
+    ax.set_xticklabels(configurations, fontsize=8)
+    ax.set_ylabel("time / hand-written NumPy (log scale)")
+    ax.set_title("Median time per step, relative to hand-written NumPy in the same run")
+    ax.legend(fontsize=8, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+if __name__ == "__main__":
+    main()
