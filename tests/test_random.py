@@ -1,8 +1,8 @@
 """Random numbers: ``RandomStreams``, the random ops, and default updates.
 
-The tutorial page "Using Random Numbers" runs with the imports changed, except
-where Theano reaches into a NumPy ``RandomState`` (seeding or restoring one
-stream): there the state is a plain uint64 vector ``[seed, stream, draw]``.
+The tutorial page "Using Random Numbers" runs with the imports changed; where it
+reaches into a NumPy ``RandomState`` (seeding or restoring one stream), the
+state vector ``[seed, stream, draw]`` offers the same methods.
 """
 
 import pickle
@@ -55,9 +55,9 @@ def test_tutorial_streams_advance_unless_told_not_to():
 def test_tutorial_seeding_streams():
     srng, rv_u, rv_n, f, g, nearly_zeros = tutorial_functions()
     f()
-    # Theano: rng_val = rv_u.rng.get_value(borrow=True); rng_val.seed(89234); rv_u.rng.set_value(rng_val)
-    rng_val = rv_u.rng.get_value(borrow=True)
-    rv_u.rng.set_value(np.array([89234, rng_val[1], 0], dtype='uint64'), borrow=True)
+    rng_val = rv_u.rng.get_value(borrow=True)   # Get the rng for rv_u
+    rng_val.seed(89234)                         # seeds the generator
+    rv_u.rng.set_value(rng_val, borrow=True)    # Assign back seeded rng
     np.testing.assert_array_equal(f(), numpy_draw(89234, 0, 0, "uniform", 0.0, 1.0, (2, 2)))
 
     srng.seed(902340)  # seeds rv_u and rv_n with different seeds each
@@ -72,14 +72,28 @@ def test_tutorial_seeding_streams():
     assert later.rng.get_value()[0] == 234  # streams made later follow the last seed
 
 
+def test_a_stream_state_stays_a_plain_uint64_vector():
+    srng = RandomStreams(seed=1)
+    rv = srng.uniform(())
+    value = rv.rng.get_value()
+    value.seed(5)  # a copy: the stream is not changed until it is set back
+    np.testing.assert_array_equal(rv.rng.get_value(), [1, 0, 0])
+    rv.rng.set_value(value)
+    assert type(rv.rng.get_value(borrow=True).base) is np.ndarray
+    assert type(rv.rng._value) is np.ndarray
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(rv.rng)).get_value(), [5, 0, 0])
+    with pytest.raises(ValueError, match="a seed is an integer"):
+        value.seed(-1)
+
+
 def test_tutorial_sharing_streams_between_functions():
     srng, rv_u, rv_n, f, g, nearly_zeros = tutorial_functions()
-    # Theano: state_after_v0 = rv_u.rng.get_value().get_state()
-    state_after_v0 = rv_u.rng.get_value()
-    nearly_zeros()  # this affects rv_u's generator
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    nearly_zeros()       # this affects rv_u's generator
     v1 = f()
-    # Theano: rng = rv_u.rng.get_value(borrow=True); rng.set_state(state_after_v0); rv_u.rng.set_value(rng)
-    rv_u.rng.set_value(state_after_v0, borrow=True)
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
     v2 = f()  # v2 != v1
     v3 = f()  # v3 == v1
     assert not np.array_equal(v1, v2)

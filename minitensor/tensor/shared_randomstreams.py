@@ -14,28 +14,57 @@ its own state, in the shared variable ``rv.rng``; the state is the uint64 vector
 ``default_update`` is the random op's new state, so a function reading the
 stream advances it after every call, unless it has ``no_default_updates``.
 
-Where Theano keeps a NumPy ``RandomState`` object in ``rv.rng``, here its value is
-that state vector, so the tutorial's lines change as follows:
+Where Theano keeps a NumPy ``RandomState`` object in ``rv.rng``, here
+``rv.rng.get_value()`` is that state vector, viewed as a ``StreamState``: it has
+the three ``RandomState`` methods the tutorial calls, so its lines run unchanged::
 
-* ``rng_val = rv.rng.get_value(); rng_val.seed(89234); rv.rng.set_value(rng_val)``
-  becomes ``rv.rng.set_value(numpy.array([89234, rng_val[1], 0], dtype='uint64'))``
-  (a new seed, the same stream, its first draw);
-* ``state = rv.rng.get_value().get_state()`` becomes ``state = rv.rng.get_value()``,
-  and ``rng.set_state(state); rv.rng.set_value(rng)`` becomes ``rv.rng.set_value(state)``.
+    rng_val = rv_u.rng.get_value(borrow=True)   # the state of rv_u's stream
+    rng_val.seed(89234)                         # [89234, stream, 0]: a new seed, the first draw
+    rv_u.rng.set_value(rng_val, borrow=True)
+    state = rv_u.rng.get_value().get_state()    # a copy of [seed, stream, draw]
+    rng_val.set_state(state)                    # back to that draw
 """
 
 import functools
 
 import numpy as np
 
-from minitensor.compile.sharedvalue import shared
+from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.configuration import config
 from minitensor.graph import Constant, Variable
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.raw_random import (Binomial, Choice, Multinomial, Normal, Permutation, RandomIntegers,
                                           Uniform)
 from minitensor.tensor.shape_ops import Shape, shape, shape_vector
+from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
+
+
+class StreamState(np.ndarray):
+    """A stream's state ``[seed, stream, draw]``, with the methods of NumPy's ``RandomState``
+    that Theano's tutorial calls on the value of ``rv.rng``. They change the array in place."""
+
+    def seed(self, seed):
+        """Restart this stream from ``seed``: its next draw is the first one."""
+        self[0], self[2] = _check_seed(seed), 0
+
+    def get_state(self):
+        """A copy of the state, for ``set_state``."""
+        return np.array(self)
+
+    def set_state(self, state):
+        """Go back (or forward) to ``state``, as ``get_state`` gave it."""
+        self[:] = state
+
+
+class StateVariable(SharedVariable):
+    """The shared variable holding a stream's state; its value reads as a ``StreamState``."""
+
+    def get_value(self, borrow=False):
+        return super().get_value(borrow).view(StreamState)
+
+    def set_value(self, value, borrow=False):
+        super().set_value(np.asarray(value), borrow)  # stored as a plain array
 
 
 class RandomStreams:
@@ -124,7 +153,8 @@ class RandomStreams:
             if p.ndim > ndim:
                 raise ValueError(f"{op_class.__name__}: a size of {ndim} dimensions cannot hold the "
                                  f"parameter {p.describe()}")
-        state = shared(_initial_state(self._seed, len(self.state_updates)))
+        initial = _initial_state(self._seed, len(self.state_updates))
+        state = StateVariable(TensorType("uint64", (False,)), initial)
         new_state, sample = op_class(np.dtype(dtype).name, ndim, **fields)(state, size, *parameters)
         state.default_update = new_state
         sample.rng, sample.update = state, (state, new_state)
