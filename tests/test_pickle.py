@@ -182,6 +182,20 @@ def test_a_graph_ten_thousand_nodes_deep_pickles_without_recursion():
     np.testing.assert_array_equal(loaded_f([0.1, 0.2]), f([0.1, 0.2]))
 
 
+def test_a_graph_ten_thousand_nodes_deep_compiles_with_every_phase_and_runs_and_so_does_its_gradient():
+    x, y = deep_graph(5000)
+    f = theano.function([x], y)
+    value = np.array([0.1, -0.2])
+    expected = value
+    for _ in range(5000):
+        expected = np.tanh(expected) + value
+    np.testing.assert_allclose(f(value), expected, rtol=1e-12)
+    x, y = deep_graph(2500)
+    g = T.grad(y.sum(), x)
+    assert len(toposort([g])) > 10000
+    assert np.all(np.isfinite(theano.function([x], g, mode="FAST_COMPILE")(value)))
+
+
 # --- a model saved in the middle of training -----------------------------------------------
 
 def load_example():
