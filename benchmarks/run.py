@@ -174,14 +174,19 @@ def report(rows, memory, context):
 
 
 def describe_machine(systems, load_before, load_after, seconds, steps, repeats):
+    from importlib.metadata import version
     versions = {"numpy": np.__version__}
-    for name, module_name in (("pytensor", "pytensor"), ("jax", "jax"), ("torch", "torch"), ("autograd", "autograd")):
-        if name in systems:
-            versions[name] = getattr(sys.modules.get(module_name), "__version__", "?")
+    versions.update((name, version(name)) for name in ("pytensor", "jax", "torch", "autograd") if name in systems)
+    notes = ""
+    if "pytensor" in systems and not sys.modules["pytensor"].config.blas__ldflags:
+        notes = (" PyTensor found no BLAS library to link (its `blas__ldflags` is empty), so its dot "
+                 "products go through NumPy's C API and copy transposed operands: it is slower here "
+                 "than with a configured BLAS.")
     return (f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} with {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, " + ", ".join(f"{k} {v}" for k, v in versions.items()) +
             f"; load average {load_before[0]:.1f} before and {load_after[0]:.1f} after the run "
-            f"({seconds:.0f} s); {THREADS} thread(s) per library; tutorial: {steps} steps a repeat, {repeats} repeats.")
+            f"({seconds:.0f} s); {THREADS} thread(s) per library; tutorial: {steps} steps a repeat, {repeats} repeats."
+            + notes)
 
 
 def write_docs(rows, text):
