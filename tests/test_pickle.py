@@ -10,12 +10,16 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minitensor as theano
 import minitensor.tensor as T
 from minitensor.compile.mode import DebugMode, Mode, NanGuardMode
 from minitensor.graph import graph_inputs, toposort
 from minitensor.tensor.shared_randomstreams import RandomStreams
+from minitensor.tensor.type import TensorType
+from op_specs import SPECS
 
 EXAMPLE = pathlib.Path(__file__).resolve().parent.parent / "examples" / "logistic.py"
 
@@ -162,6 +166,34 @@ def test_a_loop_op_pickles_without_its_compiled_body():
     np.testing.assert_array_equal(loaded([0.5, -1.0]), f([0.5, -1.0]))
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+@settings(max_examples=2)
+@given(data=st.data())
+def test_every_op_pickles_in_a_graph_and_a_compiled_function(spec, data):
+    dtype = spec.dtypes[0]
+    shapes = data.draw(spec.shapes, label="shapes")
+    rng = np.random.default_rng(0)
+    fixed = spec.input_dtypes or (None,) * len(shapes)
+    arrays = [np.asarray(domain(rng, shape, fixed_dtype or dtype), dtype=fixed_dtype or dtype)
+              for domain, shape, fixed_dtype in zip(spec.domains, shapes, fixed)]
+    inputs = [TensorType(a.dtype, [size == 1 for size in a.shape])() for a in arrays]
+    output = spec.build(*inputs)
+    loaded_inputs, loaded_output = roundtrip((inputs, output))
+    f = theano.function(inputs, output)
+    expected = f(*arrays)
+    np.testing.assert_array_equal(theano.function(loaded_inputs, loaded_output)(*arrays), expected)
+    np.testing.assert_array_equal(roundtrip(f)(*arrays), expected)
+
+
+def test_random_streams_pickle_with_their_functions_and_reseed_the_loaded_states():
+    srng = RandomStreams(seed=8)
+    f = theano.function([], srng.normal((3,)))
+    first = f()
+    loaded_srng, loaded_f = roundtrip((srng, f))
+    loaded_srng.seed(8)
+    np.testing.assert_array_equal(loaded_f(), first)
+
+
 # --- limits --------------------------------------------------------------------------------
 
 def deep_graph(depth):
@@ -194,6 +226,16 @@ def test_a_graph_ten_thousand_nodes_deep_compiles_with_every_phase_and_runs_and_
     g = T.grad(y.sum(), x)
     assert len(toposort([g])) > 10000
     assert np.all(np.isfinite(theano.function([x], g, mode="FAST_COMPILE")(value)))
+
+
+def test_a_graph_ten_thousand_nodes_wide_compiles_and_runs():
+    x = T.dvector("x")
+    terms = [x * float(i) for i in range(5000)]
+    while len(terms) > 1:  # a balanced tree of sums
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    assert len(toposort(terms)) == 14999  # a DimShuffle, a mul and an add per term
+    f = theano.function([x], terms[0], mode="FAST_COMPILE")
+    np.testing.assert_array_equal(f([1.0, 2.0]), [sum(range(5000)), 2 * sum(range(5000))])
 
 
 # --- a model saved in the middle of training -----------------------------------------------

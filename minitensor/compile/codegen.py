@@ -91,6 +91,7 @@ class _Writer:
         self.namespace = {"explain": program.explain, "sizes_differ": _sizes_differ}
         self.taken = set(keyword.kwlist) | set(dir(builtins)) | set(self.namespace)
         self.global_names = {}  # id(object) -> its name in the namespace
+        self.suffixes = {}  # base name -> the next suffix to try, so naming n alikes is not O(n**2)
         self.names = {}  # variable -> the local name (or global, for constants) holding its value
         self.counter = 0
         self.depth = 1
@@ -106,9 +107,10 @@ class _Writer:
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in base).strip("_") or "v"
         if base[0].isdigit():
             base = "v" + base
-        name, k = base, 1
+        name, k = base, self.suffixes.get(base, 1)
         while name in self.taken:
             name, k = f"{base}_{k}", k + 1
+        self.suffixes[base] = k
         self.taken.add(name)
         return name
 
@@ -178,6 +180,9 @@ class _Writer:
                 for var in node.inputs:
                     if var in defined_here:
                         last_use[var] = position
+        dying = {}  # position -> the variables read there for the last time
+        for var, last in last_use.items():
+            dying.setdefault(last, []).append(var)
         saved_sizes = dict(self.known_sizes)  # what a branch's tests show holds in that branch only
         for position, item in enumerate(items):
             if isinstance(item, tuple):
@@ -187,8 +192,8 @@ class _Writer:
                 node = item
                 self.node(node)
             redefined = {self.names.get(out) for out in node.outputs}
-            dead = [self.names[var] for var, last in last_use.items()
-                    if last == position and var not in kept and self.names[var] not in redefined]
+            dead = [self.names[var] for var in dying.get(position, ())
+                    if var not in kept and self.names[var] not in redefined]
             if dead:
                 self.line(f"del {', '.join(dict.fromkeys(dead))}")
         self.known_sizes = saved_sizes
@@ -323,6 +328,7 @@ class _Writer:
         op = node.op
         names = {placeholder: self.name(var) for placeholder, var in zip(op.inputs, node.inputs)}
         inner_nodes = op.nodes
+        placeholders, results = set(op.inputs), set(op.outputs)  # looked up once per inner node
         last_use = {}
         for j, inner in enumerate(inner_nodes):
             for var in inner.inputs:
@@ -343,7 +349,7 @@ class _Writer:
             if j == len(inner_nodes) - 1 and outer_target is not None:
                 target = outer_target
             elif reuse and out.ndim > 0:
-                target = next((names[v] for v in inner.inputs if v in owned and v not in op.outputs
+                target = next((names[v] for v in inner.inputs if v in owned and v not in results
                                and last_use[v] == j and v.type == out.type), None)
             names[out] = target if target is not None else self.temporary()
             self.names[out] = names[out]
@@ -353,8 +359,8 @@ class _Writer:
             else:
                 compute = self.global_(inner.op._compute(self.xp, None), type(inner.op).__name__.lower())
                 self.line(f"{names[out]} = {compute}({', '.join(inputs)})", node, inner)
-            dead = [names[v] for v in inner.inputs if v in names and last_use.get(v) == j and v not in op.outputs
-                    and v not in op.inputs and names[v] != names[out]]
+            dead = [names[v] for v in inner.inputs if v in names and last_use.get(v) == j and v not in results
+                    and v not in placeholders and names[v] != names[out]]
             if dead:
                 self.line(f"del {', '.join(dict.fromkeys(dead))}")
         for var, inner_out in zip(node.outputs, op.outputs):
