@@ -47,8 +47,8 @@ class IfElse(Op):
             if then.dtype != other.dtype or then.ndim != other.ndim:
                 raise TypeError(
                     f"the two branches of ifelse must have one dtype and rank; output {k} is "
-                    f"{then.describe()}{then.made_at()}\n  in the then branch, but "
-                    f"{other.describe()}{other.made_at()}\n  in the else branch")
+                    f"{then.describe()} in the then branch, but {other.describe()} in the else "
+                    f"branch{then.made_at()}{other.made_at()}")
             broadcastable = [a and b for a, b in zip(then.broadcastable, other.broadcastable)]
             outputs.append(TensorType(then.dtype, broadcastable)())
         return Apply(self, [condition, *values], outputs)

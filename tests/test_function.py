@@ -416,6 +416,22 @@ def test_missing_input_raises_at_compile_time_naming_it():
         theano.function([], y)
 
 
+def test_missing_input_is_reported_on_the_users_graph_not_the_fused_one():
+    x, y = T.dvectors("x", "y")
+    with pytest.raises(MissingInputError) as info:
+        theano.function([x], T.exp(x) * 2 + y)
+    message = str(info.value)
+    assert "needed by node Elemwise{add,no_inplace}" in message and "Composite" not in message
+    assert message.index("inputs; add it") < message.index("was made at")  # the sentence comes first
+
+
+def test_eval_passes_function_keywords():
+    x, unused = T.dvector("x"), T.dscalar("unused")
+    with pytest.raises(UnusedInputError):
+        (x * 2).eval({x: [1.0], unused: 0.0})
+    np.testing.assert_array_equal((x * 2).eval({x: [1.0], unused: 0.0}, on_unused_input="ignore"), [2.0])
+
+
 def test_shared_variable_as_explicit_input_is_a_type_error():
     w = theano.shared(np.zeros(2), name="w")
     with pytest.raises(TypeError, match="'w'"):

@@ -117,11 +117,16 @@ def _check_leaves(inputs, outputs, nodes):
         if isinstance(var, SharedVariable):
             shared.append(var)
             continue
-        used_by = f", needed by {user.describe()}" if user is not None else ""
-        raise MissingInputError(
-            f"the graph needs {var.describe()}{used_by}, but it is not among the function's "
-            f"inputs; add it to the inputs, or replace it through givens{var.made_at()}")
+        raise missing_input(var, user)
     return shared
+
+
+def missing_input(var, user):
+    """The MissingInputError for the leaf ``var``, which the node ``user`` (or an output) needs."""
+    used_by = f"\n  it is needed by {user.describe()}" if user is not None else ""
+    return MissingInputError(
+        f"the graph needs {var.describe()}, but it is not among the function's inputs; add it to "
+        f"the inputs, or replace it through givens{var.made_at()}{used_by}")
 
 
 # --- lazy ifelse ---------------------------------------------------------------------------

@@ -11,11 +11,12 @@ import warnings
 
 import numpy as np
 
+from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.configuration import config
-from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs
+from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
 from minitensor.tensor.type import describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
 
@@ -75,6 +76,7 @@ class Function:
         if replacements:
             computed = clone_replace(computed, replacements)
         _check_unused(self.inputs, computed, on_unused_input)
+        _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
         self.maker = FunctionMaker(self.inputs, computed, mode, _array_module())
         self.program = self.maker.program
@@ -397,6 +399,16 @@ def _check_unused(inputs, computed, on_unused_input):
             if on_unused_input == "raise":
                 raise UnusedInputError(message)
             warnings.warn(message, stacklevel=4)
+
+
+def _check_missing(inputs, computed):
+    """Raise MissingInputError for a leaf that is no input, shared variable or constant."""
+    known = set(inputs)
+    users = [(var, None) for var in computed if var.owner is None]
+    users += [(var, node) for node in toposort(computed) for var in node.inputs if var.owner is None]
+    for var, user in users:
+        if var not in known and not isinstance(var, (SharedVariable, Constant)):
+            raise missing_input(var, user)
 
 
 def _view_root(var):

@@ -86,10 +86,11 @@ class _TensorOperators:
     def argmin(self, axis=None, keepdims=False): return R.argmin(self, axis, keepdims)
 
 
-    def eval(self, inputs_to_values=None):
+    def eval(self, inputs_to_values=None, **kwargs):
         """This variable's value, given ``{input: value}`` for the inputs it depends on.
 
         The compiled function is kept, so evaluating again with the same inputs is fast.
+        Keyword arguments go to ``function`` (``on_unused_input='ignore'``, ``mode=...``).
 
         >>> import minitensor.tensor as T
         >>> x, y = T.dscalars('x', 'y')
@@ -99,10 +100,11 @@ class _TensorOperators:
         from minitensor.compile.function import function  # the compiler imports this module
         inputs_to_values = inputs_to_values or {}
         inputs = tuple(inputs_to_values)
+        key = (inputs, tuple(sorted(kwargs.items(), key=lambda item: item[0])))
         cache = self.__dict__.setdefault("_eval_functions", {})
-        if inputs not in cache:
-            cache[inputs] = function(list(inputs), self)
-        return cache[inputs](*inputs_to_values.values())
+        if key not in cache:
+            cache[key] = function(list(inputs), self, **kwargs)
+        return cache[key](*inputs_to_values.values())
 
 
 class TensorVariable(_TensorOperators, Variable):
