@@ -104,6 +104,8 @@ def show_compilation(function, directory=None, format="png", file=None):
     from minitensor.printing import debugprint, pydotprint  # printing imports this module
     file = sys.stdout if file is None else file
     stages = compilation_stages(function)
+    if directory is not None:
+        pathlib.Path(directory).mkdir(parents=True, exist_ok=True)
     for number, stage in enumerate(stages):
         print(f"--- {number}. {stage}", file=file)
         if stage.phase != "as written" and stage.function is None and not stage.rewrites:
