@@ -236,16 +236,27 @@ def plan_inplace(nodes, outputs):
 # --- NanGuardMode --------------------------------------------------------------------------
 
 def guarded(thunk, node, mode, xp):
-    """``thunk`` followed by NanGuardMode's checks of the node's outputs."""
+    """``thunk`` followed by NanGuardMode's checks of the node's outputs.
+
+    NumPy's own warnings about the values the mode looks for are silenced: the
+    mode reports them itself, naming the node, and a warning before would only
+    repeat it less clearly.
+    """
+    silenced = dict(invalid="ignore" if mode.nan_is_error else "warn",
+                    divide="ignore" if mode.inf_is_error else "warn",
+                    over="ignore" if mode.inf_is_error else "warn")
+
     def run(*arrays):
-        result = thunk(*arrays)
+        with np.errstate(**silenced):
+            result = thunk(*arrays)
         for index, value in enumerate(result if len(node.outputs) > 1 else (result,)):
             if np.dtype(node.outputs[index].dtype).kind != "f":
                 continue
             problem = _bad_values(value, mode, xp)
             if problem is not None:
                 inner = getattr(node.op, "first_inner_node", None)
-                culprit = inner(xp, arrays, lambda v: _bad_values(v, mode, xp)) if inner else None
+                with np.errstate(**silenced):
+                    culprit = inner(xp, arrays, lambda v: _bad_values(v, mode, xp)) if inner else None
                 where = ""
                 if culprit is not None:  # a fused node: name the op inside it, and its line
                     site = f", made at {culprit.creation_site}" if culprit.creation_site else ""
