@@ -49,6 +49,13 @@ UNARY = {
     "sigmoid": (T.nnet.sigmoid, lambda v: 1 / (1 + np.exp(-v))),
     "softplus": (T.nnet.softplus, lambda v: np.logaddexp(0, v)),
     "sum": (T.sum, np.sum),
+    # Views and in-place updates of parts, on vectors (scalars pass through): the rules that
+    # keep outputs from aliasing shared storage and that plan in-place work must see them.
+    "reverse": (lambda p: p[::-1] if p.ndim else p, lambda v: v[::-1] if v.ndim else v),
+    "zero_first": (lambda p: T.set_subtensor(p[:1], 0.0) if p.ndim else p,
+                   lambda v: np.concatenate([np.zeros(min(len(v), 1)), v[1:]]) if v.ndim else v),
+    "inc_last": (lambda p: T.inc_subtensor(p[-1:], 1.0) if p.ndim else p,
+                 lambda v: np.concatenate([v[:-1], v[-1:] + 1]) if v.ndim else v),
 }
 BINARY = {
     "add": (lambda p, q: p + q, np.add),
@@ -77,6 +84,13 @@ def ndim(tree):
     if tree[0] in ("a", "const", "sum"):
         return 0
     return max(ndim(child) for child in tree[1:])
+
+
+def leaves_of(tree):
+    """The leaves that ``tree`` reads."""
+    if tree[0] in UNARY or tree[0] in BINARY:
+        return {leaf for child in tree[1:] for leaf in leaves_of(child)}
+    return {tree}
 
 
 def build(tree, leaves):
@@ -176,8 +190,9 @@ class Compiled:
         """The outputs and the new shared values by NumPy, or LengthMismatch."""
         values = {("x",): x, ("a",): a}
         values.update({("shared", k): value for k, value in enumerate(shared_values)})
-        replaced = {target: evaluate(tree, values) for target, tree in self.givens.items()}
-        values.update(replaced)
+        # A replacement is computed only where it is read, as the compiled function does.
+        read = {leaf for tree in self.outputs + list(self.updates.values()) for leaf in leaves_of(tree)}
+        values.update({target: evaluate(tree, values) for target, tree in self.givens.items() if target in read})
         outputs = [evaluate(tree, values) for tree in self.outputs]
         new_values = {k: evaluate(tree, values) for k, tree in self.updates.items()}
         return outputs, new_values
