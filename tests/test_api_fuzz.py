@@ -177,14 +177,16 @@ function_specs = st.fixed_dictionaries(dict(
     update_trees=st.lists(expressions, min_size=2, max_size=2),
     replaced=st.sets(st.integers(0, SHARED_COUNT - 1), max_size=1),
     given_tree=expressions,
-    mode=st.sampled_from(MODES)))
+    mode=st.sampled_from(MODES),
+    counts_calls=st.booleans()))  # a is In(a, value=0.0, update=a + 1): its default counts the calls
 
 
 class Compiled:
     """A compiled function with the trees it was made from, for the reference."""
 
-    def __init__(self, function, outputs, updates, givens, mode):
+    def __init__(self, function, outputs, updates, givens, mode, counts_calls):
         self.function, self.outputs, self.updates, self.givens, self.mode = function, outputs, updates, givens, mode
+        self.counts_calls = counts_calls
 
     def reference(self, x, a, shared_values):
         """The outputs and the new shared values by NumPy, or LengthMismatch."""
@@ -239,11 +241,12 @@ class APIMachine(RuleBasedStateMachine):
         updates = {k: as_vector(tree, ("shared", k)) for k, tree in zip(sorted(spec["updated"]), spec["update_trees"])}
         # A replacement may read x, a and shared variables that are not replaced themselves.
         givens = {("shared", k): as_vector(self._without(spec["given_tree"], replaced), ("x",)) for k in replaced}
-        f = theano.function([self.x, self.a], [build(tree, leaves) for tree in spec["outputs"]],
+        a = theano.In(self.a, value=0.0, update=self.a + 1.0) if spec["counts_calls"] else self.a
+        f = theano.function([self.x, a], [build(tree, leaves) for tree in spec["outputs"]],
                             updates=[(self.shared[k], build(tree, leaves)) for k, tree in updates.items()],
                             givens=[(leaves[target], build(tree, leaves)) for target, tree in givens.items()],
                             on_unused_input="ignore", mode=spec["mode"])
-        self.functions.append(Compiled(f, spec["outputs"], updates, givens, spec["mode"]))
+        self.functions.append(Compiled(f, spec["outputs"], updates, givens, spec["mode"], spec["counts_calls"]))
 
     def _without(self, tree, replaced):
         """``tree`` with the shared variables in ``replaced`` read as x instead."""
@@ -279,6 +282,11 @@ class APIMachine(RuleBasedStateMachine):
         compiled = data.draw(st.sampled_from(self.functions))
         x, x_ok, x_moderate = data.draw(vector_arguments(self.length))
         a, a_ok, a_moderate = data.draw(scalar_arguments)
+        default = compiled.function["a"]  # None, or a's current default
+        default = None if default is None else np.array(default)
+        left_out = compiled.counts_calls and data.draw(st.booleans())  # then a is its default
+        if left_out:
+            a, a_ok, a_moderate = default, True, True
         x_before = x.copy() if isinstance(x, np.ndarray) else x
         before = self.values()
         try:
@@ -288,17 +296,19 @@ class APIMachine(RuleBasedStateMachine):
         except LengthMismatch:
             pass
         try:
-            results = compiled.function(x, a)
+            results = compiled.function(x) if left_out else compiled.function(x, a)
         except TypeError:
             event("call: TypeError")
             assert not (x_ok and a_ok), "a TypeError for arguments of the inputs' types"
-            self.check_unchanged(before)
+            self.check_unchanged(before, compiled, default)
             return
         except ValueError as error:
             event("call: ValueError")
             assert x_ok and a_ok and expected is None, f"an unexpected ValueError: {error}"
-            self.check_unchanged(before)
+            self.check_unchanged(before, compiled, default)
             return
+        if compiled.counts_calls:
+            np.testing.assert_array_equal(compiled.function["a"], np.float64(a) + 1.0)
         event("call: success" + ("" if expected is not None else ", where the lengths differ"))
         assert x_ok and a_ok, f"no TypeError for x={x!r}, a={a!r}"
         assert expected is not None or compiled.mode != "FAST_COMPILE", "vectors of different lengths were accepted"
@@ -317,9 +327,11 @@ class APIMachine(RuleBasedStateMachine):
             elif x_moderate and a_moderate:
                 assert_close(w.get_value(), new_values[k], f"the new value of w{k}")
 
-    def check_unchanged(self, before):
+    def check_unchanged(self, before, compiled=None, default=None):
         for k, (w, value) in enumerate(zip(self.shared, before)):
             np.testing.assert_array_equal(w.get_value(), value, err_msg=f"a failed call changed w{k}")
+        if compiled is not None:
+            np.testing.assert_array_equal(compiled.function["a"], default, err_msg="a failed call changed a")
 
     def check_no_aliasing(self, results, x):
         storage = [w.get_value(borrow=True) for w in self.shared]
@@ -341,7 +353,7 @@ class APIMachine(RuleBasedStateMachine):
         f = data.draw(st.sampled_from(self.functions)).function
         x = np.zeros(self.length)
         before = self.values()
-        arguments = {"too few": ((x,), {}), "too many": ((x, 1.0, 2.0), {}),
+        arguments = {"too few": ((), {}), "too many": ((x, 1.0, 2.0), {}),
                      "unknown keyword": ((x, 1.0), {"b": 1.0}), "twice": ((x, 1.0), {"x": x})}[mistake]
         try:
             f(*arguments[0], **arguments[1])
