@@ -97,8 +97,9 @@ class Variable:
         return {key: value for key, value in self.__dict__.items() if key != "_eval_functions"}
 
     def __reduce_ex__(self, protocol):
-        if self.owner is None:
+        if self.owner is None:  # a leaf pickles as usual, with the state above
             return super().__reduce_ex__(protocol)
+        # A computed variable: every node it depends on, in order (see the module's docstring).
         return _output_of, (toposort([self]), self.index)
 
 
@@ -142,7 +143,8 @@ class Apply:
         # Computed inputs as (node, index): those nodes come before this one in the list
         # that a variable pickles as. The outputs' attributes (names, lines, a random draw's
         # ``update``) are in the state, which pickle saves after the node itself, as they
-        # may refer back to it.
+        # may refer back to it. (A node pickled on its own, not through a variable, has
+        # its inputs' nodes saved recursively: pickle variables and functions, not nodes.)
         inputs = [var if var.owner is None else (var.owner, var.index) for var in self.inputs]
         outputs = [type(var) for var in self.outputs]
         attributes = [{key: value for key, value in var.__getstate__().items() if key not in ("owner", "index")}
