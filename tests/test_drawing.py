@@ -325,7 +325,7 @@ def test_the_stages_replay_the_compilation():
 
 def test_stages_follow_the_mode():
     stages = printing.compilation_stages(logistic_train(Mode(excluding=["fusion", "stabilize"])))
-    assert [s.phase for s in stages] == ["as written", "merge", "canonicalize", "specialize", "merge",
+    assert [s.phase for s in stages] == ["as written", "merge", "canonicalize", "specialize", "expand", "merge",
                                          "scheduled"]
     assert [s.phase for s in printing.compilation_stages(logistic_train("FAST_COMPILE"))] == \
         ["as written", "scheduled"]
@@ -352,7 +352,7 @@ def test_show_compilation_prints_each_stage():
     printing.show_compilation(logistic_train(), file=text)
     headings = [line for line in text.getvalue().splitlines() if line.startswith("--- ")]
     assert headings[0].startswith("--- 0. as written: ")
-    assert headings[-1].startswith("--- 7. scheduled: ")
+    assert headings[-1].startswith("--- 8. scheduled: ")
     assert "Composite{" in text.getvalue()
 
 
@@ -363,5 +363,5 @@ def test_show_compilation_draws_each_stage_that_changed(tmp_path):
     drawn = sorted(p.name for p in tmp_path.iterdir())
     changed = [n for n, s in enumerate(stages) if s.rewrites or s.phase in ("as written", "scheduled")]
     assert [int(name[:2]) for name in drawn] == changed
-    assert drawn[0] == "00-as-written.svg" and drawn[-1] == "07-scheduled.svg"
+    assert drawn[0] == "00-as-written.svg" and drawn[-1] == "08-scheduled.svg"
     assert f"picture: {tmp_path / drawn[0]}" in text.getvalue()

@@ -146,6 +146,7 @@ CANONICAL = [
     ("neg_of_sub", -(m - v)),
     ("sub_of_neg", m - (-v)),
     ("add_of_neg", -m + v),
+    ("neg_out_of_sub", -m - v),
     ("mul_of_neg", (-m) * v),
     ("flatten_add", (m + v) + m),
     ("flatten_mul", (m * v) * m),
@@ -157,6 +158,7 @@ CANONICAL = [
     ("reshape_of_reshape", m.reshape((-1,)).reshape((2, -1))),
     ("cast_of_cast", T.cast(T.cast(T.cast(m, "float32"), "float64"), "float32")),
     ("sum_of_broadcast", T.sum(v.dimshuffle("x", 0), axis=0)),
+    ("element_count_of_elemwise", T.mean(T.exp(m) * v)),
     ("constant_folding", v + (T.constant(2.0) * 3 + 1)),
 ]
 
@@ -169,6 +171,20 @@ def test_canonical_rule_fires_and_keeps_the_values(name, output):
     written = theano.function([m, v], output, mode="FAST_COMPILE", on_unused_input="ignore")
     rtol = 1e-7 if name == "cast_of_cast" else 1e-14
     np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
+
+
+def test_neg_out_of_sub_leaves_a_change_of_dtype_alone():
+    small = T.bvector("small")
+    f = theano.function([small, v], -small - v)
+    assert "neg_out_of_sub" not in fired(f)
+    values = [np.array([-128, 5], dtype="int8"), np.array([0.5, 0.5])]
+    np.testing.assert_array_equal(f(*values), [-128 - 0.5, -5.5])  # -(-128) wraps to -128 in int8
+
+
+def test_a_mean_counts_without_waiting_for_its_summands():
+    f = theano.function([m], T.mean(T.exp(m)))
+    count = next(node for node in f.maker.fgraph.apply_nodes if type(node.op).__name__ == "ElementCount")
+    assert count.inputs[0] is f.maker.fgraph.inputs[0]
 
 
 def test_cast_of_cast_keeps_a_lossy_inner_cast():
@@ -368,3 +384,83 @@ def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed):
     for fast, plain in zip(results["FAST_RUN"], results["FAST_COMPILE"]):
         assert fast.dtype == plain.dtype and fast.shape == plain.shape
         np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance)
+
+
+# --- expansion of sigmoid and softplus ---------------------------------------------------
+
+def _inner_ops(f):
+    """The op names of ``f``'s nodes, those fused into a Composite included."""
+    return [type(inner.op).__name__ for node in f.maker.fgraph.apply_nodes
+            for inner in (node.op.nodes if isinstance(node.op, Composite) else [node])]
+
+
+def _ulps(got, exact, dtype):
+    """|got - exact| in units in the last place of ``exact`` rounded to ``dtype``."""
+    exact_in_dtype = np.abs(exact).astype(dtype)
+    return np.abs(got.astype(np.longdouble) - exact) / np.spacing(exact_in_dtype).astype(np.longdouble)
+
+
+def _extreme_and_random(dtype):
+    rng = np.random.default_rng(3)
+    spread = np.concatenate([rng.normal(size=4000) * scale for scale in (0.01, 1, 5, 30, 200)])
+    edges = [0.0, -0.0, 800, -800, 1e-30, -1e-30, 88, -88, 40, -40, 17, -17, 709, -745]
+    return np.concatenate([spread, edges]).astype(dtype)
+
+
+def _exact(name, values):
+    """The four functions in long double (80-bit on x86-64; at worst float64 elsewhere)."""
+    with np.errstate(over="ignore"):
+        z = values.astype(np.longdouble)
+        return {"sigmoid(x)": 1 / (1 + np.exp(-z)), "sigmoid(-x)": 1 / (1 + np.exp(z)),
+                "softplus(x)": np.log1p(np.exp(z)), "softplus(-x)": np.log1p(np.exp(-z))}[name]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", ["sigmoid(x)", "sigmoid(-x)", "softplus(x)", "softplus(-x)"])
+def test_expanded_sigmoid_and_softplus_are_accurate_and_agree_with_the_ops(name, dtype):
+    z = T.vector("z", dtype=dtype)
+    output = {"sigmoid(x)": T.nnet.sigmoid(z), "sigmoid(-x)": T.nnet.sigmoid(-z),
+              "softplus(x)": T.nnet.softplus(z), "softplus(-x)": T.nnet.softplus(-z)}[name]
+    expanded = theano.function([z], output)
+    assert {"sigmoid_by_exp", "softplus_by_exp"} & fired(expanded)
+    assert not {"Sigmoid", "Softplus"} & set(_inner_ops(expanded))
+    as_op = theano.function([z], output, mode=Mode(excluding=["expand"]))
+    values = _extreme_and_random(dtype)
+    got, reference = expanded(values), as_op(values)
+    assert got.dtype == dtype and np.isfinite(got).all()
+    # float32's SIMD exp and log1p are a little less exact than the C library's, which
+    # NumPy's logaddexp calls: softplus moves from 1.4 to 2.7 ulp there.
+    bound = 3 if dtype == "float64" else 4
+    assert _ulps(got, _exact(name, values), dtype).max() <= bound
+    assert _ulps(reference, _exact(name, values), dtype).max() <= bound
+    special = np.array([np.inf, -np.inf, np.nan], dtype=dtype)
+    with np.errstate(invalid="ignore"):  # logaddexp(0, inf) is inf, with a warning
+        np.testing.assert_array_equal(expanded(special), as_op(special))
+
+
+def test_sigmoid_and_softplus_of_x_and_minus_x_share_one_exp_and_one_log1p():
+    z = T.dvector("z")
+    outputs = [T.nnet.sigmoid(z), T.nnet.sigmoid(-z), T.nnet.softplus(z), T.nnet.softplus(-z)]
+    f = theano.function([z], outputs)
+    assert _inner_ops(f).count("Exp") == 1 and _inner_ops(f).count("Log1p") == 1
+    values = _extreme_and_random("float64")
+    for got, written in zip(f(values), theano.function([z], outputs, mode=Mode(excluding=["expand"]))(values)):
+        assert _ulps(got, written.astype(np.longdouble), "float64").max() <= 4
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_tutorial_cost_shares_one_exp_and_stays_finite_at_800(dtype):
+    features, labels = T.matrix("features", dtype=dtype), T.vector("labels", dtype=dtype)
+    weights = T.vector("weights", dtype=dtype)
+    p = 1 / (1 + T.exp(-T.dot(features, weights)))
+    cost = T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+    f = theano.function([features, labels, weights], [cost, T.grad(cost, weights)])
+    assert _inner_ops(f).count("Exp") == 1 and _inner_ops(f).count("Log1p") == 1
+    data = np.array([[800.0], [-800.0], [0.5], [-3.0]], dtype=dtype)
+    targets, w = np.array([0, 1, 1, 0], dtype=dtype), np.ones(1, dtype=dtype)
+    value, gradient = f(data, targets, w)
+    z = data[:, 0].astype(np.longdouble)
+    expected_cost = np.mean(np.where(targets == 1, _exact("softplus(-x)", z), _exact("softplus(x)", z)))
+    expected_gradient = np.mean(data[:, 0] * (_exact("sigmoid(x)", z) - targets))
+    np.testing.assert_allclose(value, float(expected_cost), rtol=1e-6)
+    np.testing.assert_allclose(gradient, [float(expected_gradient)], rtol=1e-6)

@@ -359,6 +359,8 @@ class _Writer:
             else:
                 compute = self.global_(inner.op._compute(self.xp, None), type(inner.op).__name__.lower())
                 self.line(f"{names[out]} = {compute}({', '.join(inputs)})", node, inner)
+                if getattr(inner.op, "returns_new_array", False):
+                    owned.add(out)
             dead = [names[v] for v in inner.inputs if v in names and last_use.get(v) == j and v not in results
                     and v not in placeholders and names[v] != names[out]]
             if dead:

@@ -7,13 +7,16 @@ merge           identical nodes and equal constants become one
 canonicalize    x*1, x+0, --x, constant folding, flattening, useless dimshuffles ...
 stabilize       1/(1+exp(-x)) -> sigmoid(x), log(1-sigmoid(x)) -> -softplus(x) ...
 specialize      x**2 -> sqr(x), x**0.5 -> sqrt(x) ...
+expand          sigmoid and softplus -> exp(-|x|), log1p and where, one exp shared
 merge           again, for what the rules made twice
 fusion          connected elementwise nodes become one Composite node
 inplace         (in the executor) an elementwise node may overwrite a dead input
 ==============  =====================================================================
 
-Each rule phase also runs the rules of the phases before it, to a fixed point,
-so a pattern still matches whatever form an earlier rule gave the graph.
+Each rule phase up to specialize also runs the rules of the phases before it, to
+a fixed point, so a pattern still matches whatever form an earlier rule gave the
+graph. Expand runs its own rules alone: the stabilising ones would fold its
+log1p(exp(-|x|)) back into softplus.
 
 >>> Mode(excluding=['fusion']).excluding('inplace')
 Mode(excluding=['fusion', 'inplace'], rewrites=True)
@@ -21,6 +24,7 @@ Mode(excluding=['fusion', 'inplace'], rewrites=True)
 
 from minitensor.rewriting.canonicalize import CANONICALIZE
 from minitensor.rewriting.engine import rewrite_graph
+from minitensor.rewriting.expand import EXPAND
 from minitensor.rewriting.fusion import fuse
 from minitensor.rewriting.merge import merge
 from minitensor.rewriting.specialize import SPECIALIZE
@@ -30,8 +34,9 @@ RULE_PHASES = {
     "canonicalize": CANONICALIZE,
     "stabilize": CANONICALIZE + STABILIZE,
     "specialize": CANONICALIZE + STABILIZE + SPECIALIZE,
+    "expand": EXPAND,
 }
-PHASES = ("merge", "canonicalize", "stabilize", "specialize", "merge", "fusion", "inplace")
+PHASES = ("merge", "canonicalize", "stabilize", "specialize", "expand", "merge", "fusion", "inplace")
 
 
 class Mode:

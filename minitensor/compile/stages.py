@@ -20,7 +20,8 @@ after merge: 4 nodes; no rule fired
 after canonicalize: 3 nodes; rules: constant_folding x1
 after stabilize: 2 nodes; rules: one_minus_sigmoid x1, log_sigmoid x1
 after specialize: 2 nodes; no rule fired
-after merge: 2 nodes; no rule fired
+after expand: 7 nodes; rules: softplus_by_exp x1
+after merge: 7 nodes; no rule fired
 after fusion: 1 node; rules: fuse x1
 scheduled: 1 node; 0 write over an input
 """

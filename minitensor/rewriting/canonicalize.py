@@ -16,7 +16,7 @@ from minitensor.rewriting.fusion import Composite
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import Alloc
-from minitensor.tensor.reduction import Sum
+from minitensor.tensor.reduction import ElementCount, Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
 from minitensor.tensor.variable import constant
 
@@ -149,6 +149,17 @@ def add_of_neg(node):
             return [E.sub(a, b.owner.inputs[0])]
         if owner_op(a, E.Neg) is not None:
             return [E.sub(b, a.owner.inputs[0])]
+    return None
+
+
+@rule(E.Sub)
+def neg_out_of_sub(node):
+    """(-a) - b -> -(a + b): the negation moves out, so -x - b meets its partner x + b as -(x + b)"""
+    negated = owner_op(node.inputs[0], E.Neg)
+    dtype = node.outputs[0].dtype
+    # Only without a change of dtype: -int8 wraps around before a float b is subtracted.
+    if negated is not None and node.inputs[1].dtype == negated.inputs[0].dtype == dtype:
+        return [E.neg(E.add(negated.inputs[0], node.inputs[1]))]
     return None
 
 
@@ -298,6 +309,18 @@ def sum_of_broadcast(node):
     return [E.cast(summed, node.outputs[0].dtype)]
 
 
+@rule(ElementCount)
+def element_count_of_elemwise(node):
+    """count(op(a, b, ...)) -> count(a) for an elementwise op, when a has the result's
+    broadcast pattern: a count needs only the shape, and a's is the result's"""
+    inner = owner_op(node.inputs[0], E.Elemwise)
+    if inner is None:
+        return None
+    pattern = node.inputs[0].broadcastable
+    same_shape = next((i for i in inner.inputs if i.broadcastable == pattern), None)
+    return [node.op(same_shape)] if same_shape is not None else None
+
+
 @rule(IfElse)
 def ifelse_of_constant(node):
     """ifelse(True, a, b) -> a and ifelse(False, a, b) -> b: the branch is known when compiling"""
@@ -320,9 +343,9 @@ def ifelse_of_same_branches(node):
 
 CANONICALIZE = [
     constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
-    double_negation, neg_of_sub, sub_of_neg, add_of_neg, mul_of_neg, flatten_add, flatten_mul,
+    double_negation, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
-    useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast,
+    useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,
 ]
 

@@ -77,6 +77,9 @@ class Elemwise(Op):
     ufunc: ClassVar[str] = None  # the NumPy/CuPy ufunc computing the op, when one does
     c_template: ClassVar[str] = ""  # C expression over {0}, {1}, ...
     symbol: ClassVar[str] = None  # infix or prefix operator for pretty-printing
+    # Whether the callable of a non-ufunc op always returns a new array of the output's shape,
+    # which fused code may then overwrite (a ufunc's result always is one).
+    returns_new_array: ClassVar[bool] = False
 
     def make_node(self, *values):
         if self.nin is not None and len(values) != self.nin:
@@ -487,9 +490,13 @@ class Invert(Elemwise):
 class Switch(Elemwise):
     """Where ``condition`` is true take ``x``, elsewhere ``y``; gradients follow the choice."""
     nin, scalar_name, c_template = 3, "switch", "({0} ? {1} : {2})"
+    returns_new_array = True
 
     def impl(self, xp, condition, x, y):
         return xp.where(condition, x, y)
+
+    def _compute(self, xp, overwrite):
+        return xp.where  # called directly, with no Python function in between
 
     def grad(self, inputs, outputs, grads):
         condition, g = inputs[0], grads[0]

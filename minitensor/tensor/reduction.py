@@ -82,6 +82,16 @@ class Sum(Reduce):
         total = xp.sum(x, axis=self.axes, dtype=self.accumulator_dtype(out_dtype) or out_dtype)
         return xp.asarray(total, dtype=out_dtype)
 
+    def make_thunk(self, node, xp):
+        # The dtypes depend on the node alone, so a call is one add.reduce (np.sum is a Python
+        # wrapper around it), and a conversion only where the result is 0-d or accumulated wider.
+        out_dtype = node.outputs[0].dtype
+        accumulate = self.accumulator_dtype(out_dtype) or out_dtype
+        reduce, axes, asarray = xp.add.reduce, self.axes, xp.asarray
+        if node.outputs[0].ndim == 0 or accumulate != out_dtype:
+            return lambda x: asarray(reduce(x, axis=axes, dtype=accumulate), dtype=out_dtype)
+        return lambda x: reduce(x, axis=axes, dtype=accumulate)
+
     def grad(self, inputs, outputs, grads):
         x = inputs[0]
         return [E.fill(x, _restore_axes(grads[0], self.axes, x.ndim))]
@@ -239,6 +249,12 @@ class ElementCount(Op):
 
     def impl(self, xp, x):
         return np.asarray(math.prod(x.shape[a] for a in self.axes), dtype=np.int64)
+
+    def make_thunk(self, node, xp):
+        if len(self.axes) != 1:
+            return super().make_thunk(node, xp)
+        (axis,), int64, asarray = self.axes, np.int64, np.asarray  # the common case, mean over one axis
+        return lambda x: asarray(x.shape[axis], dtype=int64)
 
     def grad(self, inputs, outputs, grads):
         return [None]

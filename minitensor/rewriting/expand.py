@@ -1,0 +1,65 @@
+"""Expanding rules: sigmoid and softplus written out with one exp and one log1p they share.
+
+With e = exp(-|x|), which never overflows, and l = log1p(e)::
+
+    sigmoid(x)  = where(x >= 0, 1, e) / (1 + e)      softplus(x)  = max(x, 0) + l
+    sigmoid(-x) = where(x >= 0, e, 1) / (1 + e)      softplus(-x) = l - min(x, 0)
+
+A cross-entropy of a sigmoid and its gradient need all four. Written with
+their own ops they cost six exponentials and logarithms per element; expanded,
+merging makes e, 1 + e and l one node each, and two remain; fusion then writes
+them as ufunc calls into buffers that are dead. A lone sigmoid is no slower expanded (its
+op calls more ufuncs), a lone softplus from about a hundred elements on: NumPy's
+``logaddexp`` calls the scalar C exp and log1p once per element, where ``exp``
+and ``log1p`` run vectorised. Below that, its six calls cost a microsecond or two more.
+
+The expansions are the formulas the ops compute anyway (``logaddexp(0, x)`` is
+max(x, 0) + log1p(exp(-|x|)) inside) and stay within 3 ulp in float64, 4 in float32.
+This phase runs after the stabilising rules, and without them, because they
+would fold log1p(exp(-|x|)) back into softplus(-|x|).
+"""
+
+import numpy as np
+
+from minitensor.rewriting.engine import rule
+from minitensor.rewriting.patterns import owner_op
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.nnet import Sigmoid, Softplus
+from minitensor.tensor.variable import constant
+
+
+def _sign_and_magnitude_source(var):
+    """(x, negated): ``var`` is -x when ``negated``, else x itself; e is then exp(-|x|) for both."""
+    node = owner_op(var, E.Neg)
+    return (node.inputs[0], True) if node is not None else (var, False)
+
+
+def _exp_minus_abs(x):
+    return E.exp(E.neg(E.abs_(x)))
+
+
+def _like(value, x):
+    """``value`` as a constant of x's dtype and rank: no dimshuffle to fold away afterwards."""
+    return constant(np.full((1,) * x.ndim, value, dtype=x.dtype))
+
+
+@rule(Sigmoid)
+def sigmoid_by_exp(node):
+    """sigmoid(x) -> where(x >= 0, 1, e) / (1 + e) and sigmoid(-x) -> where(x >= 0, e, 1) / (1 + e), e = exp(-|x|)"""
+    x, negated = _sign_and_magnitude_source(node.inputs[0])
+    e, zero, one = _exp_minus_abs(x), _like(0, x), _like(1, x)
+    numerator = E.switch(E.ge(x, zero), e, one) if negated else E.switch(E.ge(x, zero), one, e)
+    return [E.true_div(numerator, E.add(one, e))]
+
+
+@rule(Softplus)
+def softplus_by_exp(node):
+    """softplus(x) -> max(x, 0) + log1p(e) and softplus(-x) -> log1p(e) - min(x, 0), e = exp(-|x|)"""
+    x, negated = _sign_and_magnitude_source(node.inputs[0])
+    log1p_e, zero = E.log1p(_exp_minus_abs(x)), _like(0, x)
+    if negated:
+        return [E.sub(log1p_e, E.minimum(x, zero))]
+    return [E.add(E.maximum(x, zero), log1p_e)]
+
+
+EXPAND = [sigmoid_by_exp, softplus_by_exp]
