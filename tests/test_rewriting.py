@@ -159,6 +159,7 @@ CANONICAL = [
     ("cast_of_cast", T.cast(T.cast(T.cast(m, "float32"), "float64"), "float32")),
     ("sum_of_broadcast", T.sum(v.dimshuffle("x", 0), axis=0)),
     ("element_count_of_elemwise", T.mean(T.exp(m) * v)),
+    ("dimshuffle_lift", T.exp(v).dimshuffle("x", 0) * m),
     ("constant_folding", v + (T.constant(2.0) * 3 + 1)),
 ]
 
@@ -171,6 +172,17 @@ def test_canonical_rule_fires_and_keeps_the_values(name, output):
     written = theano.function([m, v], output, mode="FAST_COMPILE", on_unused_input="ignore")
     rtol = 1e-7 if name == "cast_of_cast" else 1e-14
     np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
+
+
+def test_dimshuffle_lift_never_computes_a_node_twice():
+    # exp(v) has two readers: lifting the dimshuffle through it would compute exp twice.
+    f = theano.function([m, v], [T.exp(v).sum(), T.dot(m, T.exp(v).dimshuffle(0, "x"))])
+    assert "dimshuffle_lift" not in fired(f)
+    assert ops_of(f).count("Exp") + sum(str(node.op).count("exp(") for node in f.maker.fgraph.apply_nodes
+                                         if isinstance(node.op, Composite)) == 1
+    values = [RNG.uniform(-2, 2, (3, 4)), RNG.uniform(-2, 2, 4)]
+    for got, expected in zip(f(*values), [np.exp(values[1]).sum(), values[0] @ np.exp(values[1])[:, None]]):
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
 
 
 def test_neg_out_of_sub_leaves_a_change_of_dtype_alone():

@@ -267,12 +267,17 @@ def useless_dimshuffle(node):
     return None
 
 
-@rule(DimShuffle)
-def dimshuffle_lift(node):
+@rule(DimShuffle, needs_readers=True)
+def dimshuffle_lift(node, readers):
     """dimshuffle(op(a, b)) -> op(dimshuffle(a), dimshuffle(b)) for elementwise op:
-    broadcasting moves towards the inputs, so the op meets its neighbours' patterns"""
+    broadcasting moves towards the inputs, so the op meets its neighbours' patterns
+
+    Only when the dimshuffle is the op's one reader: otherwise the op would be
+    computed twice, once for the dimshuffle and once for its other readers.
+    """
     inner = owner_op(node.inputs[0], E.Elemwise)
-    if inner is not None and len(inner.outputs) == 1 and not isinstance(inner.op, Composite):
+    if (inner is not None and len(inner.outputs) == 1 and not isinstance(inner.op, Composite)
+            and readers[node.inputs[0]] == 1):
         order = node.op.new_order
         return [inner.op.make_node(*[dimshuffle(i, *order) for i in inner.inputs]).outputs[0]]
     return None

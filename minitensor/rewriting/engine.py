@@ -11,6 +11,8 @@ unchanged node with the old one.
 from dataclasses import dataclass
 from typing import Callable
 
+from collections import Counter
+
 from minitensor.graph import toposort
 
 
@@ -19,12 +21,16 @@ class Rule:
     """A named local rewrite; ``apply(node)`` returns replacements for node's outputs, or None.
 
     ``tracks`` are the op classes whose nodes the rule looks at (empty: every node),
-    so the engine offers each node only the rules that can match it.
+    so the engine offers each node only the rules that can match it. A rule with
+    ``needs_readers`` is called as ``apply(node, readers)``, where ``readers[var]``
+    counts the nodes (and outputs) that read ``var`` in the graph being rewritten:
+    a rule that would copy a node's work into its reader asks whether it has others.
     """
 
     name: str
     apply: Callable
     tracks: tuple = ()
+    needs_readers: bool = False
 
     def applies_to(self, op):
         return not self.tracks or isinstance(op, self.tracks)
@@ -35,9 +41,17 @@ class Rule:
         return (self.apply.__doc__ or "").strip().splitlines()[0]
 
 
-def rule(*tracks):
+def rule(*tracks, needs_readers=False):
     """Decorator: make a function of a node, for nodes whose op is one of ``tracks``, a Rule."""
-    return lambda function: Rule(function.__name__, function, tracks)
+    return lambda function: Rule(function.__name__, function, tracks, needs_readers)
+
+
+def count_readers(nodes, outputs):
+    """{variable: how many of ``nodes`` read it, plus one for each time it is among ``outputs``}."""
+    readers = Counter(outputs)
+    for node in nodes:
+        readers.update(set(node.inputs))
+    return readers
 
 
 @dataclass(frozen=True)
@@ -65,9 +79,12 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
     replaced nor rebuilt), so that callers can still refer to them afterwards.
     """
     protected, log, by_op_class = set(protected), [], {}
+    counting = any(r.needs_readers for r in rules)
     for _ in range(max_passes):
         new, changed = {}, False
-        for original in toposort(outputs):
+        order = toposort(outputs)
+        readers = count_readers(order, list(outputs) + list(protected)) if counting else None
+        for original in order:
             if any(out in protected for out in original.outputs):
                 continue
             node = original.with_inputs([new.get(i, i) for i in original.inputs])
@@ -75,7 +92,7 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
             if op_class not in by_op_class:
                 by_op_class[op_class] = [r for r in rules if r.applies_to(node.op)]
             for candidate in by_op_class[op_class]:
-                replacement = candidate.apply(node)
+                replacement = candidate.apply(node, readers) if candidate.needs_readers else candidate.apply(node)
                 if replacement is not None and _same_types(node.outputs, replacement):
                     log.extend(Rewrite(phase, candidate.name, old, out)
                                for old, out in zip(node.outputs, replacement))
@@ -83,7 +100,11 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
                     break
             else:
                 replacement = node.outputs
-            new.update((old, out) for old, out in zip(original.outputs, replacement) if old is not out)
+            for old, out in zip(original.outputs, replacement):
+                if old is not out:
+                    new[old] = out
+                    if counting:  # the replacement is read wherever the old variable was
+                        readers[out] += readers[old]
         outputs = [new.get(o, o) for o in outputs]
         if not changed:
             return outputs, log
