@@ -185,6 +185,14 @@ def test_dimshuffle_lift_never_computes_a_node_twice():
         np.testing.assert_allclose(got, expected, rtol=1e-14)
 
 
+def test_flattening_keeps_a_sum_that_something_else_reads():
+    shared_sum = m + v
+    f = theano.function([m, v], [shared_sum + m, T.exp(shared_sum)])
+    assert "flatten_add" not in fired(f)
+    g = theano.function([m, v], (m + v) + m)
+    assert "flatten_add" in fired(g)
+
+
 def test_neg_out_of_sub_leaves_a_change_of_dtype_alone():
     small = T.bvector("small")
     f = theano.function([small, v], -small - v)

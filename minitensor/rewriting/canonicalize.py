@@ -174,16 +174,17 @@ def mul_of_neg(node):
     return [product if sum(n is not None for n in negated) % 2 == 0 else E.neg(product)]
 
 
-def _flatten(node, op_class, make):
+def _flatten(node, readers, op_class, make):
     if not isinstance(node.op, op_class):
         return None
     dtype = node.outputs[0].dtype
     flat, nested = [], False
     for i in node.inputs:
         inner = owner_op(i, op_class)
-        # Only when no dtype changes inside, so the flat sum computes the same values.
+        # Only when no dtype changes inside, so the flat sum computes the same values, and
+        # when nothing else reads the inner sum, which would then be computed twice.
         if (inner is not None and i.dtype == dtype and all(j.dtype == dtype for j in inner.inputs)
-                and len(flat) + len(inner.inputs) + len(node.inputs) <= _MAX_FAN_IN):
+                and readers[i] == 1 and len(flat) + len(inner.inputs) + len(node.inputs) <= _MAX_FAN_IN):
             flat.extend(inner.inputs)
             nested = True
         else:
@@ -191,16 +192,16 @@ def _flatten(node, op_class, make):
     return [make(*flat)] if nested else None
 
 
-@rule(E.Add)
-def flatten_add(node):
+@rule(E.Add, needs_readers=True)
+def flatten_add(node, readers):
     """(a + b) + c -> add(a, b, c)"""
-    return _flatten(node, E.Add, E.add)
+    return _flatten(node, readers, E.Add, E.add)
 
 
-@rule(E.Mul)
-def flatten_mul(node):
+@rule(E.Mul, needs_readers=True)
+def flatten_mul(node, readers):
     """(a * b) * c -> mul(a, b, c)"""
-    return _flatten(node, E.Mul, E.mul)
+    return _flatten(node, readers, E.Mul, E.mul)
 
 
 @rule(E.Elemwise)
