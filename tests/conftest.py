@@ -1,11 +1,15 @@
-"""Test settings: hypothesis profiles.
+"""Test settings: hypothesis profiles, and the ``backend`` fixture.
 
 ``ci`` (the default) is bounded and derandomised so a run is reproducible and
 fits CI's time; ``fuzz`` (``MINITENSOR_FUZZ=1``) tries many more examples.
+
+A test that takes ``backend`` runs once per backend, 'numpy' and 'cupy'; the CuPy
+case skips, saying why, where CuPy or a GPU is missing (as in CI).
 """
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
@@ -13,3 +17,27 @@ settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True
 settings.register_profile("fuzz", max_examples=2000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("fuzz" if os.environ.get("MINITENSOR_FUZZ") else "ci")
+
+
+def _cupy_skip_reason():
+    """Why CuPy cases cannot run here, or None when CuPy and a GPU are present."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed (pip install \"minitensor[cuda]\")"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # no driver: CuPy's CUDARuntimeError
+        return f"CuPy finds no CUDA driver: {error}"
+    return None if count > 0 else "CuPy finds no CUDA GPU"
+
+
+@pytest.fixture(params=["numpy", "cupy"])
+def backend(request):
+    """Each available backend's name, for ``function(..., backend=backend)``; CuPy skips
+    with the reason where CUDA is absent (as in CI)."""
+    if request.param == "cupy":
+        reason = _cupy_skip_reason()
+        if reason is not None:
+            pytest.skip(reason)
+    return request.param

@@ -11,11 +11,11 @@ import warnings
 
 import numpy as np
 
+from minitensor.backends import array_module
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.configuration import config
 from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
 from minitensor.tensor.type import describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
@@ -25,7 +25,8 @@ class UnusedInputError(ValueError):
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
-             on_unused_input="raise", name=None, mode=None, no_default_updates=False):
+             on_unused_input="raise", name=None, mode=None, no_default_updates=False, backend=None,
+             device_outputs=False):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
     ``inputs`` are variables or ``In`` objects (for a default value or a keyword
@@ -36,9 +37,13 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     variable the graph reads that has a ``default_update`` (a random stream's
     state) is updated with it too, unless it has an explicit update or
     ``no_default_updates`` is True or a list that holds it.
+
+    ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
+    (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
+    arrays with ``device_outputs=True``.
     """
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                    no_default_updates)
+                    no_default_updates, backend, device_outputs)
 
 
 class Function:
@@ -47,7 +52,7 @@ class Function:
     of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                 no_default_updates=False):
+                 no_default_updates=False, backend=None, device_outputs=False):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
@@ -71,14 +76,16 @@ class Function:
         input_updates = _input_updates(specs, self._defaults)
         # What copy() needs to compile this function again, on other shared variables.
         self._definition = dict(inputs=specs, outputs=outputs, updates=update_pairs, givens=replacements,
-                                allow_input_downcast=allow_input_downcast, mode=mode)
+                                allow_input_downcast=allow_input_downcast, mode=mode, backend=backend,
+                                device_outputs=device_outputs)
         computed = output_vars + [value for _, value in update_pairs + input_updates]
         if replacements:
             computed = clone_replace(computed, replacements)
         _check_unused(self.inputs, computed, on_unused_input)
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
-        self.maker = FunctionMaker(self.inputs, computed, mode, _array_module())
+        xp = array_module(backend)
+        self.maker = FunctionMaker(self.inputs, computed, mode, xp)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
@@ -90,10 +97,18 @@ class Function:
         returns = ("none" if outputs is None else self.output_keys if self.output_keys is not None
                    else "list" if self.returns_list else "one")
         checker = self.maker.checker
+        shared_variables = [v for v in self.program.shared + self.update_targets if isinstance(v, SharedVariable)]
+        _check_placement(shared_variables, xp, self._title)
+        convert = self._convert
+        if xp is not np:  # the GPU: arguments are moved there, and results back unless asked for
+            from minitensor.backends import cuda
+            convert = cuda.device_convert(self._convert)
         self._call = self.program.make_call(
-            [(dtype, ndim) if plain else None for dtype, ndim, plain in self._checks], self._convert, self._copy,
+            [(dtype, ndim) if plain else None for dtype, ndim, plain in self._checks], convert, self._copy,
             [(len(self.outputs) + k, target) for k, target in enumerate(self.update_targets)], returns,
             check=checker.check if checker is not None else None)
+        if xp is not np and not device_outputs:
+            self._call = cuda.host_results(self._call)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
@@ -203,14 +218,16 @@ class Function:
                           swapped(definition["givens"].values())))
         return Function(definition["inputs"], outputs, updates, givens, definition["allow_input_downcast"],
                         "ignore", self.name if name is None else name, definition["mode"],
-                        no_default_updates=True)  # the original's default updates are in its updates
+                        no_default_updates=True, backend=definition["backend"],
+                        device_outputs=definition["device_outputs"])  # the original's default updates are in its updates
 
 
 def _compile_definition(definition, name):
     """The function that ``definition`` (a Function's ``_definition``) describes, as ``pickle`` loads it."""
     return Function(definition["inputs"], definition["outputs"], definition["updates"], definition["givens"],
                     definition["allow_input_downcast"], "ignore", name, definition["mode"],
-                    no_default_updates=True)  # the default updates are among the definition's updates
+                    no_default_updates=True, backend=definition.get("backend"),
+                    device_outputs=definition.get("device_outputs", False))  # the default updates are among the definition's updates
 
 
 _MISSING = object()
@@ -242,11 +259,18 @@ def _input_updates(specs, defaults):
     return pairs
 
 
-def _array_module():
-    if config.device != "cpu":
-        raise NotImplementedError(f"config.device={config.device!r}: this version of minitensor runs on "
-                                  f"the CPU with NumPy only; set device=cpu")
-    return np
+def _check_placement(shared_variables, xp, title):
+    """Every shared variable the function reads or updates lives where it computes: GPU
+    values for a CuPy function, host values for a NumPy one; else a TypeError naming it."""
+    from minitensor.backends.cuda import is_device_array
+    on_gpu = xp is not np
+    for var in shared_variables:
+        if is_device_array(var.get_value(borrow=True)) != on_gpu:
+            here, there = ("on the GPU", "NumPy (backend='numpy')") if not on_gpu else \
+                ("in host memory", "CuPy (backend='cupy')")
+            raise TypeError(f"shared variable {var.describe()} lives {here}, but {title} runs on {there}: "
+                            f"make the variable under the same config.device as the function, or compile "
+                            f"the function with the other backend{var.made_at()}")
 
 
 def _split_inputs(inputs):

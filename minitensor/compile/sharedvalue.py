@@ -4,12 +4,21 @@ A compiled function reads a shared variable's current value when it runs, and
 its ``updates`` (and the variables' ``default_update``) assign new values after a
 call succeeds.
 
+Under ``device=cuda`` a shared variable is made with its value on the GPU (a CuPy
+array), and keeps it there: ``set_value`` takes NumPy or CuPy arrays, and
+``get_value()`` returns a NumPy copy (``get_value(borrow=True)`` the GPU array
+itself). Only a CuPy-backend function can read or update it. Where a value lives
+is decided by the array stored, nothing else.
+
 A shared variable pickles with its value as a NumPy array, wherever the value
-lives, so a model saved from a GPU run loads on a machine without CuPy.
+lives, so a model saved from a GPU run loads on a machine without CuPy (it loads
+into host memory).
 """
 
 import numpy as np
 
+from minitensor.backends.cuda import is_device_array, to_device
+from minitensor.configuration import config
 from minitensor.graph import Variable
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import _TensorOperators
@@ -31,12 +40,21 @@ class SharedVariable(_TensorOperators, Variable):
         self._value = value
 
     def get_value(self, borrow=False):
-        """The current value; a copy unless ``borrow`` is True."""
-        return self._value if borrow else self._value.copy()
+        """The current value; a copy unless ``borrow`` is True (a NumPy copy of a GPU value)."""
+        if borrow:
+            return self._value
+        return self._value.copy() if isinstance(self._value, np.ndarray) else to_host(self._value)
 
     def set_value(self, value, borrow=False):
-        """Store ``value``, converted to this variable's type; copied unless ``borrow`` is True."""
-        self._value = self._filter(value, copy=not borrow)
+        """Store ``value``, converted to this variable's type; copied unless ``borrow`` is True.
+        A variable on the GPU stays there, whether ``value`` is a NumPy or a CuPy array."""
+        if isinstance(self._value, np.ndarray):
+            self._value = self._filter(to_host(value) if is_device_array(value) else value, copy=not borrow)
+            return
+        if is_device_array(value) and value.dtype == self.type.dtype and value.ndim == self.type.ndim:
+            self._value = value if borrow else value.copy()  # checked on the GPU, not copied to the host
+        else:
+            self._value = to_device(self._filter(to_host(value), copy=False))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -67,8 +85,11 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared takes a value, not the symbolic variable {value}")
+    value = to_host(value) if is_device_array(value) else value
     array = value if borrow and isinstance(value, np.ndarray) else np.array(value)
     if array.dtype == object:
         raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
+    if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
+        array = to_device(array)
     return SharedVariable(TensorType(array.dtype, (False,) * array.ndim), array,
                           name=name, strict=strict, allow_downcast=allow_downcast)

@@ -1,0 +1,117 @@
+"""Choosing the backend: ``config.device``, ``function(..., backend=)``, and the errors
+that say what is missing when the GPU backend cannot be had.
+
+CI has neither CuPy nor a GPU, so the error paths are tested with CuPy's import
+made to fail, or with a stand-in ``cupy`` module that reports no GPU, one GPU, or a
+broken driver. The tests taking the ``backend`` fixture run on CuPy only where CuPy
+and a GPU are present (see conftest.py).
+"""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor.backends import array_module, cuda
+from minitensor.configuration import config
+
+
+@pytest.fixture
+def device():
+    """Set ``config.device`` in a test; put it back after."""
+    saved = config.device
+    yield lambda value: setattr(config, "device", value)
+    config.device = saved
+
+
+@pytest.fixture
+def no_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` now raises ImportError
+
+
+def fake_cupy(monkeypatch, count=1, error=None):
+    """A stand-in for CuPy reporting ``count`` GPUs named 'Fake GPU' (or raising ``error``)."""
+    def get_device_count():
+        if error is not None:
+            raise error
+        return count
+    runtime = types.SimpleNamespace(getDeviceCount=get_device_count,
+                                    getDeviceProperties=lambda n: {"name": b"Fake GPU"})
+    device = types.SimpleNamespace(use=lambda: None)
+    module = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime, Device=lambda n: device))
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    monkeypatch.setattr(cuda, "_greeted", set())
+    return module
+
+
+def test_device_cuda_without_cupy_says_what_to_install(device, no_cupy):
+    device("cuda")
+    x = T.dvector("x")
+    with pytest.raises(cuda.CudaUnavailableError, match=r'needs CuPy.*pip install "minitensor\[cuda\]"'):
+        theano.function([x], x + 1)
+    with pytest.raises(cuda.CudaUnavailableError, match="needs CuPy"):
+        theano.shared(np.zeros(3), name="w")  # a shared variable made under device=cuda lives on the GPU
+
+
+def test_backend_cupy_without_cupy(no_cupy):
+    x = T.dvector("x")
+    with pytest.raises(cuda.CudaUnavailableError, match=r"backend='cupy'\) needs CuPy"):
+        theano.function([x], x + 1, backend="cupy")
+
+
+def test_backend_numpy_overrides_device_cuda(device, no_cupy):
+    device("cuda")
+    x = T.dvector("x")
+    f = theano.function([x], T.exp(x) + 1, backend="numpy")
+    np.testing.assert_allclose(f([0.0, 1.0]), np.exp([0.0, 1.0]) + 1)
+
+
+def test_unknown_backend():
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        theano.function([x], x, backend="torch")
+
+
+def test_cupy_without_driver(monkeypatch):
+    fake_cupy(monkeypatch, error=RuntimeError("cudaErrorInsufficientDriver"))
+    with pytest.raises(cuda.CudaUnavailableError, match="cannot reach a CUDA GPU.*nvidia-smi"):
+        array_module("cupy")
+
+
+def test_cupy_without_gpu(monkeypatch):
+    fake_cupy(monkeypatch, count=0)
+    with pytest.raises(cuda.CudaUnavailableError, match="CuPy finds no CUDA GPU"):
+        array_module("cupy")
+
+
+def test_device_number_beyond_the_gpus(monkeypatch, device):
+    fake_cupy(monkeypatch, count=2)
+    device("cuda3")
+    with pytest.raises(cuda.CudaUnavailableError, match=r"asks for GPU 3, but CuPy finds only 2 GPUs \(0 to 1\)"):
+        array_module()
+
+
+def test_gpu_named_once(monkeypatch, capsys):
+    module = fake_cupy(monkeypatch)
+    assert array_module("cupy") is module
+    assert array_module("cupy") is module
+    assert capsys.readouterr().err == "Using gpu device 0: Fake GPU\n"
+
+
+class FakeGpuArray(np.ndarray):
+    """A NumPy array that says it lives on the GPU, as CuPy's arrays do."""
+    __cuda_array_interface__ = property(lambda self: {})
+
+
+def test_gpu_shared_variable_in_a_numpy_function_is_named():
+    w = theano.shared(np.zeros(3), name="w")
+    w._value = w._value.view(FakeGpuArray)
+    x = T.dvector("x")
+    with pytest.raises(TypeError, match=r"shared variable 'w'.* lives on the GPU, but the function runs on "
+                                        r"NumPy \(backend='numpy'\)"):
+        theano.function([x], x + w)
+    with pytest.raises(TypeError, match="shared variable 'w'"):
+        theano.function([x], x, updates=[(w, x)])  # updated only
