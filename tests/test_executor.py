@@ -304,3 +304,50 @@ def test_print_program_shows_the_code_a_call_runs(capsys):
     text = capsys.readouterr().out
     assert "def compute(x):" in text and "w = shared_w._value" in text
     assert "def call(x):" in text and "shared_w._value = " in text
+
+
+# --- compile time --------------------------------------------------------------------------
+
+def lines_of_minitensor_run(action):
+    """How many lines of minitensor's own source ``action()`` runs: a measure of work that,
+    unlike a time, does not depend on the machine or its load."""
+    root = theano.__file__.rsplit("__init__.py", 1)[0]
+    count = 0
+
+    def count_lines(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return count_lines
+
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: count_lines if frame.f_code.co_filename.startswith(root) else None)
+    try:
+        action()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def wide_sum(terms, balanced):
+    """x * w0 + x * w1 + ..., each w a shared vector: sums in a balanced tree (fused into one
+    node with ``terms`` inputs), or one add of ``terms`` inputs (a chain of ufunc calls)."""
+    x = T.dvector("x")
+    values = [theano.shared(np.full(3, 1.0 / (i + 1)), name=f"w{i}") * x for i in range(terms)]
+    if not balanced:
+        return x, T.add(*values)
+    while len(values) > 1:
+        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i] for i in range(0, len(values), 2)]
+    return x, values[0]
+
+
+@pytest.mark.parametrize("balanced, mode", [(True, "FAST_RUN"), (False, "FAST_COMPILE")])
+def test_compiling_a_wide_graph_takes_work_linear_in_its_size(balanced, mode):
+    # Work linear in the size grows 4x for a graph 4x larger. Work quadratic in a node's
+    # number of inputs (as once for each line of a Composite, in its size tests, and in
+    # typing each step of a long chain) gives 5x to 7.5x at these sizes;
+    # benchmarks/large_graph.py shows the seconds at 10,000 nodes.
+    work = []
+    for terms in (200, 800):
+        x, total = wide_sum(terms, balanced)
+        work.append(lines_of_minitensor_run(lambda: theano.function([x], total, mode=mode)))
+    assert work[1] / work[0] < 4.5

@@ -219,11 +219,8 @@ def _composite(group, clients, new):
     members = set(group["nodes"])
     inner = [v for node in group["nodes"] for v in node.outputs]
     outputs = [v for v in inner if any(u is None or u not in members for u in clients.get(v, []))]
-    inputs = []
-    for node in group["nodes"]:
-        for var in node.inputs:
-            if var.owner not in members and not isinstance(var, Constant) and var not in inputs:
-                inputs.append(var)
+    inputs = list(dict.fromkeys(var for node in group["nodes"] for var in node.inputs  # first uses, in order
+                                if var.owner not in members and not isinstance(var, Constant)))
     placeholders = [var.type() for var in inputs]
     inner_outputs = clone_replace(outputs, dict(zip(inputs, placeholders)))
     fused = Composite(tuple(placeholders), tuple(inner_outputs)).make_node(*[new.get(v, v) for v in inputs])
