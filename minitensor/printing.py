@@ -186,3 +186,19 @@ def print_program(function, file=None):
     from minitensor.compile.codegen import readable_source
     print(readable_source(function.program), end="", file=file)
     return file
+
+
+def kernel_sources(function, file=None):
+    """Print the CUDA source of each fused node of the compiled ``function``: the arguments of
+    the ``cupy.ElementwiseKernel`` it runs as on the GPU (``minitensor/backends/kernels.py``).
+
+    Works on any machine: the source is text, written whichever backend the function
+    uses. Returns the list of ``KernelSource`` records, in execution order.
+    """
+    from minitensor.backends.kernels import kernel_source
+    from minitensor.rewriting.fusion import Composite
+    file = sys.stdout if file is None else file
+    sources = [kernel_source(node.op) for node in function.program.nodes if isinstance(node.op, Composite)]
+    for number, source in enumerate(sources):
+        print(("\n" if number else "") + str(source), file=file)
+    return sources
