@@ -115,3 +115,55 @@ def test_gpu_shared_variable_in_a_numpy_function_is_named():
         theano.function([x], x + w)
     with pytest.raises(TypeError, match="shared variable 'w'"):
         theano.function([x], x, updates=[(w, x)])  # updated only
+
+
+# --- the same programs on every available backend (CuPy's cases skip without a GPU) ---
+
+def _training_step(backend, device):
+    """The tutorial's logistic regression step, its shared variables made for ``backend``."""
+    device("cpu" if backend == "numpy" else "cuda")
+    rng = np.random.default_rng(0)
+    x, y = T.fmatrix("x"), T.fvector("y")
+    w = theano.shared(rng.normal(size=5).astype("float32"), name="w")
+    b = theano.shared(np.float32(0.0), name="b")
+    p = T.nnet.sigmoid(T.dot(x, w) + b)
+    cost = T.mean(T.nnet.binary_crossentropy(p, y)) + 0.01 * T.sum(w ** 2)
+    gw, gb = T.grad(cost, [w, b])
+    step = theano.function([x, y], [cost, p > 0.5], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
+                           backend=backend)
+    data = rng.normal(size=(40, 5)).astype("float32"), (rng.random(40) > 0.5).astype("float32")
+    return step, w, b, data
+
+
+def test_training_agrees_with_numpy(backend, device):
+    step, w, b, (xs, ys) = _training_step(backend, device)
+    reference, w0, b0, _ = _training_step("numpy", device)
+    for _ in range(3):
+        (cost, predicted), (cost0, predicted0) = step(xs, ys), reference(xs, ys)
+        assert type(cost) is np.ndarray and type(predicted) is np.ndarray  # NumPy back, on every backend
+        np.testing.assert_allclose(cost, cost0, rtol=1e-5)
+        np.testing.assert_array_equal(predicted, predicted0)
+    np.testing.assert_allclose(w.get_value(), w0.get_value(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.get_value(), b0.get_value(), rtol=1e-5, atol=1e-6)
+
+
+def test_shared_values_on_the_backend(backend, device):
+    device("cpu" if backend == "numpy" else "cuda")
+    w = theano.shared(np.arange(3.0), name="w")
+    xp = array_module(backend)
+    assert isinstance(w.get_value(borrow=True), xp.ndarray)
+    assert type(w.get_value()) is np.ndarray
+    w.set_value(np.ones(3))
+    w.set_value(xp.asarray([1.0, 2.0, 3.0]))  # NumPy or, on the GPU, CuPy
+    assert isinstance(w.get_value(borrow=True), xp.ndarray)
+    x = T.dvector("x")
+    f = theano.function([x], x * w, backend=backend)
+    np.testing.assert_array_equal(f([1.0, 1.0, 2.0]), [1.0, 2.0, 6.0])
+
+
+def test_device_outputs(backend):
+    x = T.dvector("x")
+    f = theano.function([x], T.exp(x) * 2 + 1, backend=backend, device_outputs=True)
+    result = f(np.zeros(3))
+    assert isinstance(result, array_module(backend).ndarray)
+    np.testing.assert_array_equal(result.get() if backend == "cupy" else result, [3.0, 3.0, 3.0])

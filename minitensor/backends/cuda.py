@@ -18,11 +18,18 @@ Where CuPy differs from NumPy, and how minitensor handles it (all of it here):
 * A fused ``Composite`` node runs as one ``cupy.ElementwiseKernel`` whose source
   ``kernels.py`` writes (``fused_kernel``); NumPy runs its inner ops one by one.
 
-Which parts have run: this task had no GPU and no CuPy. The error paths (no CuPy,
-no GPU, a bad device number) and the greeting were tested with a stand-in module in
-place of CuPy (tests/test_backends.py). ``to_device``, ``device_convert``,
-``host_results``, ``fused_kernel`` and ``composite_thunk`` have never run on a GPU:
-the tests that run them skip where CuPy or a GPU is absent.
+Which parts have run: none of this has run with CuPy or on a GPU (it was written on a
+machine with neither). The error paths (no CuPy, no driver, no GPU, a bad device
+number) and the greeting were tested with a stand-in module in place of CuPy
+(tests/test_backends.py); the kernel source was compiled with g++ and ``nvcc -c``
+(tests/test_kernels.py). Never run: ``to_device``, ``device_convert``,
+``host_results``, ``fused_kernel`` (CuPy's NVRTC compile of the source),
+``composite_thunk``, ``constants_to_device``, and shared variables holding CuPy
+arrays; the tests that run them take the ``backend`` fixture and skip without a GPU.
+
+Known gaps, for whoever verifies this on a GPU: ops whose thunks hold NumPy arrays of
+their own, NanGuardMode's and DebugMode's checks (they call NumPy on the values), and
+random streams (their draws are made by NumPy) are unlikely to work on CuPy yet.
 """
 
 import functools
@@ -126,6 +133,17 @@ def fused_kernel(source):
 
 
 def composite_thunk(node):
-    """A callable running the fused ``node`` as one kernel launch (CuPy broadcasts the inputs)."""
+    """A callable running the fused ``node`` as one kernel launch. CuPy broadcasts the
+    inputs; the lengths of non-broadcastable axes are tested first, as on NumPy."""
     from minitensor.backends.kernels import kernel_source
-    return fused_kernel(kernel_source(node.op))
+    from minitensor.tensor.elemwise import with_size_checks
+    return with_size_checks(fused_kernel(kernel_source(node.op)), node)
+
+
+def constants_to_device(program):
+    """Bind the constants of ``program``'s generated code as GPU arrays (CuPy's functions
+    take no NumPy arrays). Constants held inside an op's own thunk are not reached."""
+    cupy = cupy_module()
+    writer = program._writer
+    for value in writer.constants:
+        program.namespace[writer.global_names[id(value)]] = cupy.asarray(value)

@@ -7,7 +7,8 @@ What each node becomes:
   dead input; before it, a test of the sizes that must agree, unless earlier tests
   already showed that they do;
 * a fused ``Composite`` node: its inner nodes the same way, one line each, an
-  inner result overwriting another that no later inner op reads;
+  inner result overwriting another that no later inner op reads (on CuPy, a call
+  of its generated kernel instead, ``backends/cuda.py``);
 * a lazy node (``ifelse``): ``if condition:``, the then branch's nodes, ``else:``,
   the else branch's nodes, each branch ending by naming the values it picks;
 * any other node: a call of the thunk its op made once, ``t1 = dot_1(x, w)``.
@@ -205,7 +206,7 @@ class _Writer:
 
     def node(self, node):
         op = node.op
-        if self.program.nan_guard is None and isinstance(op, Composite):
+        if self.program.nan_guard is None and isinstance(op, Composite) and self.xp is np:
             self.size_checks(node)
             self.composite(node)
         elif self.program.nan_guard is None and isinstance(op, Elemwise) and _ufunc_inputs_ok(op, node):
@@ -242,7 +243,13 @@ class _Writer:
     def thunk(self, node):
         op, xp = node.op, self.xp
         overwrite = self.program.overwrites.get(node)
-        thunk = op.make_thunk(node, xp) if overwrite is None else op.make_thunk(node, xp, overwrite=overwrite)
+        if isinstance(op, Composite) and xp is not np:  # on the GPU, one generated kernel (backends/kernels.py)
+            from minitensor.backends.cuda import composite_thunk
+            thunk = composite_thunk(node)
+        elif overwrite is None:
+            thunk = op.make_thunk(node, xp)
+        else:
+            thunk = op.make_thunk(node, xp, overwrite=overwrite)
         if self.program.nan_guard is not None:
             thunk = guarded(thunk, node, self.program.nan_guard, xp)
         callee = self.global_(thunk, f"{type(op).__name__.lower()}_{self.position[node]}")

@@ -60,6 +60,9 @@ class Program:
         self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
+        if xp is not np:
+            from minitensor.backends.cuda import constants_to_device
+            constants_to_device(self)
         self.compute = _compile(self.source, self.namespace, "compute")
 
     def run(self, input_values):

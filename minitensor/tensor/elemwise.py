@@ -114,20 +114,7 @@ class Elemwise(Op):
 
         For ufunc ops the ufunc itself is the callable, looked up once here.
         """
-        compute = self._compute(xp, overwrite)
-        checks = _size_checks(node)
-        if not checks:
-            return compute
-
-        def run(*arrays):
-            for axis, positions in checks:
-                sizes = [arrays[p].shape[axis] for p in positions]
-                if sizes.count(sizes[0]) != len(sizes):
-                    shapes = ", ".join(f"input {p}: {arrays[p].shape}" for p in range(len(arrays)))
-                    raise ValueError(f"input dimension mismatch on axis {axis}, which is not "
-                                     f"broadcastable ({shapes})")
-            return compute(*arrays)
-        return run
+        return with_size_checks(self._compute(xp, overwrite), node)
 
     def can_overwrite(self, nin):
         """Whether this op can write its result into one of its ``nin`` inputs."""
@@ -153,6 +140,24 @@ class Elemwise(Op):
 
     def __str__(self):
         return f"Elemwise{{{self.scalar_name},no_inplace}}"
+
+
+def with_size_checks(compute, node):
+    """``compute`` (an elementwise node's callable), first testing that the lengths of the
+    non-broadcastable axes agree, which NumPy's and CuPy's broadcasting would not."""
+    checks = _size_checks(node)
+    if not checks:
+        return compute
+
+    def run(*arrays):
+        for axis, positions in checks:
+            sizes = [arrays[p].shape[axis] for p in positions]
+            if sizes.count(sizes[0]) != len(sizes):
+                shapes = ", ".join(f"input {p}: {arrays[p].shape}" for p in range(len(arrays)))
+                raise ValueError(f"input dimension mismatch on axis {axis}, which is not "
+                                 f"broadcastable ({shapes})")
+        return compute(*arrays)
+    return run
 
 
 def _size_checks(node):
