@@ -204,6 +204,61 @@ def flatten_mul(node, readers):
     return _flatten(node, readers, E.Mul, E.mul)
 
 
+@rule(E.Sub, needs_readers=True)
+def factor_out_of_sub(node, readers):
+    """a * b - a * c -> a * (b - c): one multiplication by a instead of two
+
+    Only when nothing else reads a * b or a * c (they would be computed anyway),
+    and when all share one dtype, so the products round and promote as before.
+    """
+    left, right = (owner_op(i, E.Mul) for i in node.inputs)
+    if left is None or right is None or any(readers[i] != 1 for i in node.inputs):
+        return None
+    dtype = node.outputs[0].dtype
+    if any(i.dtype != dtype for i in left.inputs + right.inputs):
+        return None
+    common = next((a for a in left.inputs if any(a is c for c in right.inputs)), None)
+    if common is None:
+        return None
+
+    def without_common(inputs):
+        rest = list(inputs)
+        rest.pop(next(k for k, i in enumerate(rest) if i is common))
+        return rest[0] if len(rest) == 1 else E.mul(*rest)
+    return [E.mul(common, E.sub(without_common(left.inputs), without_common(right.inputs)))]
+
+
+@rule(E.Sub, needs_readers=True)
+def divisor_out_of_sub(node, readers):
+    """a / c - b / c -> (a - b) / c: one division by c instead of two (on the conditions
+    of factor_out_of_sub)"""
+    left, right = (owner_op(i, E.TrueDiv) for i in node.inputs)
+    if left is None or right is None or left.inputs[1] is not right.inputs[1]:
+        return None
+    dtype = node.outputs[0].dtype
+    if any(readers[i] != 1 for i in node.inputs) or any(i.dtype != dtype for i in left.inputs + right.inputs):
+        return None
+    return [E.true_div(E.sub(left.inputs[0], right.inputs[0]), left.inputs[1])]
+
+
+@rule(E.Mul)
+def mul_by_reciprocal(node):
+    """a * (1 / b) -> a / b: one division instead of a division and a multiplication,
+    and a / b is the correctly rounded one"""
+    dtype = node.outputs[0].dtype
+    for position, i in enumerate(node.inputs):
+        reciprocal = owner_op(i, E.TrueDiv)
+        if reciprocal is None or not is_constant(reciprocal.inputs[0], 1):
+            continue
+        b = reciprocal.inputs[1]
+        # The 1 must add no axes, and no dtype may change: a / b is then a * (1 / b) exactly
+        # in type, and within one rounding in value.
+        if b.broadcastable == i.broadcastable and all(v.dtype == dtype for v in node.inputs + [b]):
+            rest = node.inputs[:position] + node.inputs[position + 1:]
+            return [E.true_div(rest[0] if len(rest) == 1 else E.mul(*rest), b)]
+    return None
+
+
 @rule(E.Elemwise)
 def fill_sink(node):
     """op(fill(m, v), y) -> fill(m, op(v, y)): broadcast last, so formulas meet their patterns"""
@@ -350,6 +405,7 @@ def ifelse_of_same_branches(node):
 CANONICALIZE = [
     constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
     double_negation, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
+    factor_out_of_sub, divisor_out_of_sub, mul_by_reciprocal,
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,

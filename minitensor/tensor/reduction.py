@@ -239,28 +239,33 @@ class MaxAndArgmax(Op):
 
 @dataclass(frozen=True)
 class ElementCount(Op):
-    """How many elements of x lie along ``axes``: the count that ``mean`` divides by."""
+    """How many elements of x lie along ``axes``: the count that ``mean`` divides by.
+
+    ``dtype`` is the count's: a float mean counts in its own dtype, in one step rather
+    than an int64 count and a cast."""
 
     axes: tuple
+    dtype: str = "int64"
 
     def make_node(self, x):
         x = as_tensor_variable(x)
-        return Apply(self, [x], [TensorType("int64", ())()])
+        return Apply(self, [x], [TensorType(self.dtype, ())()])
 
     def impl(self, xp, x):
-        return np.asarray(math.prod(x.shape[a] for a in self.axes), dtype=np.int64)
+        return np.asarray(math.prod(x.shape[a] for a in self.axes), dtype=self.dtype)
 
     def make_thunk(self, node, xp):
         if len(self.axes) != 1:
             return super().make_thunk(node, xp)
-        (axis,), int64, asarray = self.axes, np.int64, np.asarray  # the common case, mean over one axis
-        return lambda x: asarray(x.shape[axis], dtype=int64)
+        (axis,), dtype, asarray = self.axes, np.dtype(self.dtype), np.asarray  # the common case, mean over one axis
+        return lambda x: asarray(x.shape[axis], dtype=dtype)
 
     def grad(self, inputs, outputs, grads):
         return [None]
 
     def __str__(self):
-        return f"ElementCount{{axis={self.axes}}}"
+        dtype = "" if self.dtype == "int64" else f", dtype={self.dtype}"
+        return f"ElementCount{{axis={self.axes}{dtype}}}"
 
 
 def _keep(result, axes, ndim, keepdims):
@@ -289,9 +294,8 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
     total = sum(x, axes, acc_dtype=acc_dtype)
-    count = ElementCount(axes)(x)
-    if np.dtype(total.dtype).kind == "f":
-        count = E.cast(count, total.dtype)  # so float32 means stay float32
+    # Counted in a float total's dtype, so that float32 means stay float32.
+    count = ElementCount(axes, total.dtype if np.dtype(total.dtype).kind == "f" else "int64")(x)
     return _keep(_as_dtype(E.true_div(total, count), dtype), axes, x.ndim, keepdims)
 
 
