@@ -1,4 +1,4 @@
-"""Test settings: hypothesis profiles, and the ``backend`` fixture.
+"""Test settings: hypothesis profiles, and the ``backend`` and ``floatX`` fixtures.
 
 ``ci`` (the default) is bounded and derandomised so a run is reproducible and
 fits CI's time; ``fuzz`` (``MINITENSOR_FUZZ=1``) tries many more examples.
@@ -11,6 +11,8 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import minitensor
 
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -41,3 +43,11 @@ def backend(request):
         if reason is not None:
             pytest.skip(reason)
     return request.param
+
+
+@pytest.fixture
+def floatX():
+    """``minitensor.config``, for a test that changes ``floatX``; restored afterwards."""
+    saved = minitensor.config.floatX
+    yield minitensor.config
+    minitensor.config.floatX = saved

@@ -1,7 +1,6 @@
 """``theano.function``: outputs, updates, givens, input checking, errors and aliasing."""
 
 import os
-import sys
 import warnings
 from collections import OrderedDict
 
@@ -14,26 +13,15 @@ import minitensor as theano
 import minitensor.tensor as T
 from minitensor.compile.executor import MissingInputError
 from minitensor.compile.function import UnusedInputError
+from helpers import here
 
 THIS_FILE = os.path.basename(__file__)
-
-
-def here():
-    """The line number of the caller's line (to find it in error messages)."""
-    return sys._getframe(1).f_lineno
 
 
 def assert_made_at(message, line):
     """``message`` points at this test file and ``line``, where the variable or node was made."""
     assert THIS_FILE in message, message
     assert f"line {line}" in message, message
-
-
-@pytest.fixture
-def floatX():
-    saved = theano.config.floatX
-    yield theano.config
-    theano.config.floatX = saved
 
 
 # --- outputs -------------------------------------------------------------------------------

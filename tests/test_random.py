@@ -135,20 +135,13 @@ def test_samples_have_their_distributions():
     assert b.dtype == np.int64 and set(np.unique(bits)) <= {0, 1} and bits.shape == (2, 3)
 
 
-def test_dtypes(floatX_restored):
+def test_dtypes(floatX):
     srng = RandomStreams(seed=1)
     assert srng.uniform(()).dtype == "float64"
     assert function([], srng.normal((2,), dtype="float32"))().dtype == np.float32
     assert srng.binomial((2,), dtype="int8").dtype == "int8"
     theano.config.floatX = "float32"
     assert function([], srng.uniform((3,)))().dtype == np.float32
-
-
-@pytest.fixture
-def floatX_restored():
-    saved = theano.config.floatX
-    yield
-    theano.config.floatX = saved
 
 
 def test_symbolic_sizes_and_parameters():

@@ -1,7 +1,6 @@
 """Shared variables: values that persist between calls, copied unless borrowed."""
 
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -12,17 +11,7 @@ from hypothesis.extra import numpy as hnp
 import minitensor as theano
 import minitensor.tensor as T
 from minitensor.tensor.type import TensorType
-
-
-def here():
-    return sys._getframe(1).f_lineno
-
-
-@pytest.fixture
-def floatX():
-    saved = theano.config.floatX
-    yield theano.config
-    theano.config.floatX = saved
+from helpers import here
 
 
 # --- construction --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import minitensor as theano
 import minitensor.tensor as T
 from minitensor.tensor.type import SUPPORTED_DTYPES, TensorType
+from helpers import here
 
 FLOATX_DEFAULT = "float64"
 PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
@@ -27,19 +28,6 @@ PATTERNS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (
 PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows",
            "col": "cols", "tensor3": "tensor3s", "tensor4": "tensor4s"}
 NUMERIC_DTYPES = [d for d in SUPPORTED_DTYPES if d != "bool"]
-
-
-def here():
-    """The line number of the caller's line (to find it in error messages)."""
-    return sys._getframe(1).f_lineno
-
-
-@pytest.fixture
-def floatX():
-    """Lets a test change ``config.floatX``; restores it afterwards."""
-    saved = theano.config.floatX
-    yield theano.config
-    theano.config.floatX = saved
 
 
 def run(inputs, output, *values):
