@@ -294,6 +294,61 @@ def test_branch_values_made_in_place_stay_correct():
         np.testing.assert_allclose(ey, [np.e])
 
 
+# --- operands that only broadcast ----------------------------------------------------------
+
+def test_a_broadcast_constant_or_leading_view_is_passed_without_its_leading_axes():
+    x, b = T.dvector("x"), T.dscalar("b")
+    f = theano.function([x, b], [x + 1.5, x * b], mode=Mode(excluding=["fusion"]))
+    source = f.program.source
+    assert [c.shape for c in f.program._writer.constants] == [()]  # 1.5, not [1.5]
+    assert "multiply(x, b)" in source and "[None]" not in source  # no b[None], made or passed
+    got = f(np.arange(3.0), 2.0)
+    np.testing.assert_array_equal(got[0], np.arange(3.0) + 1.5)
+    np.testing.assert_array_equal(got[1], np.arange(3.0) * 2.0)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", Mode(excluding=["fusion"]), Mode(excluding=["inplace"])])
+def test_an_output_of_broadcastable_operands_keeps_its_rank(mode):
+    # Every operand has a leading axis to drop; the result must still be a (1, 1) matrix and
+    # a length-1 vector, not 0-d.
+    s = T.dscalar("s")
+    row = s.dimshuffle("x", "x")
+    f = theano.function([s], [row + T.constant(np.ones((1, 1))), T.exp(s.dimshuffle("x")) * T.constant([2.0]),
+                              s.dimshuffle("x") + T.constant([1.0]) + T.constant([2.0])], mode=mode)
+    got = f(0.5)
+    assert [g.shape for g in got] == [(1, 1), (1,), (1,)]
+    np.testing.assert_allclose(got[1], [2 * np.exp(0.5)])
+    np.testing.assert_allclose(got[2], [3.5])
+
+
+def test_a_dimshuffle_that_drops_an_axis_is_not_taken_for_one_that_only_adds():
+    # ('x', 0) of a (2, 1) column drops its broadcastable second axis: it is a (1, 2) row.
+    c, m = T.dcol("c"), T.dmatrix("m")
+    f = theano.function([c, m], m - c.dimshuffle("x", 0))
+    np.testing.assert_array_equal(f([[1.0], [2.0]], np.zeros((3, 2))), -np.tile([1.0, 2.0], (3, 1)))
+
+
+def test_an_error_explained_shows_the_shapes_of_the_nodes_own_inputs():
+    # b[None] is never made, and the constant is passed 0-d; the message still gives the
+    # shapes the node's inputs have: (1,) for both.
+    x, b = T.lvector("x"), T.lscalar("b")
+    f = theano.function([x, b], [x ** b, x ** T.constant([-1])])
+    with pytest.raises(ValueError, match=r"inputs of shapes and dtypes \[\(3,\) int64, \(1,\) int64\]"):
+        f([1, 2, 3], -1)
+    g = theano.function([x], x ** T.constant([-1]))
+    with pytest.raises(ValueError, match=r"inputs of shapes and dtypes \[\(3,\) int64, \(1,\) int64\]"):
+        g([1, 2, 3])
+
+
+def test_a_value_read_only_through_a_leading_view_lives_until_that_read():
+    # The sum is read only through sum[None], by a node after another; it must not be
+    # deleted when its view is made.
+    x, v = T.dvector("x"), T.dvector("v")
+    total = x.sum()
+    f = theano.function([x, v], T.tanh(v) * 3.0 + total, mode=Mode(excluding=["fusion"]))
+    np.testing.assert_allclose(f([1.0, 2.0], [0.5, 0.25]), np.tanh([0.5, 0.25]) * 3.0 + 3.0)
+
+
 # --- printing ------------------------------------------------------------------------------
 
 def test_print_program_shows_the_code_a_call_runs(capsys):

@@ -77,11 +77,13 @@ class Program:
         if traceback is None or traceback.tb_lineno not in self.line_nodes:
             return error
         node, inner, names = self.line_nodes[traceback.tb_lineno]
-        local = traceback.tb_frame.f_locals
+        frame = traceback.tb_frame
         if inner is not None:  # an op fused into a Composite: name it, and its line, too
             site = f", made at {inner.creation_site}" if inner.creation_site else ""
             error = _same_class(error, f"{error}\n  in {inner.op}{site}, fused into this Composite")
-        return _explain(error, node, [local.get(name) for name in names])
+        values = [var.data if isinstance(var, Constant) else _value_in(frame, name)
+                  for var, name in zip(node.inputs, names)]
+        return _explain(error, node, values)
 
     def make_call(self, checks, convert, copies, updates, result, check=None):
         """The function a call of a compiled ``Function`` runs, appended to ``self.source``.
@@ -279,6 +281,19 @@ def _bad_values(value, mode, xp):
 
 
 # --- errors --------------------------------------------------------------------------------
+
+def _value_in(frame, name):
+    """The value the generated code's ``frame`` holds under ``name``: a local, or an
+    expression such as ``b[None]`` for a view the code never made."""
+    if name is None:
+        return None
+    if name.isidentifier():
+        return frame.f_locals.get(name)
+    try:
+        return eval(name, frame.f_globals, frame.f_locals)
+    except Exception:
+        return None
+
 
 def _explain(error, node, arguments):
     """``error`` again, of the same class, saying which node failed, on what, and where it was made."""
