@@ -381,6 +381,7 @@ BINARY = [
     lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
     lambda a, b: T.maximum(a, b), lambda a, b: T.switch(a > b, a, b * 2), lambda a, b: a - a * b,
     lambda a, b: T.fill(a, b) * a,
+    lambda a, b: -b * T.log(T.nnet.sigmoid(a)) - (1 - b) * T.log(1 - T.nnet.sigmoid(a)),  # a cross-entropy
 ]
 
 
@@ -478,6 +479,76 @@ def test_sigmoid_and_softplus_of_x_and_minus_x_share_one_exp_and_one_log1p():
     values = _extreme_and_random("float64")
     for got, written in zip(f(values), theano.function([z], outputs, mode=Mode(excluding=["expand"]))(values)):
         assert _ulps(got, written.astype(np.longdouble), "float64").max() <= 4
+
+
+# --- the cross-entropy of a sigmoid, and its derivative ----------------------------------
+
+CROSS_ENTROPY_RULES = ["sigmoid_cross_entropy", "sigmoid_cross_entropy_gradient"]
+
+
+def cross_entropy_spellings(z, t):
+    """The cross-entropy of sigmoid(z) against t, as the tutorial, Theano's nnet, and with the
+    labels' roles swapped write it (``flipped`` is the same loss of -z against 1 - t)."""
+    p = 1 / (1 + T.exp(-z))
+    return {"tutorial": -t * T.log(p) - (1 - t) * T.log(1 - p),
+            "binary_crossentropy": T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t),
+            "flipped": -(1 - t) * T.log(T.nnet.sigmoid(-z)) - t * T.log(1 - T.nnet.sigmoid(-z)),
+            "plus_a_term": -t * T.log(p) - (1 - t) * T.log(1 - p) + T.sqr(z)}
+
+
+def _cross_entropy_exact(z, t, term):
+    """Loss and d loss / dz for each element, in long double: softplus(z) - t z and sigmoid(z) - t,
+    each summed from terms that do not cancel for t in {0, 1}."""
+    z, t = z.astype(np.longdouble), t.astype(np.longdouble)
+    loss = t * _exact("softplus(-x)", z) + (1 - t) * _exact("softplus(x)", z)
+    gradient = (1 - t) * _exact("sigmoid(x)", z) - t * _exact("sigmoid(-x)", z)
+    if term:
+        loss, gradient = loss + z * z, gradient + 2 * z
+    return loss, gradient
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("spelling", ["tutorial", "binary_crossentropy", "flipped", "plus_a_term"])
+def test_the_cross_entropy_of_a_sigmoid_and_its_gradient_are_rewritten_exactly(spelling, dtype):
+    z, t = T.vector("z", dtype=dtype), T.vector("t", dtype=dtype)
+    loss = cross_entropy_spellings(z, t)[spelling]
+    outputs = [loss, T.grad(T.sum(loss), z)]
+    f = theano.function([z, t], outputs)
+    assert set(CROSS_ENTROPY_RULES) <= fired(f)
+    assert _inner_ops(f).count("Exp") == 1 and _inner_ops(f).count("Log1p") == 1
+    values = _extreme_and_random(dtype)
+    rng = np.random.default_rng(5)
+    binary = rng.integers(0, 2, values.size).astype(dtype)
+    soft = rng.uniform(0, 1, values.size).astype(dtype)
+    without = theano.function([z, t], outputs, mode=Mode(excluding=CROSS_ENTROPY_RULES))
+    for labels in (binary, soft):
+        got = f(values, labels)
+        exact = _cross_entropy_exact(values, labels, spelling == "plus_a_term")
+        if labels is binary and spelling != "plus_a_term":
+            # Every term of the exact sums is 0 or one positive term: a few ulp of the value.
+            for value, want in zip(got, exact):
+                assert value.dtype == dtype and _ulps(value, want, dtype).max() <= 4
+        else:
+            # Soft labels: no worse than the graph without the rules, or within a few ulp of
+            # the largest term (|z| and 1 in the loss, 1 in the gradient, and the value).
+            for value, old, want, scale in zip(got, without(values, labels), exact,
+                                               (np.abs(values) + 1, 1)):
+                scale = scale + np.abs(want)
+                bound = np.maximum(np.abs(old.astype(np.longdouble) - want), 4 * np.finfo(dtype).eps * scale)
+                assert (np.abs(value.astype(np.longdouble) - want) <= 2 * bound).all()
+
+
+def test_the_cross_entropy_rules_leave_other_weights_alone():
+    z, t, s = T.dvectors("z", "t", "s")
+    not_a_pair = [(1 - s) * T.nnet.softplus(z) + t * T.nnet.softplus(-z),  # 1 - s, t: two label vectors
+                  (1 - t) * T.nnet.softplus(z) + t * T.nnet.softplus(-s),  # softplus of z and of -s
+                  (2 - t) * T.nnet.sigmoid(z) - t * T.nnet.sigmoid(-z)]  # 2 - t
+    values = [RNG.normal(size=5), RNG.uniform(size=5), RNG.uniform(size=5)]
+    for output in not_a_pair:
+        f = theano.function([z, t, s], output, on_unused_input="ignore")
+        assert not set(CROSS_ENTROPY_RULES) & fired(f)
+        as_written = theano.function([z, t, s], output, mode="FAST_COMPILE", on_unused_input="ignore")
+        np.testing.assert_allclose(f(*values), as_written(*values), rtol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

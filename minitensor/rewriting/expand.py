@@ -5,10 +5,12 @@ With e = exp(-|x|), which never overflows, and l = log1p(e)::
     sigmoid(x)  = where(x >= 0, 1, e) / (1 + e)      softplus(x)  = max(x, 0) + l
     sigmoid(-x) = where(x >= 0, e, 1) / (1 + e)      softplus(-x) = l - min(x, 0)
 
-A cross-entropy of a sigmoid and its gradient need all four. Written with
-their own ops they cost six exponentials and logarithms per element; expanded,
-merging makes e, 1 + e and l one node each, and two remain; fusion then writes
-them as ufunc calls into buffers that are dead. A lone sigmoid is no slower expanded (its
+A graph may need all four. Written with their own ops they cost six
+exponentials and logarithms per element; expanded, merging makes e, 1 + e and
+l one node each, and two remain; fusion then writes them as ufunc calls into
+buffers that are dead. (The stabilising rules write a cross-entropy of a
+sigmoid and its gradient with e too, so a prediction, its cost and its
+gradient share one exponential.) A lone sigmoid is no slower expanded (its
 op calls more ufuncs), a lone softplus from about a hundred elements on: NumPy's
 ``logaddexp`` calls the scalar C exp and log1p once per element, where ``exp``
 and ``log1p`` run vectorised. Below that, its six calls cost a microsecond or two more.
@@ -19,13 +21,10 @@ This phase runs after the stabilising rules, and without them, because they
 would fold log1p(exp(-|x|)) back into softplus(-|x|).
 """
 
-import numpy as np
-
 from minitensor.rewriting.engine import rule
-from minitensor.rewriting.patterns import owner_op
+from minitensor.rewriting.patterns import constant_like, exp_minus_abs, owner_op
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.nnet import Sigmoid, Softplus
-from minitensor.tensor.variable import constant
 
 
 def _sign_and_magnitude_source(var):
@@ -34,29 +33,25 @@ def _sign_and_magnitude_source(var):
     return (node.inputs[0], True) if node is not None else (var, False)
 
 
-def _exp_minus_abs(x):
-    return E.exp(E.neg(E.abs_(x)))
-
-
-def _like(value, x):
-    """``value`` as a constant of x's dtype and rank: no dimshuffle to fold away afterwards."""
-    return constant(np.full((1,) * x.ndim, value, dtype=x.dtype))
-
-
 @rule(Sigmoid)
 def sigmoid_by_exp(node):
     """sigmoid(x) -> where(x >= 0, 1, e) / (1 + e) and sigmoid(-x) -> where(x >= 0, e, 1) / (1 + e), e = exp(-|x|)"""
     x, negated = _sign_and_magnitude_source(node.inputs[0])
-    e, zero, one = _exp_minus_abs(x), _like(0, x), _like(1, x)
+    e, zero, one = exp_minus_abs(x), constant_like(0, x), constant_like(1, x)
     numerator = E.switch(E.ge(x, zero), e, one) if negated else E.switch(E.ge(x, zero), one, e)
     return [E.true_div(numerator, E.add(one, e))]
 
 
 @rule(Softplus)
 def softplus_by_exp(node):
-    """softplus(x) -> max(x, 0) + log1p(e) and softplus(-x) -> log1p(e) - min(x, 0), e = exp(-|x|)"""
+    """softplus(x) -> max(x, 0) + log1p(e) and softplus(-x) -> log1p(e) - min(x, 0), e = exp(-|x|)
+
+    softplus(-|x|), which ``stabilize.sigmoid_cross_entropy`` writes, is log1p(e) alone."""
     x, negated = _sign_and_magnitude_source(node.inputs[0])
-    log1p_e, zero = E.log1p(_exp_minus_abs(x)), _like(0, x)
+    magnitude = owner_op(x, E.Abs)
+    if negated and magnitude is not None:
+        return [E.log1p(exp_minus_abs(magnitude.inputs[0]))]
+    log1p_e, zero = E.log1p(exp_minus_abs(x)), constant_like(0, x)
     if negated:
         return [E.sub(log1p_e, E.minimum(x, zero))]
     return [E.add(E.maximum(x, zero), log1p_e)]

@@ -5,6 +5,7 @@ import numpy as np
 from minitensor.graph import Constant
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.shape_ops import DimShuffle
+from minitensor.tensor.variable import constant
 
 
 def owner_op(var, op_class):
@@ -35,3 +36,14 @@ def negate(var):
     """-var, without stacking negations: -(-x) is x."""
     node = owner_op(var, E.Neg)
     return node.inputs[0] if node is not None else E.neg(var)
+
+
+def constant_like(value, x):
+    """``value`` as a constant of x's dtype and rank: no dimshuffle to fold away afterwards."""
+    return constant(np.full((1,) * x.ndim, value, dtype=x.dtype))
+
+
+def exp_minus_abs(x):
+    """exp(-|x|), which never overflows: the one exponential that sigmoid(±x) and softplus(±x)
+    are written with (``stabilize.py``, ``expand.py``); merging makes every copy one node."""
+    return E.exp(E.neg(E.abs_(x)))
