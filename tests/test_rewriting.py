@@ -368,6 +368,22 @@ def test_maker_keeps_the_compiled_graph():
     assert graph.toposort() == graph.apply_nodes and v in graph.variables
 
 
+def test_a_constant_wider_than_the_other_operands_keeps_the_result_that_wide():
+    # Each pattern below matches a constant 1 or 0 of any shape; rewritten, the result would
+    # be the (1, 4) row's shape rather than the constant's (3, 4).
+    z, t = T.drow("z"), T.drow("t")
+    ones, zeros = T.constant(np.ones((3, 4))), T.constant(np.zeros((3, 4)))
+    outputs = [(ones - t) * T.nnet.softplus(z) + t * T.nnet.softplus(-z),
+               (ones - t) * T.nnet.sigmoid(z) - t * T.nnet.sigmoid(-z),
+               T.log(ones + z), z + zeros, z * ones]
+    values = [RNG.uniform(-0.5, 2, size=(1, 4)), RNG.uniform(size=(1, 4))]
+    for output in outputs:
+        got = theano.function([z, t], output, on_unused_input="ignore")(*values)
+        written = theano.function([z, t], output, mode="FAST_COMPILE", on_unused_input="ignore")(*values)
+        assert got.shape == written.shape == (3, 4)
+        np.testing.assert_allclose(got, written, rtol=1e-14)
+
+
 # --- property: random graphs compute the same under FAST_RUN and FAST_COMPILE -----------
 
 UNARY = [

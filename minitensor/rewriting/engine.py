@@ -113,5 +113,7 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
 
 
 def _same_types(outputs, replacement):
-    """Whether each replacement can stand wherever the output it replaces is used."""
-    return all(old.type.accepts(out.type) for old, out in zip(outputs, replacement))
+    """Whether each replacement has the type of the output it replaces. A replacement
+    broadcastable along an axis where the output is not would have length 1 there, where
+    the output may not: x + zeros((3, 4)) is not x for a row x."""
+    return all(old.type == out.type for old, out in zip(outputs, replacement))
