@@ -176,7 +176,7 @@ def report(rows, memory, context):
     return "\n".join(lines)
 
 
-def describe_machine(systems, load_before, load_after, seconds, blocks):
+def describe_machine(systems, load_before, load_after, seconds, blocking):
     from importlib.metadata import version
     versions = {"numpy": np.__version__}
     versions.update((name, version(name)) for name in ("pytensor", "jax", "torch", "autograd") if name in systems)
@@ -188,7 +188,7 @@ def describe_machine(systems, load_before, load_after, seconds, blocks):
     return (f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} with {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, " + ", ".join(f"{k} {v}" for k, v in versions.items()) +
             f"; load average {load_before[0]:.1f} before and {load_after[0]:.1f} after the run "
-            f"({seconds:.0f} s); {THREADS} thread(s) per library; {blocks}."
+            f"({seconds:.0f} s); {THREADS} thread(s) per library; {blocking}."
             + notes)
 
 

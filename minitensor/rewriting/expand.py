@@ -5,13 +5,14 @@ With e = exp(-|x|), which never overflows, and l = log1p(e)::
     sigmoid(x)  = where(x >= 0, 1, e) / (1 + e)      softplus(x)  = max(x, 0) + l
     sigmoid(-x) = where(x >= 0, e, 1) / (1 + e)      softplus(-x) = l - min(x, 0)
 
-A graph may need all four. Written with their own ops they cost six
-exponentials and logarithms per element; expanded, merging makes e, 1 + e and
-l one node each, and two remain; fusion then writes them as ufunc calls into
-buffers that are dead. (The stabilising rules write a cross-entropy of a
-sigmoid and its gradient with e too, so a prediction, its cost and its
-gradient share one exponential.) A lone sigmoid is no slower expanded (its
-op calls more ufuncs), a lone softplus from about a hundred elements on: NumPy's
+A graph that needs all four (a sigmoid, its log-likelihood and their
+gradients, say) would spend six exponentials and logarithms per element on
+them with their own ops; expanded, merging makes e, 1 + e and l one node
+each, and two remain; fusion then writes them as ufunc calls into buffers that
+are dead. (The stabilising rules write a cross-entropy of a sigmoid and its
+gradient with e too, so a prediction, its cost and its gradient share one
+exponential.) A lone sigmoid is no slower expanded (its op calls more
+ufuncs), a lone softplus from about a hundred elements on: NumPy's
 ``logaddexp`` calls the scalar C exp and log1p once per element, where ``exp``
 and ``log1p`` run vectorised. Below that, its six calls cost a microsecond or two more.
 

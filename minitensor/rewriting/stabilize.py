@@ -128,50 +128,50 @@ def _weighted(var, op_class):
     return None
 
 
-ONE = object()  # stands for a constant 1 in ``_is_difference``
-
-
-def _is_difference(var, left, right):
-    """Whether ``var`` is left - right."""
+def _is_one_minus(var, t):
+    """Whether ``var`` is 1 - t."""
     node = owner_op(var, E.Sub)
-    return node is not None and all(is_constant(v, 1) if side is ONE else v is side
-                                    for v, side in zip(node.inputs, (left, right)))
+    return node is not None and is_constant(node.inputs[0], 1) and node.inputs[1] is t
 
 
-def _add_up_to_one(a, sign_a, b, sign_b):
+def _is_minus_one(var, t):
+    """Whether ``var`` is t - 1."""
+    node = owner_op(var, E.Sub)
+    return node is not None and node.inputs[0] is t and is_constant(node.inputs[1], 1)
+
+
+def _sum_is_one(a, sign_a, b, sign_b):
     """Whether sign_a * a + sign_b * b is visibly 1: (1 - t) + t, or t - (t - 1)."""
     if sign_a == sign_b == 1:
-        return _is_difference(a, ONE, b) or _is_difference(b, ONE, a)
+        return _is_one_minus(a, b) or _is_one_minus(b, a)
     if sign_a != sign_b:
         plus, minus = (a, b) if sign_a == 1 else (b, a)
-        return _is_difference(minus, plus, ONE)
+        return _is_minus_one(minus, plus)
     return False
 
 
-def _signed(weight, sign):
-    return weight if sign == 1 else E.neg(weight)
-
-
-def _mirrored_terms(node, op_class, weights_differ):
-    """(x, a, b, rest) when ``node`` adds (or subtracts) a * f(x) and b * f(-x), f an
-    ``op_class`` op, a and b signed, with a + b visibly 1, or a - b when ``weights_differ``:
-    the two halves of a binary cross-entropy of sigmoid(x), or of its derivative. ``rest``:
-    the node's other terms. None if it has no such pair."""
+def _mirrored_terms(node, op_class, one_is):
+    """(x, b, rest) when ``node`` adds (or subtracts) a * f(x) and b * f(-x), f an
+    ``op_class`` op and a, b signed weights whose sum (``one_is="sum"``) or difference
+    a - b (``one_is="difference"``) is visibly 1; ``rest`` are the node's other terms.
+    These are the two halves of a binary cross-entropy of sigmoid(x), and of its derivative."""
     signs = (1, -1) if isinstance(node.op, E.Sub) else (1,) * len(node.inputs)
     terms = []
     for v, sign in zip(node.inputs, signs):
-        if owner_op(v, E.Neg):  # a sum of many terms keeps its negated ones as they are
+        # canonicalize writes a + -b as a - b only in a sum of two terms: here -b may remain
+        if owner_op(v, E.Neg):
             v, sign = v.owner.inputs[0], -sign
         terms.append((_weighted(v, op_class), sign))
     for i, j in permutations(range(len(terms)), 2):
-        (p, sign_p), (q, sign_q) = terms[i], terms[j]
+        (p, sign_a), (q, sign_b) = terms[i], terms[j]
         if p is None or q is None:
             continue
         (a, x), (b, minus_x) = p, q
-        if (owner_op(minus_x, E.Neg) and minus_x.owner.inputs[0] is x
-                and _add_up_to_one(a, sign_p, b, -sign_q if weights_differ else sign_q)):
+        if not (owner_op(minus_x, E.Neg) and minus_x.owner.inputs[0] is x):
+            continue
+        if _sum_is_one(a, sign_a, b, sign_b if one_is == "sum" else -sign_b):
             rest = [node.inputs[k] for k in range(len(terms)) if k not in (i, j)]
-            return x, _signed(a, sign_p), _signed(b, sign_q), rest
+            return x, (b if sign_b == 1 else E.neg(b)), rest
     return None
 
 
@@ -181,16 +181,17 @@ def sigmoid_cross_entropy(node):
 
     softplus(-x) is softplus(x) - x, and softplus(x) is max(x, 0) + softplus(-|x|). The
     cross-entropy of sigmoid(x) against t, which the log rules above turn into the left
-    side, costs three ops fewer this way, and max(x, 0) - t * x is exact where t is 0 or 1."""
-    found = _mirrored_terms(node, Softplus, weights_differ=False)
+    side, costs three ops fewer this way. Where t is 0 or 1, max(x, 0) - t * x is exact;
+    elsewhere its one rounding, of t * x, is that of changing t by an ulp at most."""
+    found = _mirrored_terms(node, Softplus, one_is="sum")
     if found is None:
         return None
-    x, _, t, rest = found
+    x, t, rest = found
     value = E.add(E.sub(E.maximum(x, constant_like(0, x)), E.mul(t, x)), softplus(E.neg(E.abs_(x))))
     return [E.add(value, *rest) if rest else value]
 
 
-@rule(E.Sub, E.Add)
+@rule(E.Add, E.Sub)
 def sigmoid_cross_entropy_gradient(node):
     """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (where(x >= 0, 1, e) - t - t * e) / (1 + e), e = exp(-|x|)
 
@@ -198,10 +199,10 @@ def sigmoid_cross_entropy_gradient(node):
     x large; over sigmoid's denominator 1 + e it does not, and where t is 0 or 1 it is as
     exact as the left side, in two ops fewer. The exponential is the one ``expand.py``
     writes sigmoid(x) with, so the two share it."""
-    found = _mirrored_terms(node, Sigmoid, weights_differ=True)
+    found = _mirrored_terms(node, Sigmoid, one_is="difference")
     if found is None:
         return None
-    x, _, minus_t, rest = found
+    x, minus_t, rest = found
     t = negate(minus_t)
     e, one = exp_minus_abs(x), constant_like(1, x)
     numerator = E.sub(E.sub(E.switch(E.ge(x, constant_like(0, x)), one, e), t), E.mul(t, e))
