@@ -2,8 +2,11 @@
 
 With e = exp(-|x|), which never overflows, and l = log1p(e)::
 
-    sigmoid(x)  = where(x >= 0, 1, e) / (1 + e)      softplus(x)  = max(x, 0) + l
-    sigmoid(-x) = where(x >= 0, e, 1) / (1 + e)      softplus(-x) = l - min(x, 0)
+    sigmoid(x)  = max(e, x >= 0) / (1 + e)      softplus(x)  = max(x, 0) + l
+    sigmoid(-x) = max(e, x < 0) / (1 + e)       softplus(-x) = l - min(x, 0)
+
+(A comparison is 0 or 1, and 0 <= e <= 1: the numerator of sigmoid(x) is 1 for
+x >= 0 and e elsewhere.)
 
 A graph that needs all four (a sigmoid, its log-likelihood and their
 gradients, say) would spend six exponentials and logarithms per element on
@@ -23,7 +26,7 @@ would fold log1p(exp(-|x|)) back into softplus(-|x|).
 """
 
 from minitensor.rewriting.engine import rule
-from minitensor.rewriting.patterns import constant_like, exp_minus_abs, owner_op
+from minitensor.rewriting.patterns import constant_like, exp_minus_abs, owner_op, sigmoid_numerator
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.nnet import Sigmoid, Softplus
 
@@ -36,11 +39,10 @@ def _sign_and_magnitude_source(var):
 
 @rule(Sigmoid)
 def sigmoid_by_exp(node):
-    """sigmoid(x) -> where(x >= 0, 1, e) / (1 + e) and sigmoid(-x) -> where(x >= 0, e, 1) / (1 + e), e = exp(-|x|)"""
+    """sigmoid(x) -> max(e, x >= 0) / (1 + e) and sigmoid(-x) -> max(e, x < 0) / (1 + e), e = exp(-|x|)"""
     x, negated = _sign_and_magnitude_source(node.inputs[0])
-    e, zero, one = exp_minus_abs(x), constant_like(0, x), constant_like(1, x)
-    numerator = E.switch(E.ge(x, zero), e, one) if negated else E.switch(E.ge(x, zero), one, e)
-    return [E.true_div(numerator, E.add(one, e))]
+    e = exp_minus_abs(x)
+    return [E.true_div(sigmoid_numerator(x, e, negated), E.add(constant_like(1, x), e))]
 
 
 @rule(Softplus)

@@ -8,7 +8,7 @@ either problem. Each rule's docstring states the identity it applies.
 from itertools import permutations
 
 from minitensor.rewriting.engine import rule
-from minitensor.rewriting.patterns import constant_like, exp_minus_abs, is_constant, negate, owner_op
+from minitensor.rewriting.patterns import constant_like, exp_minus_abs, is_constant, negate, owner_op, sigmoid_numerator
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.nnet import Sigmoid, Softmax, Softplus, log_softmax, sigmoid, softplus
 
@@ -193,7 +193,7 @@ def sigmoid_cross_entropy(node):
 
 @rule(E.Add, E.Sub)
 def sigmoid_cross_entropy_gradient(node):
-    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (where(x >= 0, 1, e) - t - t * e) / (1 + e), e = exp(-|x|)
+    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x >= 0) - t - t * e) / (1 + e), e = exp(-|x|)
 
     The derivative of that cross-entropy is sigmoid(x) - t, which cancels where t is 1 and
     x large; over sigmoid's denominator 1 + e it does not, and where t is 0 or 1 it is as
@@ -204,9 +204,9 @@ def sigmoid_cross_entropy_gradient(node):
         return None
     x, minus_t, rest = found
     t = negate(minus_t)
-    e, one = exp_minus_abs(x), constant_like(1, x)
-    numerator = E.sub(E.sub(E.switch(E.ge(x, constant_like(0, x)), one, e), t), E.mul(t, e))
-    value = E.true_div(numerator, E.add(one, e))
+    e = exp_minus_abs(x)
+    numerator = E.sub(E.sub(sigmoid_numerator(x, e), t), E.mul(t, e))
+    value = E.true_div(numerator, E.add(constant_like(1, x), e))
     return [E.add(value, *rest) if rest else value]
 
 
