@@ -70,6 +70,25 @@ def interleaved_medians(steps, calls, repeats):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def paired_medians(steps, baseline, calls, repeats):
+    """({name: median seconds per call}, {name: median ratio to ``baseline``}) for the
+    callables in ``steps``. In each repeat ``steps[baseline]`` runs just before every other
+    callable, and that callable's ratio for the repeat is to this neighbouring block: a
+    change in the machine's load between blocks then falls on both sides of a ratio."""
+    times = {name: [] for name in steps}
+    ratios = {name: [] for name in steps if name != baseline}
+    for step in steps.values():
+        step()  # warm up
+    for _ in range(repeats):
+        for name in ratios:
+            base = seconds_per_call(steps[baseline], calls)
+            times[baseline].append(base)
+            times[name].append(seconds_per_call(steps[name], calls))
+            ratios[name].append(times[name][-1] / base)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return medians, {name: statistics.median(values) for name, values in ratios.items()}
+
+
 def peak_bytes(step):
     """The most memory that NumPy arrays (and anything else tracemalloc sees) held during one
     call of ``step``, above what was held before it. Libraries that allocate outside

@@ -4,14 +4,15 @@
     python -m benchmarks.run --quick     # a smoke test: few steps, few repeats
 
 Times are medians of ``--repeats`` repeats. In each repeat every system runs its
-block of steps in turn, so a change in the machine's load falls on all of them
-alike, and each ratio is to hand-written NumPy (``numpy_best``) measured in the
-same run. The tutorial configuration is the Theano tutorial's logistic regression
-(400 points, 784 features); its 10001 steps are timed as ``--steps`` steps per
-repeat. The large batch is 100,000 points in float32, 50 steps (5 a repeat, 10
-repeats: the median of ten short blocks is less at the mercy of the machine's load
-than that of five long ones), with the peak memory of one step as tracemalloc sees
-it (NumPy's allocations; PyTorch's and JAX's are invisible to it). The MLP (784-256-10, tanh,
+block of steps in turn, just after a block of hand-written NumPy (``numpy_best``),
+and its ratio for the repeat is to that block, so that a change in the machine's
+load falls on both; the ratio reported is the median of these. The tutorial
+configuration is the Theano tutorial's logistic regression (400 points, 784
+features); its 10001 steps are timed as ``--steps`` steps per repeat. The large
+batch is 100,000 points in float32, 50 steps (5 a repeat, 10 repeats: the median of
+ten short blocks is less at the mercy of the machine's load than that of five long
+ones), with the peak memory of one step as tracemalloc sees it (NumPy's
+allocations; PyTorch's and JAX's are invisible to it). The MLP (784-256-10, tanh,
 softmax cross-entropy) is a graph no rewrite rule was written for.
 """
 
@@ -58,8 +59,11 @@ def load_systems(names):
 
 
 def time_training(systems, builder, problem, calls, repeats):
+    """({system: median seconds per step}, {system: median ratio to numpy_best}, the steps)."""
     steps = {name: getattr(module, builder)(problem) for name, module in systems.items()}
-    return common.interleaved_medians(steps, calls, repeats), steps
+    if "numpy_best" not in steps:
+        return common.interleaved_medians(steps, calls, repeats), {}, steps
+    return *common.paired_medians(steps, "numpy_best", calls, repeats), steps
 
 
 def main(argv=None):
@@ -79,15 +83,17 @@ def main(argv=None):
     load_before = os.getloadavg()
     started = time.time()
     rows = {}  # configuration -> {system: seconds}
+    ratios = {}  # configuration -> {system: ratio to numpy_best}, where paired blocks measured it
     memory = {}
 
     for dtype in ("float64", "float32"):
         problem = common.logistic_problem(400, 784, dtype)
-        rows[f"tutorial {dtype}"], _ = time_training(systems, "logistic", problem, steps, repeats)
+        rows[f"tutorial {dtype}"], ratios[f"tutorial {dtype}"], _ = time_training(
+            systems, "logistic", problem, steps, repeats)
         print_row(f"tutorial {dtype}", rows[f"tutorial {dtype}"])
     problem = common.logistic_problem(100_000, 784, "float32")
-    rows["large batch float32"], large_steps_made = time_training(systems, "logistic", problem, large_steps,
-                                                                  large_repeats)
+    rows["large batch float32"], ratios["large batch float32"], large_steps_made = time_training(
+        systems, "logistic", problem, large_steps, large_repeats)
     print_row("large batch float32", rows["large batch float32"])
     data_bytes = problem.x.nbytes + problem.y.nbytes + sum(p.nbytes for p in problem.params)
     for name, step in large_steps_made.items():
@@ -96,7 +102,7 @@ def main(argv=None):
     del large_steps_made, problem
     for dtype in ("float64", "float32"):
         problem = common.mlp_problem(400, 784, 256, 10, dtype)
-        rows[f"mlp float64" if dtype == "float64" else "mlp float32"], _ = time_training(
+        rows[f"mlp {dtype}"], ratios[f"mlp {dtype}"], _ = time_training(
             systems, "mlp", problem, max(steps // 20, 5), repeats)
         print_row(f"mlp {dtype}", rows[f"mlp {dtype}"])
 
@@ -114,11 +120,11 @@ def main(argv=None):
     context = describe_machine(systems, load_before, load_after, time.time() - started,
                                f"tutorial: {steps} steps a repeat, {repeats} repeats; large batch: {large_steps} "
                                f"steps a repeat, {large_repeats} repeats")
-    text = report(rows, memory, context)
+    text = report(rows, ratios, memory, context)
     print()
     print(text)
     if not args.no_write:
-        write_docs(rows, text)
+        write_docs(rows, ratios, text)
 
 
 def print_row(configuration, times):
@@ -132,14 +138,30 @@ def baseline(configuration, times):
     return times.get("numpy_best")
 
 
-def report(rows, memory, context):
+def ratio_to_best(rows, ratios, configuration, name):
+    """The median of the system's ratios to the numpy_best block just before it, where the
+    blocks were paired (see ``common.paired_medians``); else the ratio of the medians (None
+    for compile times, which have no NumPy counterpart)."""
+    paired = ratios.get(configuration, {})
+    base = baseline(configuration, rows[configuration])
+    if name in paired:
+        return paired[name]
+    return rows[configuration][name] / base if base else None
+
+
+def report(rows, ratios, memory, context):
     names = [name for name in SYSTEMS if any(name in times for times in rows.values())]
+
+    def ratio(configuration, name):
+        return ratio_to_best(rows, ratios, configuration, name)
+
     lines = [context, "", "Median time per step (per call, per compile) and its ratio to hand-written "
-             "NumPy (`numpy_best`) measured in the same run:", ""]
+             "NumPy (`numpy_best`) measured in the same run. For the training steps the ratio is the "
+             "median, over the repeats, of the system's time over that of a `numpy_best` block run "
+             "just before it:", ""]
     lines.append("| configuration | " + " | ".join(names) + " |")
     lines.append("|---" * (len(names) + 1) + "|")
     for configuration, times in rows.items():
-        base = baseline(configuration, times)
         cells = []
         for name in names:
             if name not in times:
@@ -147,8 +169,8 @@ def report(rows, memory, context):
                 continue
             value = times[name]
             text = f"{value * 1e3:.2f} ms" if value >= 1e-3 else f"{value * 1e6:.1f} µs"
-            if base:
-                text += f" ({value / base:.2f}x)"
+            if ratio(configuration, name) is not None:
+                text += f" ({ratio(configuration, name):.2f}x)"
             cells.append(text)
         lines.append(f"| {configuration} | " + " | ".join(cells) + " |")
     if memory:
@@ -159,9 +181,9 @@ def report(rows, memory, context):
     for configuration, goal in GOALS.items():
         times = rows[configuration]
         if "minitensor" in times and "numpy_best" in times:
-            ratio = times["minitensor"] / times["numpy_best"]
-            lines.append(f"- {configuration}: minitensor {ratio:.2f}x hand-written NumPy (goal at most {goal:.2f}x): "
-                         f"{'met' if ratio <= goal else 'not met'}")
+            reached = ratio(configuration, "minitensor")
+            lines.append(f"- {configuration}: minitensor {reached:.2f}x hand-written NumPy (goal at most {goal:.2f}x): "
+                         f"{'met' if reached <= goal else 'not met'}")
     per_call = rows["per call of x + 1"]
     if "minitensor" in per_call and "pytensor" in per_call:
         lines.append(f"- per call of x + 1: minitensor {per_call['minitensor'] * 1e6:.2f} µs, PyTensor "
@@ -192,10 +214,10 @@ def describe_machine(systems, load_before, load_after, seconds, blocking):
             + notes)
 
 
-def write_docs(rows, text):
+def write_docs(rows, ratios, text):
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs")
     picture = "benchmarks.png"
-    plotted = plot(rows, os.path.join(root, picture))
+    plotted = plot(rows, ratios, os.path.join(root, picture))
     with open(os.path.join(root, "benchmarks.md"), "w") as file:
         file.write("# Benchmarks\n\n")
         file.write("Written by `python -m benchmarks.run` (see `benchmarks/`: one script per system). "
@@ -206,7 +228,7 @@ def write_docs(rows, text):
             file.write(f"\n![Ratios to hand-written NumPy]({picture})\n")
 
 
-def plot(rows, path):
+def plot(rows, ratios, path):
     try:
         import matplotlib
     except ImportError:
@@ -219,8 +241,8 @@ def plot(rows, path):
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / len(names)
     for k, name in enumerate(names):
-        ratios = [rows[c][name] / rows[c]["numpy_best"] if name in rows[c] else np.nan for c in configurations]
-        ax.bar(np.arange(len(configurations)) + k * width, ratios, width, label=name)
+        heights = [ratio_to_best(rows, ratios, c, name) if name in rows[c] else np.nan for c in configurations]
+        ax.bar(np.arange(len(configurations)) + k * width, heights, width, label=name)
     ax.axhline(1.0, color="black", linewidth=1)
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(configurations)) + 0.4 - width / 2)
