@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import minitensor as theano
 import minitensor.tensor as T
+from helpers import lines_of_minitensor_run
 from minitensor.compile.executor import NanGuardError
 from minitensor.compile.mode import Mode, NanGuardMode
 from minitensor.graph import Apply, Constant, Op, toposort
@@ -362,26 +363,6 @@ def test_print_program_shows_the_code_a_call_runs(capsys):
 
 
 # --- compile time --------------------------------------------------------------------------
-
-def lines_of_minitensor_run(action):
-    """How many lines of minitensor's own source ``action()`` runs: a measure of work that,
-    unlike a time, does not depend on the machine or its load."""
-    root = theano.__file__.rsplit("__init__.py", 1)[0]
-    count = 0
-
-    def count_lines(frame, event, arg):
-        nonlocal count
-        count += event == "line"
-        return count_lines
-
-    previous = sys.gettrace()
-    sys.settrace(lambda frame, event, arg: count_lines if frame.f_code.co_filename.startswith(root) else None)
-    try:
-        action()
-    finally:
-        sys.settrace(previous)
-    return count
-
 
 def wide_sum(terms, balanced):
     """x * w0 + x * w1 + ..., each w a shared vector: sums in a balanced tree (fused into one

@@ -5,8 +5,6 @@ when p rounds to 1; ``sigmoid`` and ``softplus`` compute the same values without
 either problem. Each rule's docstring states the identity it applies.
 """
 
-from itertools import permutations
-
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.patterns import constant_like, exp_minus_abs, is_constant, negate, owner_op, sigmoid_numerator
 from minitensor.tensor import elemwise as E
@@ -156,22 +154,24 @@ def _mirrored_terms(node, op_class, one_is):
     a - b (``one_is="difference"``) is visibly 1; ``rest`` are the node's other terms.
     These are the two halves of a binary cross-entropy of sigmoid(x), and of its derivative."""
     signs = (1, -1) if isinstance(node.op, E.Sub) else (1,) * len(node.inputs)
-    terms = []
-    for v, sign in zip(node.inputs, signs):
+    terms = {}  # position -> (weight, argument, sign), for the terms of the form w * f(x)
+    for k, (v, sign) in enumerate(zip(node.inputs, signs)):
         # canonicalize writes a + -b as a - b only in a sum of two terms: here -b may remain
         if owner_op(v, E.Neg):
             v, sign = v.owner.inputs[0], -sign
-        terms.append((_weighted(v, op_class), sign))
-    for i, j in permutations(range(len(terms)), 2):
-        (p, sign_a), (q, sign_b) = terms[i], terms[j]
-        if p is None or q is None:
-            continue
-        (a, x), (b, minus_x) = p, q
-        if not (owner_op(minus_x, E.Neg) and minus_x.owner.inputs[0] is x):
-            continue
-        if _sum_is_one(a, sign_a, b, sign_b if one_is == "sum" else -sign_b):
-            rest = [node.inputs[k] for k in range(len(terms)) if k not in (i, j)]
-            return x, (b if sign_b == 1 else E.neg(b)), rest
+        weighted = _weighted(v, op_class)
+        if weighted is not None:
+            terms[k] = (*weighted, sign)
+    of_minus = {}  # x -> positions of the terms w * f(-x), so that a long sum takes one pass
+    for k, (_, argument, _) in terms.items():
+        if owner_op(argument, E.Neg):
+            of_minus.setdefault(argument.owner.inputs[0], []).append(k)
+    for i, (a, x, sign_a) in terms.items():
+        for j in of_minus.get(x, ()):
+            b, _, sign_b = terms[j]
+            if _sum_is_one(a, sign_a, b, sign_b if one_is == "sum" else -sign_b):
+                rest = [v for k, v in enumerate(node.inputs) if k not in (i, j)]
+                return x, (b if sign_b == 1 else E.neg(b)), rest
     return None
 
 
