@@ -157,7 +157,7 @@ def print_program(function, file=None):
     >>> import minitensor, minitensor.tensor as T
     >>> x = T.dvector('x')
     >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2))
-    c0 = array([2.])
+    c0 = array(2.)
     <BLANKLINE>
     def compute(x):
         try:
