@@ -72,19 +72,22 @@ def interleaved_medians(steps, calls, repeats):
 
 def paired_medians(steps, baseline, calls, repeats):
     """({name: median seconds per call}, {name: median ratio to ``baseline``}) for the
-    callables in ``steps``. In each repeat ``steps[baseline]`` runs just before every other
-    callable, and that callable's ratio for the repeat is to this neighbouring block: a
-    change in the machine's load between blocks then falls on both sides of a ratio."""
+    callables in ``steps``, ``baseline`` and at least one other. In each repeat every other
+    callable runs next to a block of ``steps[baseline]`` of its own (after it in even
+    repeats, before it in odd ones, so that going first or second favours neither), and its
+    ratio for the repeat is to that neighbour: a change in the machine's load between
+    blocks then falls on both sides of a ratio. The baseline's median time is over all its
+    blocks, so a ratio need not be the quotient of the two median times."""
     times = {name: [] for name in steps}
     ratios = {name: [] for name in steps if name != baseline}
     for step in steps.values():
         step()  # warm up
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for name in ratios:
-            base = seconds_per_call(steps[baseline], calls)
-            times[baseline].append(base)
-            times[name].append(seconds_per_call(steps[name], calls))
-            ratios[name].append(times[name][-1] / base)
+            pair = (baseline, name) if repeat % 2 == 0 else (name, baseline)
+            for member in pair:
+                times[member].append(seconds_per_call(steps[member], calls))
+            ratios[name].append(times[name][-1] / times[baseline][-1])
     medians = {name: statistics.median(values) for name, values in times.items()}
     return medians, {name: statistics.median(values) for name, values in ratios.items()}
 

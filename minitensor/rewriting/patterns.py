@@ -52,6 +52,6 @@ def exp_minus_abs(x):
 def sigmoid_numerator(x, e, negated=False):
     """1 where x >= 0 and e = exp(-|x|) elsewhere (swapped if ``negated``): sigmoid(x) (or
     sigmoid(-x)) times 1 + e. Written max(e, x >= 0), which is that since 0 <= e <= 1 and
-    a comparison is 0 or 1: NumPy's where, which branches on each element, takes five to
-    ten times as long on 100,000 elements."""
+    a comparison is 0 or 1 (for a NaN x it is NaN, as is the sigmoid): NumPy's where,
+    which branches on each element, takes five to ten times as long on 100,000 elements."""
     return E.maximum(e, E.lt(x, constant_like(0, x)) if negated else E.ge(x, constant_like(0, x)))
