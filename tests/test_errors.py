@@ -14,6 +14,7 @@ import minitensor as theano
 import minitensor.tensor as T
 from minitensor.compile import MissingInputError, UnusedInputError
 from minitensor.gradient import DisconnectedInputError
+from minitensor.tensor import raw_random
 from minitensor.tensor.shared_randomstreams import RandomStreams
 
 HERE = "test_errors.py"
@@ -149,6 +150,13 @@ ERRORS = [
     ("shared of complex numbers", lambda: theano.shared(np.ones(2, dtype=complex)),
      TypeError, ["unsupported dtype 'complex128'", "supported: bool"]),
     # --- building graphs ---------------------------------------------------------------------
+    ("a float vector for a shape", lambda: T.reshape(v, T.dvector("shape"), ndim=1),
+     TypeError, ["reshape needs an integer vector for the shape", "got TensorType(float64, vector)"]),
+    ("a float vector for a shape to check", lambda: T.specify_shape(v, T.dvector("shape")),
+     TypeError, ["specify_shape needs an integer vector for the shape", "got TensorType(float64, vector)"]),
+    ("a float vector for a sample's size", lambda: raw_random.Uniform("float64", 1)(
+        T.vector("state", dtype="uint64"), T.dvector("size"), 0.0, 1.0),
+     TypeError, ["needs an integer vector for the size", "got TensorType(float64, vector)"]),
     ("an unknown dtype", lambda: T.matrix(dtype="banana"),
      TypeError, ["unknown dtype 'banana'", "supported: bool"]),
     ("a cast to an unsupported dtype", lambda: T.cast(v, "complex64"),

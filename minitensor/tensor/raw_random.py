@@ -72,9 +72,7 @@ class RandomVariable(Op):
         state, size = as_tensor_variable(state), as_tensor_variable(size)
         if state.type != STATE_TYPE:
             raise TypeError(f"{self} needs a random state of type {STATE_TYPE}, got {state.type}")
-        if size.ndim != 1 or np.dtype(size.dtype).kind not in "iu":
-            raise TypeError(f"{self} needs an integer vector for the size, got {size.type}")
-        sizes = static_sizes(size, self.ndim)
+        sizes = static_sizes(size, self.ndim, self, role="size")
         if len(sizes) != self.ndim:
             shown = tuple("?" if s is None else s for s in sizes)
             raise ValueError(f"the size {shown} has {len(sizes)} entries, not ndim={self.ndim}")

@@ -106,9 +106,7 @@ class Reshape(Op):
 
     def make_node(self, x, shape):
         x, shape = as_tensor_variable(x), as_tensor_variable(shape)
-        if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu":
-            raise TypeError(f"reshape needs an integer vector for the shape, got {shape.type}")
-        sizes = static_sizes(shape, self.ndim)
+        sizes = static_sizes(shape, self.ndim, "reshape")
         if len(sizes) != self.ndim:
             shown = tuple("?" if size is None else size for size in sizes)
             raise ValueError(f"reshape to {shown} gives {len(sizes)} dimensions, not ndim={self.ndim}")
@@ -243,11 +241,14 @@ def shape_vector(sizes):
     return make_vector(*[E.cast(size, "int64") for size in sizes])
 
 
-def static_sizes(vector, length):
-    """What is known before running about each entry of an int vector: its value, or None.
+def static_sizes(vector, length, user, role="shape"):
+    """What is known before running about each entry of ``vector``, the int vector that
+    ``user`` (named in the error if it is not one) takes as its ``role``: its value, or None.
 
     Of ``x.shape`` that is a 1 where x is broadcastable.
     """
+    if vector.ndim != 1 or np.dtype(vector.dtype).kind not in "iu":
+        raise TypeError(f"{user} needs an integer vector for the {role}, got {vector.type}")
     if isinstance(vector, Constant):
         return [int(size) for size in vector.data]
     if vector.owner is not None and isinstance(vector.owner.op, MakeVector):
@@ -289,9 +290,7 @@ class SpecifyShape(Op):
 
     def make_node(self, x, shape):
         x, shape = as_tensor_variable(x), as_tensor_variable(shape)
-        if shape.ndim != 1 or np.dtype(shape.dtype).kind not in "iu":
-            raise TypeError(f"specify_shape needs an integer vector for the shape, got {shape.type}")
-        sizes = static_sizes(shape, x.ndim)
+        sizes = static_sizes(shape, x.ndim, "specify_shape")
         if len(sizes) != x.ndim:
             raise ValueError(f"specify_shape: {x.describe()} cannot have a shape of {len(sizes)} entries")
         for axis, (size, broadcastable) in enumerate(zip(sizes, x.broadcastable)):
