@@ -2,6 +2,7 @@
 memory with anything the user holds, frees intermediates after their last use, explains
 errors by node and line, and runs only the branch of an ``ifelse`` that is taken."""
 
+import re
 import sys
 import tracemalloc
 from dataclasses import dataclass
@@ -303,6 +304,8 @@ def test_a_broadcast_constant_or_leading_view_is_passed_without_its_leading_axes
     source = f.program.source
     assert [c.shape for c in f.program._writer.constants] == [()]  # 1.5, not [1.5]
     assert "multiply(x, b)" in source and "[None]" not in source  # no b[None], made or passed
+    temporaries = sorted({int(name[1:]) for name in re.findall(r"\bt\d+\b", source)})
+    assert temporaries == list(range(len(temporaries)))  # numbered without a gap where b[None] was
     got = f(np.arange(3.0), 2.0)
     np.testing.assert_array_equal(got[0], np.arange(3.0) + 1.5)
     np.testing.assert_array_equal(got[1], np.arange(3.0) * 2.0)

@@ -283,10 +283,14 @@ class _Writer:
             view += ".T" if len(kept) == 2 else f".transpose({', '.join(map(str, kept))})"
         if "x" in op.new_order:
             view += f"[{', '.join('None' if d == 'x' else ':' for d in op.new_order)}]"
-        self.names[out] = self.temporary()
-        self.line(f"{self.names[out]} = {view}{_comment(op)}", node)
         if _leading_broadcast(out)[1]:
-            self.leading_views[self.names[out]] = (len(self.lines), view)
+            # Named for its source and pattern (b_x for b[None]): it may be dropped (see
+            # drop_unread_views), and the temporaries t0, t1, ... then have no gap.
+            self.names[out] = self.unique(f"{self.name(node.inputs[0])}_{''.join(map(str, op.new_order))}")
+            self.leading_views[self.names[out]] = (len(self.lines) + 1, view)
+        else:
+            self.names[out] = self.temporary()
+        self.line(f"{self.names[out]} = {view}{_comment(op)}", node)
 
     def overwritten(self, node):
         """The name of the input ``node`` writes its result into, if the in-place plan says so."""
