@@ -105,12 +105,16 @@ class CupyBackend:
         from minitensor.tensor.elemwise import with_size_checks
         source = kernel_source(node.op)
         kernel = elementwise_kernel(source)
-        constants = [self.to_device(c) for c in source.array_constants]  # once, at compile time
+        constants = self._arguments(source.constants)
         if constants:
             def run(*arrays):
                 return kernel(*arrays, *constants)
             return with_size_checks(run, node)
         return with_size_checks(kernel, node)
+
+    def _arguments(self, constants):
+        """A kernel's constant arguments: scalars passed by value, arrays copied to the GPU once, now."""
+        return [c if c.ndim == 0 else self.to_device(c) for c in constants]
 
     def reduction_thunk(self, reduce_node, fused_node):
         """A callable computing ``reduce_node`` (a Sum, Max or Min) of the fused node's only
@@ -121,7 +125,7 @@ class CupyBackend:
         if source is None:
             return None
         kernel = reduction_kernel(source)
-        constants = [self.to_device(c) for c in source.array_constants]
+        constants = self._arguments(source.constants)
         axes = source.axes
 
         def run(*arrays):
