@@ -22,7 +22,7 @@ What it enforces, with CuPy's own errors:
 * A view can only change the dtype (``view(StreamState)`` raises, as in CuPy).
 
 What it counts (``counters``): ``launches`` (every ufunc, array function, reduction
-and kernel that makes or writes device memory), ``syncs`` (device-to-host copies:
+and kernel that computes on device memory; a view is not one), ``syncs`` (device-to-host copies:
 ``get``, ``bool(x)``, ``int(x)``, ``item``...) and ``uploads`` (host-to-device
 copies). Tests read them to show that a training step makes no hidden transfer.
 """
@@ -153,8 +153,10 @@ class ndarray:
 
     # --- indexing ---
     def __getitem__(self, key):
-        counters["launches"] += 1
-        return _wrap(_as_array(self._data[_index(key)]))
+        result = _as_array(self._data[_index(key)])
+        if not np.shares_memory(result, self._data):  # a view is metadata; a gather is a kernel
+            counters["launches"] += 1
+        return _wrap(result)
 
     def __setitem__(self, key, value):
         counters["launches"] += 1
