@@ -284,3 +284,11 @@ def test_a_gpu_function_pickles_and_loads_on_the_gpu(standin):
     loaded, w_loaded = pickle.loads(pickle.dumps((step, w)))
     assert isinstance(w_loaded.get_value(borrow=True), standin.ndarray)
     np.testing.assert_array_equal(loaded(xs, ys)[0], step(xs, ys)[0])
+
+
+def test_a_fused_max_of_nothing_raises_as_numpy_does(standin):
+    x = T.dmatrix("x")
+    f = theano.function([x], T.max(T.exp(x) + 1, axis=0))
+    with pytest.raises(ValueError, match="zero-size array"):
+        f(np.zeros((0, 3)))
+    np.testing.assert_allclose(f(np.zeros((2, 3))), [2.0, 2.0, 2.0])

@@ -30,6 +30,8 @@ is compiled by NVIDIA's real NVRTC for sm_90 (tests/test_nvrtc.py).
 import functools
 import sys
 
+import numpy as np
+
 from minitensor.backends import is_device_array, to_host
 from minitensor.configuration import config
 
@@ -126,9 +128,14 @@ class CupyBackend:
             return None
         kernel = reduction_kernel(source)
         constants = self._arguments(source.constants)
-        axes = source.axes
+        axes, has_identity = source.axes, source.identity == "0"
 
         def run(*arrays):
+            if not has_identity:  # a max or min of nothing is an error, as in NumPy, not -inf
+                shape = np.broadcast_shapes(*[a.shape for a in arrays])
+                if any(shape[axis] == 0 for axis in axes):
+                    raise ValueError(f"zero-size array to reduction operation {reduce_node.op}, which has "
+                                     f"no identity")
             return kernel(*arrays, *constants, axis=axes)
         return with_size_checks(run, fused_node)
 
