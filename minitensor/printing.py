@@ -152,11 +152,12 @@ def print_program(function, file=None):
     a result overwrites a dead buffer, ``del`` after a value's last use. ``call``
     is what ``function(...)`` runs: it checks the arguments, calls ``compute``,
     copies results that could share memory and assigns the updates. The constants
-    the code names come first. Returns ``file``.
+    the code names come first. Returns ``file``. (On the GPU, a fused node is one
+    line calling its kernel; ``kernel_sources`` shows the kernel.)
 
     >>> import minitensor, minitensor.tensor as T
     >>> x = T.dvector('x')
-    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2))
+    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2, backend='numpy'))
     c0 = array(2.)
     <BLANKLINE>
     def compute(x):

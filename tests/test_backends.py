@@ -108,7 +108,8 @@ class FakeGpuArray(np.ndarray):
     __cuda_array_interface__ = property(lambda self: {})
 
 
-def test_gpu_shared_variable_in_a_numpy_function_is_named():
+def test_gpu_shared_variable_in_a_numpy_function_is_named(device):
+    device("cpu")
     w = theano.shared(np.zeros(3), name="w")
     w._value = w._value.view(FakeGpuArray)
     x = T.dvector("x")
