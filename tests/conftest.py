@@ -21,6 +21,12 @@ settings.register_profile("fuzz", max_examples=2000, deadline=None,
 settings.load_profile("fuzz" if os.environ.get("MINITENSOR_FUZZ") else "ci")
 
 
+def pytest_configure(config):
+    # A rule that fails or makes an ill-typed replacement is skipped with a warning when a
+    # user compiles; in the tests it is an error, so that no such rule goes unnoticed.
+    config.addinivalue_line("filterwarnings", "error::minitensor.rewriting.engine.RewriteWarning")
+
+
 def _cupy_skip_reason():
     """Why CuPy cases cannot run here, or None when CuPy and a GPU are present."""
     try:
