@@ -68,7 +68,7 @@ class Function:
         output_vars = [] if outputs is None else [_output_variable(position, o) for position, o in
                                                    enumerate(listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
-        replacements = _check_givens(givens)
+        replacements = _check_givens(givens, self.inputs)
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
                                          + list(replacements.values()), update_pairs, replacements,
                                          no_default_updates)
@@ -357,18 +357,26 @@ def _check_updates(updates):
                 raise TypeError(f"updates: bad new value for shared variable {target.describe()}: "
                                 f"{error}{target.made_at()}") from None
         value = as_tensor_variable(value)
-        if not target.type.accepts(value.type):
+        if value.type != target.type:
+            # Exactly its type, as in Theano: a value broadcastable where the variable is not
+            # would silently shrink it to length 1 there.
+            extra = [d for d, (t, v) in enumerate(zip(target.broadcastable, value.broadcastable)) if v and not t]
+            fix = (f"T.unbroadcast(value, {', '.join(map(str, extra))}) if that length 1 is meant"
+                   if value.ndim == target.ndim and value.dtype == target.dtype and extra
+                   else "cast it with T.cast or .astype")
             raise TypeError(f"updates: the new value of shared variable {target.describe()} has type "
                             f"{value.type}, but the update must have its type {target.type} "
-                            f"(cast it with T.cast or .astype){target.made_at()}")
+                            f"({fix}){target.made_at()}")
         checked.append((target, value))
     return checked
 
 
 def _default_updates(roots, explicit, replaced, no_default_updates):
     """(shared variable, its ``default_update``) for each shared variable that the ``roots``
-    read, unless it is updated explicitly, replaced through givens, or excluded by
-    ``no_default_updates``; the new updates' own graphs are searched in turn."""
+    read once the ``replaced`` variables (givens) are swapped, unless it is updated
+    explicitly or excluded by ``no_default_updates``; the new updates' own graphs are
+    searched in turn. A shared variable replaced through givens is still updated where
+    its replacement reads it (givens={a: a + 10}), as in Theano."""
     if no_default_updates is True:
         return []
     excluded = list(no_default_updates or ())
@@ -376,10 +384,10 @@ def _default_updates(roots, explicit, replaced, no_default_updates):
         if not isinstance(var, SharedVariable):
             raise TypeError(f"no_default_updates must be True, False or a list of shared variables, "
                             f"got {var!r} in the list")
-    seen = {target for target, _ in explicit} | set(replaced) | set(excluded)
+    seen = {target for target, _ in explicit} | set(excluded)
     pairs = []
     while roots:
-        found = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
+        found = [v for v in graph_inputs(clone_replace(roots, replaced)) if isinstance(v, SharedVariable)
                  and v.default_update is not None and v not in seen]
         seen.update(found)
         pairs += [(v, v.default_update) for v in found]
@@ -398,11 +406,16 @@ def _check_swap(swap):
     return swap
 
 
-def _check_givens(givens):
+def _check_givens(givens, inputs=()):
     replacements = {}
     for old, new in _pairs(givens, "givens"):
         if not isinstance(old, Variable):
             raise TypeError(f"givens: {old!r} is not a variable to replace")
+        if any(old is i for i in inputs):
+            # As in Theano: the replacement would make the argument passed for it unused.
+            raise RuntimeError(f"givens: {old.describe()} is an input of the function, and an input "
+                               f"cannot be replaced (its argument would be ignored); make a new input y and "
+                               f"pass givens={{{old}: g(y)}}{old.made_at()}")
         try:
             new = as_tensor_variable(new)
         except TypeError as error:
