@@ -75,8 +75,15 @@ def write_call(program, checks, copies, updates, returns, has_check):
 
     def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
         return f"asarray({results[k]})" if outputs[k].ndim == 0 else results[k]
-    for k, target in updates:
-        lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {value(k)}")
+    # Updates commit all or nothing, even under Ctrl-C: every new value is made first, then one
+    # statement assigns them all. It calls nothing, and CPython runs signal handlers (raising
+    # KeyboardInterrupt) only at calls and jumps, so no signal can land between two assignments.
+    for k, _ in updates:
+        if outputs[k].ndim == 0:
+            lines.append(f"{INDENT}{results[k]} = {value(k)}")
+    if updates:
+        targets = [f"{writer.global_(target, 'shared_' + str(target))}._value" for _, target in updates]
+        lines.append(f"{INDENT}{', '.join(targets)} = {', '.join(results[k] for k, _ in updates)}")
     count = len(outputs) - len(updates)
     if returns == "none":
         lines.append(f"{INDENT}return None")

@@ -1,0 +1,252 @@
+"""Results that an outside review found wrong in the default mode (issue 14), each as a class.
+
+Rewrites that made ill-typed nodes or hid NaN, float16 counted in float16, gradients at
+ties, at x = 0 of x ** y and of clip with crossed bounds, constants merged by their bytes
+alone, and updates and givens that Theano refuses or handles otherwise.
+"""
+
+import dis
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor.rewriting.engine import RewriteWarning, rewrite_graph, rule
+from minitensor.tensor import elemwise as E
+from minitensor.tensor.type import TensorType
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")
+
+
+def both_modes(inputs, outputs, *values):
+    """The results of ``outputs`` under FAST_RUN and FAST_COMPILE."""
+    return [theano.function(inputs, outputs, mode=mode)(*values) for mode in ("FAST_RUN", "FAST_COMPILE")]
+
+
+# --- 1. a rewrite never leaves an ill-typed node ------------------------------------------
+
+x, z = T.dvector("x"), T.dvector("z")
+ILL_TYPED_BEFORE = [
+    ("grad of -max", lambda: T.grad(-T.max(x), x)),
+    ("grad of -sum(clip)", lambda: T.grad(-T.sum(T.clip(x, -1, 1)), x)),
+    ("grad of sum(x - maximum(x, 0))", lambda: T.grad(T.sum(x - T.maximum(x, 0.0)), x)),
+    ("grad of -sum(minimum(x, x))", lambda: T.grad(-T.sum(T.minimum(x, x)), x)),
+    ("-1.0 * bool", lambda: -1.0 * T.gt(x, 0)),
+    ("bool * 1.0", lambda: T.gt(x, 0) * 1.0),
+    ("int8 ** 2.0", lambda: T.cast(x, "int8") ** 2.0),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in ILL_TYPED_BEFORE], ids=[n for n, _ in ILL_TYPED_BEFORE])
+def test_rewrites_keep_every_node_well_typed(make):
+    # -1 * (a bool) was rewritten to neg(bool), which does not exist: FAST_RUN failed to compile.
+    output = make()
+    fast, plain = both_modes([x], output, np.array([1.0, 3.0, -2.0, 3.0]))
+    assert fast.dtype == plain.dtype == output.dtype
+    np.testing.assert_array_equal(fast, plain)
+
+
+def test_the_engine_skips_a_rule_that_makes_an_ill_typed_node_and_names_it():
+    v = T.dvector("v")
+
+    @rule(E.Mul)
+    def negate_a_comparison(node):
+        """a deliberately wrong rule: neg of a bool"""
+        return [E.neg(T.gt(node.inputs[0], 0))]
+
+    @rule(E.Mul)
+    def change_the_dtype(node):
+        """a deliberately wrong rule: an int32 for a float64"""
+        return [T.cast(node.inputs[0], "int32")]
+
+    output = v * 2.0
+    for wrong in (negate_a_comparison, change_the_dtype):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            rewritten, log = rewrite_graph([output], [wrong], phase="canonicalize")
+        assert rewritten == [output] and log == []
+        messages = [str(w.message) for w in caught if issubclass(w.category, RewriteWarning)]
+        assert len(messages) == 1 and f"rewrite rule {wrong.name} (canonicalize)" in messages[0]
+        assert "test_correctness.py" in messages[0]  # the node's line
+
+
+# --- 2. float16 -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(3, 3), (300, 300), (65_600,)])
+def test_a_float16_mean_and_its_gradient_are_computed_in_float32(shape):
+    # The count was float16: 90,000 is inf there, so the mean of 0.5s was 0 and its gradient 0.
+    h = TensorType("float16", (False,) * len(shape))("h")
+    mean = T.mean(h)
+    assert mean.dtype == "float16"
+    value, gradient = theano.function([h], [mean, T.grad(mean, h)])(np.full(shape, 0.5, "float16"))
+    assert value.dtype == np.float16 and value == 0.5
+    assert gradient.dtype == np.float16
+    np.testing.assert_allclose(gradient, np.float16(1 / np.prod(shape)), rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "uint16"])
+def test_math_functions_of_small_integers_give_float32_as_theano(dtype):
+    b = T.vector("b", dtype=dtype)
+    values = np.array([0, 1, 1], dtype=dtype)
+    for op, reference in [(T.exp, np.exp), (T.log, np.log), (T.sqrt, np.sqrt), (T.sin, np.sin),
+                          (T.tanh, np.tanh)]:
+        out = op(b)
+        assert out.dtype == "float32", (op, dtype)
+        got = theano.function([b], out)(values)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, reference(values.astype("float32")), rtol=1e-6)
+    assert T.exp(T.ivector()).dtype == "float64"
+
+
+# --- 3. ties of maximum and minimum -------------------------------------------------------
+
+def test_at_a_tie_the_gradients_of_maximum_and_minimum_sum_to_the_output_gradient():
+    s, t = T.dscalars("s", "t")
+    for op in (T.maximum, T.minimum):
+        assert theano.function([s], T.grad(op(s, s), s))(1.5) == 1.0
+        # The tie goes to the first input, as in Theano.
+        gs, gt = theano.function([s, t], T.grad(3.0 * op(s, t), [s, t]))(2.0, 2.0)
+        assert (gs, gt) == (3.0, 0.0)
+    gs, gt = theano.function([s, t], T.grad(T.maximum(s, t), [s, t]))(1.0, 2.0)
+    assert (gs, gt) == (0.0, 1.0)
+
+
+# --- 4. d(x ** y)/dy at x = 0 --------------------------------------------------------------
+
+def test_the_gradient_of_a_power_with_respect_to_the_exponent_is_zero_where_the_base_is():
+    v, y = T.dvector("v"), T.dscalar("y")
+    values = np.array([0.0, 1.0, 2.0, 3.0])
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        g = theano.function([v, y], T.grad(T.sum(v ** y), y), mode=mode)(values, 2.5)
+        np.testing.assert_allclose(g, np.sum(np.log(values[1:]) * values[1:] ** 2.5))
+    theano.gradient.verify_grad(lambda b, e: b ** e, [np.array([0.0, 0.5, 2.0]), np.array([1.5, 2.0, 3.0])],
+                                rng=np.random.default_rng(0))
+
+
+# --- 5. rewrites keep NaN and infinities ------------------------------------------------
+
+NON_FINITE = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("name, make", [
+    ("x - x", lambda v: v - v),
+    ("a * b - a * c", lambda v: v * 2.0 - v * 3.0),
+    ("a / c - b / c", lambda v: T.exp(v) / v - 1.0 / v),
+    ("a * (1 / b)", lambda v: 2.0 * (1.0 / v)),
+], ids=lambda p: p if isinstance(p, str) else "")
+def test_fast_run_keeps_the_nans_and_infinities_fast_compile_gives(name, make):
+    v = T.dvector("v")
+    fast, plain = both_modes([v], make(v), NON_FINITE)
+    np.testing.assert_array_equal(fast, plain)  # NaN where NaN, the same infinities
+
+
+# --- 6. constants merge only with their shapes ---------------------------------------------
+
+def test_empty_constants_of_different_shapes_stay_two_constants():
+    wide, tall = T.constant(np.zeros((2, 0))), T.constant(np.zeros((0, 2)))
+    product, kept = theano.function([], [T.dot(tall, wide), wide])()
+    assert product.shape == (0, 0) and kept.shape == (2, 0)
+
+
+# --- 7. gradients of clip, of constants, of dot ---------------------------------------------
+
+def test_the_gradient_of_clip_follows_its_value_when_the_bounds_cross():
+    # clip(x, 0, x) is x for x < 0 (NumPy's clip is min(max(x, low), high)): the gradient is 1.
+    v = T.dvector("v")
+    g = theano.function([v], T.grad(T.sum(T.clip(v, 0, v)), v))(np.array([-1.0, 0.5, 2.0]))
+    np.testing.assert_array_equal(g, [1.0, 1.0, 1.0])
+    lo, hi = T.dvectors("lo", "hi")
+    grads = theano.function([v, lo, hi], T.grad(T.sum(T.clip(v, lo, hi)), [v, lo, hi]))(
+        np.array([0.0, 5.0, -5.0, 1.0]), np.array([-1.0, -1.0, -1.0, 2.0]), np.array([1.0, 1.0, 1.0, 0.0]))
+    np.testing.assert_array_equal(np.array(grads), [[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1]])
+
+
+def test_a_constant_asked_about_gets_its_gradient():
+    one, y = T.constant(1.0), T.dscalar("y")
+    assert theano.function([y], T.grad(one * y + y, one))(3.0) == 3.0
+    assert theano.function([y], T.grad(one + y, one))(3.0) == 1.0
+
+
+def test_a_gradient_has_the_broadcastable_pattern_of_its_variable():
+    # dot(M, v) for a v of pattern (True,) made the gradient of M a (False, True) matrix.
+    m, single = T.dmatrix("m"), TensorType("float64", (True,))("single")
+    gm, gs = T.grad(T.sum(T.dot(m, single)), [m, single])
+    assert gm.broadcastable == m.broadcastable and gs.broadcastable == single.broadcastable
+    r = T.drow("r")
+    assert T.grad(T.sum(T.dot(single, r)), r).broadcastable == r.broadcastable
+    got = theano.function([m, single], gm)(np.ones((3, 1)), np.array([2.0]))
+    np.testing.assert_array_equal(got, np.full((3, 1), 2.0))
+
+
+# --- 8. updates and givens as Theano checks them ------------------------------------------
+
+def test_an_update_must_have_the_shared_variables_broadcastable_pattern():
+    w, r = theano.shared(np.zeros((2, 3)), name="w"), T.drow("r")
+    with pytest.raises(TypeError, match=r"'w'.*row.*T.unbroadcast\(value, 0\)"):
+        theano.function([r], [], updates=[(w, r)])
+    theano.function([r], [], updates=[(w, T.unbroadcast(r, 0))])(np.ones((1, 3)))
+    assert w.get_value().shape == (1, 3)
+
+
+def test_a_shared_variable_replaced_through_givens_keeps_its_default_update_where_still_read():
+    # Theano's test_givens_replaces_shared_variable2.
+    a = theano.shared(1.0, "a")
+    a.default_update = a + 3
+    f = theano.function([], a + 10, givens={a: a + 10})
+    assert f() == 21 and f() == 34
+    b = theano.shared(1.0, "b")
+    b.default_update = b + 3
+    y = T.dscalar("y")
+    g = theano.function([y], b + 10, givens={b: y})  # b is not read at all: no update
+    assert g(2.0) == 12.0 and b.get_value() == 1.0
+
+
+# --- 9. updates commit all or nothing, even under Ctrl-C ----------------------------------
+
+def _interrupt_call_at(point, run):
+    """Run ``run()``, raising KeyboardInterrupt in the generated ``call`` just before its
+    ``point``-th instruction at which CPython can run a signal handler (a call, a backward
+    jump, a function's start). True if it was interrupted."""
+    seen = [0]
+
+    def local(frame, event, arg):
+        if event == "opcode":
+            opname = dis.opname[frame.f_code.co_code[frame.f_lasti]]
+            if opname.startswith(("CALL", "PRECALL", "JUMP_BACKWARD", "RESUME")):
+                seen[0] += 1
+                if seen[0] == point:
+                    raise KeyboardInterrupt
+        return local
+
+    def start(frame, event, arg):
+        if frame.f_code.co_filename == "<minitensor call>":
+            frame.f_trace_opcodes = True
+            return local
+        return None
+
+    sys.settrace(start)
+    try:
+        run()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+    return False
+
+
+def test_updates_commit_all_or_nothing_wherever_ctrl_c_lands():
+    # 0-d values were converted with a call between two assignments: an interrupt there left
+    # w updated and c not.
+    x = T.dvector("x")
+    w, c, k = theano.shared(np.zeros(2), "w"), theano.shared(0.0, "c"), theano.shared(np.int64(0), "k")
+    f = theano.function([x], T.sum(x), updates=[(w, w + 1), (c, c + 1), (k, k + 1)])
+    calls, point = 0, 1
+    while _interrupt_call_at(point, lambda: f(np.ones(2))) or calls == 0:
+        calls += 1
+        point += 1
+        n = k.get_value()
+        assert c.get_value() == n and np.array_equal(w.get_value(), [n, n]), f"torn at point {point - 1}"
+    assert point > 3  # the call was interrupted at several places before it ran through
