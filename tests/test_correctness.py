@@ -18,7 +18,8 @@ from minitensor.rewriting.engine import RewriteWarning, rewrite_graph, rule
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
 
-pytestmark = pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")]
 
 
 def both_modes(inputs, outputs, *values):
@@ -250,3 +251,37 @@ def test_updates_commit_all_or_nothing_wherever_ctrl_c_lands():
         n = k.get_value()
         assert c.get_value() == n and np.array_equal(w.get_value(), [n, n]), f"torn at point {point - 1}"
     assert point > 3  # the call was interrupted at several places before it ran through
+
+
+# --- 10. set_value copies what it may not keep, and values are plain arrays ----------------
+
+class _ArrayLike:
+    """An object NumPy converts through ``__array__`` without copying, as pandas and PyTorch do."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __array__(self, dtype=None, copy=None):
+        return self.array
+
+
+@pytest.mark.parametrize("wrap", [memoryview, _ArrayLike, lambda a: a[::1]], ids=["memoryview", "__array__", "view"])
+def test_set_value_without_borrow_never_keeps_the_callers_memory(wrap):
+    w = theano.shared(np.zeros(3), "w")
+    caller = np.arange(3.0)
+    w.set_value(wrap(caller))
+    caller[0] = 99.0
+    np.testing.assert_array_equal(w.get_value(), [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("make", [lambda v: np.matrix(v), lambda v: np.ma.masked_array(v, mask=np.zeros_like(v))],
+                         ids=["matrix", "masked"])
+def test_array_subclasses_become_plain_arrays_as_in_theano(make):
+    m = T.dmatrix("m")
+    value = make(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    total = theano.function([m], T.sum(m, axis=0))(value)
+    assert type(total) is np.ndarray and total.shape == (3,)  # a matrix's sum would be (1, 3)
+    w = theano.shared(np.zeros((2, 3)), "w")
+    w.set_value(value)
+    assert type(w.get_value()) is np.ndarray and type(w.get_value(borrow=True)) is np.ndarray
+    assert type(theano.shared(value, borrow=True).get_value(borrow=True)) is np.ndarray

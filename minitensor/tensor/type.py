@@ -85,6 +85,10 @@ class TensorType(Type):
         to a dtype that holds all its values (an upcast), a Python float converts
         to ``floatX``, and lists and numbers convert when no value changes.
         """
+        if type(value) is not np.ndarray and isinstance(value, np.ndarray):
+            # np.matrix and masked arrays become plain arrays, as in Theano: a matrix would
+            # keep two dimensions through a sum, and a mask is not part of the value.
+            value = np.asarray(value)
         if not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
             value = self._convert(value, strict, allow_downcast)
         if value.ndim != self.ndim:
