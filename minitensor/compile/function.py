@@ -7,6 +7,7 @@ are assigned after every output and new value has been computed: a call that
 raises leaves every shared variable as it was.
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -109,11 +110,20 @@ class Function:
             check=checker.check if checker is not None else None)
         if xp is not np and not device_outputs:
             self._call = cuda.host_results(self._call)
+        # A function with updates runs one call at a time: two threads calling it together
+        # would both read the old values, and one of their updates would be lost. (Two
+        # different functions updating the same shared variable are not kept apart.)
+        self._lock = threading.Lock() if self.update_targets else None
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.inputs):
-            args = self._bind(args, kwargs)
-        return self._call(*args)
+        if self._lock is None:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
+        with self._lock:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
 
     def _repr_svg_(self):
         """Jupyter shows a compiled function as a drawing of its graph (its text, without Graphviz)."""
