@@ -7,6 +7,7 @@ alone, and updates and givens that Theano refuses or handles otherwise.
 
 import dis
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -285,3 +286,48 @@ def test_array_subclasses_become_plain_arrays_as_in_theano(make):
     w.set_value(value)
     assert type(w.get_value()) is np.ndarray and type(w.get_value(borrow=True)) is np.ndarray
     assert type(theano.shared(value, borrow=True).get_value(borrow=True)) is np.ndarray
+
+
+# --- 11. one call at a time per function with updates --------------------------------------
+
+def test_calls_from_several_threads_lose_no_update():
+    # NumPy lets other threads run while it adds 200,000 numbers; without the function's lock
+    # two calls read the same old values and one update was lost.
+    k, w = theano.shared(0.0, "k"), theano.shared(np.zeros(200_000), "w")
+    f = theano.function([], [], updates=[(k, k + 1), (w, w + 1)])
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=lambda: [f() for _ in range(50)]) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(saved)
+    assert k.get_value() == 200 and w.get_value()[0] == 200
+
+
+# --- 14. a failed allocation stays a MemoryError; bad downcasts name the input -------------
+
+def test_a_failed_allocation_is_still_a_memory_error_naming_the_node():
+    n = T.lscalar("n")
+    f = theano.function([n], T.alloc(0.0, n, n))
+    with pytest.raises(MemoryError, match="while computing Alloc"):
+        f(10 ** 7)  # 728 TiB
+
+
+@pytest.mark.parametrize("value", ["abc", [[1, 2], [3]], [2 ** 70], [np.nan], np.array([1.0, np.inf])],
+                         ids=["text", "ragged", "too large", "NaN", "inf"])
+def test_a_value_that_cannot_be_downcast_is_a_type_error_naming_the_input(value):
+    counts = T.lvector("counts")
+    f = theano.function([counts], counts * 2, allow_input_downcast=True)
+    with pytest.raises(TypeError, match="bad input argument 'counts' at position 0.*cannot convert"):
+        f(value)
+
+
+def test_the_set_value_hint_names_an_argument_that_exists():
+    w = theano.shared(np.zeros(2, "float32"), "w")
+    with pytest.raises(TypeError, match=r"pass allow_downcast=True to shared\(\)") as info:
+        w.set_value(np.ones(2))
+    assert "allow_input_downcast" not in str(info.value)

@@ -63,7 +63,8 @@ class SharedVariable(_TensorOperators, Variable):
 
     def _filter(self, value, copy):
         try:
-            filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast)
+            filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast,
+                                        downcast_option="allow_downcast=True to shared()")
         except TypeError as error:
             raise TypeError(f"bad value for shared variable {self.describe()}: {error}{self.made_at()}") from None
         # Copied unless the conversion certainly made a new array: an array over a memoryview or
