@@ -331,3 +331,33 @@ def test_the_set_value_hint_names_an_argument_that_exists():
     with pytest.raises(TypeError, match=r"pass allow_downcast=True to shared\(\)") as info:
         w.set_value(np.ones(2))
     assert "allow_input_downcast" not in str(info.value)
+
+
+# --- 15. fusion's work is linear in the depth of the graph ---------------------------------
+
+def _python_calls(action):
+    """How many Python functions ``action()`` calls: a measure of work that no load changes."""
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event == "call":
+            count[0] += 1
+    sys.setprofile(profile)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+def test_fusing_an_unrolled_recurrent_net_takes_work_linear_in_its_steps():
+    # One small fused group per step; each group's graph was cloned with everything before it.
+    def unrolled(steps):
+        xs, w = T.dmatrix("xs"), theano.shared(np.eye(3), name="W")
+        h = xs[0] * 0.0
+        for t in range(steps):
+            h = T.tanh(T.dot(h, w) + xs[t] * 2.0 + 0.1)
+        return [h]
+    from minitensor.rewriting.fusion import fuse
+    short, long = unrolled(50), unrolled(200)
+    assert _python_calls(lambda: fuse(long)) < 4.5 * _python_calls(lambda: fuse(short))
