@@ -372,10 +372,29 @@ def render(dot_text, format="svg"):
         raise GraphvizNotFound(PROGRAM_MISSING) from None
 
 
+# Graphviz's layout time grows faster than the graph: a few hundred nodes take seconds, a
+# few thousand minutes and gigabytes. Jupyter draws what a cell shows without being asked,
+# so past this many nodes it shows a line of text saying how to draw the graph anyway.
+AUTOMATIC_DRAWING_LIMIT = 300
+
+
 def svg_or_none(obj):
     """``obj`` drawn as SVG text, or None when Graphviz is missing; Jupyter's ``_repr_svg_``
-    calls this, and shows the text form instead when it gets None."""
+    calls this, and shows the text form instead when it gets None. A graph of more than
+    ``AUTOMATIC_DRAWING_LIMIT`` nodes is not drawn: the SVG says how many, and how to draw it."""
+    picture = _picture(obj)
+    if len(picture.order) > AUTOMATIC_DRAWING_LIMIT:
+        return _too_large_svg(len(picture.order))
     try:
         return render(to_dot(obj), "svg").decode("utf-8")
     except (ImportError, GraphvizNotFound):
         return None
+
+
+def _too_large_svg(count):
+    lines = [f"A graph of {count:,} nodes, more than the {AUTOMATIC_DRAWING_LIMIT} drawn automatically.",
+             "To draw it anyway: minitensor.printing.pydotprint(obj, 'graph.svg', format='svg');",
+             "as text: minitensor.printing.debugprint(obj)."]
+    texts = "".join(f'<text x="8" y="{20 + 20 * k}">{line}</text>' for k, line in enumerate(lines))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="720" height="{20 * len(lines) + 12}" '
+            f'font-family="Helvetica" font-size="13">{texts}</svg>')

@@ -6,6 +6,7 @@ alone, and updates and givens that Theano refuses or handles otherwise.
 """
 
 import dis
+import io
 import sys
 import threading
 import warnings
@@ -361,3 +362,37 @@ def test_fusing_an_unrolled_recurrent_net_takes_work_linear_in_its_steps():
     from minitensor.rewriting.fusion import fuse
     short, long = unrolled(50), unrolled(200)
     assert _python_calls(lambda: fuse(long)) < 4.5 * _python_calls(lambda: fuse(short))
+
+
+# --- 16. what Jupyter draws, debugprint and error messages stay bounded --------------------
+
+def test_jupyter_does_not_draw_a_graph_of_thousands_of_nodes_but_says_how_to():
+    # dot ran for minutes and gigabytes on such graphs; the automatic picture is a line of text.
+    x = T.dvector("x")
+    y = x
+    for _ in range(400):
+        y = T.tanh(y) + x
+    svg = y._repr_svg_()
+    assert "<svg" in svg and "800 nodes" in svg and "pydotprint" in svg and len(svg) < 2000
+    assert "800 nodes" in theano.function([x], y, mode="FAST_COMPILE")._repr_svg_()
+
+
+def test_debugprint_of_a_deep_chain_grows_linearly():
+    def printed(depth):
+        x = T.dscalar("x")
+        y = x
+        for _ in range(depth):
+            y = y * x
+        return theano.printing.debugprint(y, file=io.StringIO()).getvalue()
+    short, long = printed(1000), printed(4000)
+    assert max(map(len, long.splitlines())) < 120
+    assert len(long) < 4.5 * len(short)
+
+
+def test_an_error_about_a_function_of_many_inputs_stays_short():
+    xs = [T.dscalar(f"x{i}") for i in range(3000)]
+    f = theano.function(xs, T.add(*xs))
+    for call in (lambda: f(1.0), lambda: f(*[1.0] * 3000, nope=1.0), lambda: f[T.dscalar("other")]):
+        with pytest.raises((TypeError, KeyError)) as info:
+            call()
+        assert "more)" in str(info.value) and len(str(info.value)) < 400

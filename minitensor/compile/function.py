@@ -132,8 +132,7 @@ class Function:
 
     def _inputs_phrase(self):
         count = len(self.inputs)
-        names = ", ".join(str(v) for v in self.inputs)
-        return f"{count} input{'' if count == 1 else 's'} ({names})"
+        return f"{count} input{'' if count == 1 else 's'} ({_some(self.inputs)})"
 
     def _convert(self, position, value):
         variable = self.inputs[position]
@@ -153,7 +152,7 @@ class Function:
         for key, value in kwargs.items():
             if key not in self._names:
                 raise TypeError(f"{self._title} has no input named {key!r}; "
-                                f"named inputs: {sorted(self._names)}")
+                                f"named inputs: [{_some(map(repr, sorted(self._names)))}]")
             position = self._names[key]
             if position < len(args):
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
@@ -162,7 +161,7 @@ class Function:
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
             raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
-                            f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
+                            f"{len(args) + len(kwargs)}; missing: {_some(missing)}")
         return bound
 
     def __reduce__(self):
@@ -241,6 +240,14 @@ def _compile_definition(definition, name):
 
 
 _MISSING = object()
+
+
+def _some(items, limit=12):
+    """The first ``limit`` of ``items``, comma-separated, and how many more: an error about a
+    function of 10,000 inputs stays a few lines long."""
+    items = [str(item) for item in items]
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}, ... ({len(items) - limit:,} more)"
 
 
 class _InputState:
