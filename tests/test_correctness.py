@@ -5,6 +5,7 @@ ties, at x = 0 of x ** y and of clip with crossed bounds, constants merged by th
 alone, and updates and givens that Theano refuses or handles otherwise.
 """
 
+import contextlib
 import dis
 import io
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 import minitensor as theano
 import minitensor.tensor as T
+from minitensor.compile.mode import Mode
 from minitensor.rewriting.engine import RewriteWarning, rewrite_graph, rule
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
@@ -396,3 +398,43 @@ def test_an_error_about_a_function_of_many_inputs_stays_short():
         with pytest.raises((TypeError, KeyError)) as info:
             call()
         assert "more)" in str(info.value) and len(str(info.value)) < 400
+
+
+# --- 18. what a newcomer reads -----------------------------------------------------------
+
+class _FakeIPython:
+    """What IPython offers: ``get_ipython().compile.format_code_name(filename)``."""
+
+    def __init__(self, cells):
+        self.compile = self
+        self.cells = cells
+
+    def format_code_name(self, filename):
+        return ("Cell", f"In[{self.cells[filename]}]") if filename in self.cells else None
+
+
+def test_made_at_lines_name_a_jupyter_cell_as_ipython_does(monkeypatch):
+    source = "import minitensor.tensor as T\nx = T.dvector('x')\ny = T.exp(x) + x\n"
+    filename = "/tmp/ipykernel_1234/2157010813.py"  # what ipykernel compiles a cell as
+    namespace = {}
+    exec(compile(source, filename, "exec"), namespace)
+    shell = _FakeIPython({filename: 3})
+    fake = type(sys)("IPython")
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    site = namespace["y"].creation_site
+    assert str(site).startswith("In [3], line 3") and site.short == "In [3]:3"
+    assert "In [3], line 2" in namespace["x"].made_at()
+    shell.cells = {}  # any other file keeps its path
+    assert str(site).startswith(f'File "{filename}", line 3')
+
+
+def test_print_program_marks_a_node_that_writes_over_its_input():
+    x, y = T.dvectors("x", "y")
+    f = theano.function([x, y], (T.exp(x) + y) * 2, mode=Mode(excluding=["fusion"]))
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        theano.printing.print_program(f)
+    program = text.getvalue()
+    assert "add(t0, y, out=t0)  # Elemwise{add,inplace}" in program
+    assert "exp(x)  # Elemwise{exp,no_inplace}" in program

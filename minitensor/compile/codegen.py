@@ -322,7 +322,7 @@ class _Writer:
             self.names[node.outputs[0]] = self.names[node.inputs[overwrite]]
         targets = [self.name(out) if out in self.read else "_" for out in node.outputs]
         target = targets[0] if len(targets) == 1 else ", ".join(targets)
-        self.line(f"{target} = {callee}({arguments}){_comment(op)}", node)
+        self.line(f"{target} = {callee}({arguments}){_comment(op, overwrite is not None)}", node)
 
     def operands(self, op, variables, full_name, short_name, target):
         """The names of ``variables`` to pass to ``op``'s call. Each goes by its
@@ -344,7 +344,7 @@ class _Writer:
         passed on to ``line``."""
         ufunc = self.global_(getattr(self.xp, op.ufunc), op.ufunc)
         name = self.names[out]
-        note = _comment(op) if comment else ""
+        note = _comment(op, target is not None) if comment else ""
         if not _is_chain(op, inputs):
             into = f", out={target}" if target is not None else ""
             self.line(f"{name} = {ufunc}({', '.join(inputs)}{into}){note}", node, inner, input_names)
@@ -557,8 +557,11 @@ def _ufunc_inputs_ok(op, node):
     return op.ufunc is not None and (op.nin == len(node.inputs) or (op.nin is None and len(node.inputs) >= 2))
 
 
-def _comment(op):
-    return f"  # {op}"
+def _comment(op, inplace=False):
+    """The op's name after the line that runs it, marked as debugprint marks a node that
+    writes over an input's buffer (``Elemwise{add,inplace}``)."""
+    from minitensor.printing import _op_text
+    return f"  # {_op_text(op, inplace)}"
 
 
 def _sizes_differ(node, *arrays):

@@ -72,7 +72,7 @@ class Rewrite:
     def __str__(self):
         from minitensor.printing import pp
         site = self.before.owner.creation_site if self.before.owner is not None else None
-        where = f"  (made at {site.filename.rsplit('/', 1)[-1]}:{site.lineno})" if site else ""
+        where = f"  (made at {site.short})" if site else ""
         if self.rule == "merge":
             return f"merge: {pp(self.before, depth=3)} was computed twice; one copy kept{where}"
         return f"{self.phase}/{self.rule}: {pp(self.before, depth=3)}  ->  {pp(self.after, depth=3)}{where}"
