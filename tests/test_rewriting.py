@@ -401,8 +401,12 @@ BINARY = [
     lambda a, b: -b * T.log(T.nnet.sigmoid(a)) - (1 - b) * T.log(1 - T.nnet.sigmoid(a)),  # a cross-entropy
 ]
 # Rules that make these stable may give a number where the formula as written overflows to
-# an infinity, or makes a NaN of 0 * inf, from finite values.
+# an infinity, or makes a NaN of 0 * inf. The stable cross-entropy, max(x, 0) - t * x + ...,
+# also differs at infinite x or t (NaN for x = inf and t = 0, where the formula written gives
+# inf; see docs/differences.md), and whatever reads it then differs too: graphs with it get
+# finite inputs.
 STABILISED_UNARY, STABILISED_BINARY = {10}, {len(BINARY) - 1}
+FINITE_ONLY_BINARY = {len(BINARY) - 1}
 SPECIAL_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0]
 
 
@@ -424,13 +428,14 @@ def _with_special_values(rng, array, non_finite, ties):
 
 def assert_rewritten_agrees(fast, plain, tolerance, stabilised):
     """``fast`` is ``plain`` within ``tolerance`` where plain is finite, and has the same NaNs
-    and infinities elsewhere (where ``stabilised``, it may have a number there instead)."""
+    and infinities elsewhere, unless the graph was ``stabilised``: a stable formula is meant
+    to differ where the one written overflows or meets 0 * inf (as DebugMode's check says)."""
     assert fast.dtype == plain.dtype and fast.shape == plain.shape
     fast, plain = np.atleast_1d(fast), np.atleast_1d(plain)
     finite = np.isfinite(plain)
     np.testing.assert_allclose(fast[finite], plain[finite], rtol=tolerance, atol=tolerance)
-    compared = ~finite & ~np.isfinite(fast) if stabilised else ~finite
-    np.testing.assert_array_equal(fast[compared], plain[compared])  # NaN matches NaN
+    if not stabilised:
+        np.testing.assert_array_equal(fast[~finite], plain[~finite])  # NaN matches NaN
 
 
 @given(random_graphs(), st.sampled_from(["float64", "float32", "float16"]), st.integers(0, 2 ** 32 - 1),
@@ -442,12 +447,10 @@ def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed, non
         if binary:
             values.append(BINARY[op % len(BINARY)](values[first % len(values)], values[second % len(values)]))
             stabilised |= op % len(BINARY) in STABILISED_BINARY
+            non_finite &= op % len(BINARY) not in FINITE_ONLY_BINARY
         else:
             values.append(UNARY[op % len(UNARY)](values[first % len(values)]))
             stabilised |= op % len(UNARY) in STABILISED_UNARY
-    # float16 rounds each step of the graph as written; fused code may round less often, and a
-    # sum that overflows there need not elsewhere.
-    stabilised |= dtype == "float16"
     output = values[-1]
     rng = np.random.default_rng(seed)
     direction = rng.uniform(0.5, 1.5, (3, 4)).astype(dtype)
