@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from minitensor.backends import is_device_array
 from minitensor.configuration import config
 from minitensor.graph import Type
 
@@ -90,7 +91,9 @@ class TensorType(Type):
             # np.matrix and masked arrays become plain arrays, as in Theano: a matrix would
             # keep two dimensions through a sum, and a mask is not part of the value.
             value = np.asarray(value)
-        if not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
+        if is_device_array(value):  # checked on the GPU, by its metadata: nothing is copied
+            value = self._convert_on_device(value, strict, allow_downcast, downcast_option)
+        elif not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
             value = self._convert(value, strict, allow_downcast, downcast_option)
         if value.ndim != self.ndim:
             raise TypeError(f"expected {self.ndim} dimensions, got {value.ndim} (shape {value.shape})")
@@ -99,6 +102,16 @@ class TensorType(Type):
                 raise TypeError(f"dimension {axis} is broadcastable so must have length 1, "
                                 f"got shape {value.shape}")
         return value
+
+    def _convert_on_device(self, value, strict, allow_downcast, downcast_option):
+        if value.dtype == self.dtype:
+            return value
+        if strict:
+            raise TypeError(f"expected an ndarray of dtype {self.dtype} (strict), got {describe_value(value)}")
+        if allow_downcast or np.can_cast(value.dtype, self.dtype, "safe"):
+            return value.astype(self.dtype)
+        raise TypeError(f"{self.dtype} cannot store a value of dtype {value.dtype} without "
+                        f"risking loss of precision; cast it yourself or pass {downcast_option}")
 
     def _convert(self, value, strict, allow_downcast, downcast_option):
         if strict:
@@ -132,6 +145,8 @@ def describe_value(value):
     """A few words on what a user passed, for error messages."""
     if isinstance(value, np.ndarray):
         return f"an ndarray of dtype {value.dtype} and shape {value.shape}"
+    if is_device_array(value):
+        return f"a GPU array of dtype {value.dtype} and shape {value.shape}"
     if isinstance(value, (list, tuple)):  # np.ndim would fail on a ragged one
         return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__} ({value!r})" if np.ndim(value) == 0 else f"a {type(value).__name__}"
