@@ -40,7 +40,8 @@ import zipfile
 
 import numpy as np
 
-from minitensor.compile.sharedvalue import SharedVariable, to_host
+from minitensor.backends import to_host
+from minitensor.compile.sharedvalue import SharedVariable
 
 _FORMAT = np.lib.format
 _HEADER_READERS = {(1, 0): _FORMAT.read_array_header_1_0, (2, 0): _FORMAT.read_array_header_2_0}
