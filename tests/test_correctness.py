@@ -133,7 +133,7 @@ def test_the_gradient_of_a_power_with_respect_to_the_exponent_is_zero_where_the_
 
 # --- 5. rewrites keep NaN and infinities ------------------------------------------------
 
-NON_FINITE = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0])
+NON_FINITE = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0, -0.0])
 
 
 @pytest.mark.parametrize("name, make", [

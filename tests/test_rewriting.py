@@ -392,6 +392,7 @@ UNARY = [
     lambda a: T.max(a, axis=0, keepdims=True), lambda a: abs(a), lambda a: T.cast(a, "float32").astype(a.dtype),
     lambda a: a - a, lambda a: a * 0, lambda a: -1 * T.gt(a, 0) + a, lambda a: T.clip(a, -1, 1),
     lambda a: T.maximum(a, a), lambda a: T.minimum(a, 0.0), lambda a: T.mean(a, keepdims=True), lambda a: a / 1,
+    lambda a: a ** 0.5, lambda a: a ** 3, lambda a: a ** -2, lambda a: a ** -1,
 ]
 BINARY = [
     lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
