@@ -466,6 +466,10 @@ def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed, non
             f = theano.function(inputs, [output] + gradients, mode=mode, on_unused_input="ignore")
             results[mode] = f(*arrays)
     tolerance = {"float64": 1e-9, "float32": 2e-3, "float16": 5e-2}[dtype]
+    if stabilised and dtype != "float64":
+        # The formula as written loses digits where a stable one keeps them: log(1 - sigmoid(a))
+        # in float32 is off by a few percent for a near 16, where 1 - sigmoid(a) is an ulp.
+        tolerance = {"float32": 5e-2, "float16": 2e-1}[dtype]
     for fast, plain in zip(results["FAST_RUN"], results["FAST_COMPILE"]):
         assert_rewritten_agrees(fast, plain, tolerance, stabilised)
 
