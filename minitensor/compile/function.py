@@ -39,6 +39,10 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     state) is updated with it too, unless it has an explicit update or
     ``no_default_updates`` is True or a list that holds it.
 
+    Threads: a function with updates runs one call at a time (a lock of its own), so calls
+    from several threads lose no update; two functions updating the same shared variable
+    from two threads are not kept apart (see docs/differences.md).
+
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
     arrays with ``device_outputs=True``.
