@@ -43,6 +43,8 @@ def test_a_shared_variable_keeps_its_value_name_and_type_and_is_a_new_variable()
 class FakeGPUArray:
     """Stands in for a CuPy array: not an ndarray, copied to the host by ``get()``."""
 
+    __cuda_array_interface__ = {}  # what is_device_array looks for
+
     def __init__(self, host):
         self.host = host
 
