@@ -136,6 +136,13 @@ def test_the_gradient_of_a_power_with_respect_to_the_exponent_is_zero_where_the_
 NON_FINITE = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0, -0.0])
 
 
+def test_a_float16_square_root_as_a_power_keeps_its_infinities():
+    # x ** 0.5 was rewritten to sqrt(x): pow(-inf, 0.5) is inf, sqrt(-inf) NaN.
+    h = T.vector("h", dtype="float16")
+    fast, plain = both_modes([h], h ** 0.5, NON_FINITE.astype("float16"))
+    np.testing.assert_array_equal(fast, plain)
+
+
 @pytest.mark.parametrize("name, make", [
     ("x - x", lambda v: v - v),
     ("a * b - a * c", lambda v: v * 2.0 - v * 3.0),

@@ -19,14 +19,17 @@ def _power_by_multiplication(x, n):
 
 @rule(E.Pow)
 def pow_specialize(node):
-    """x**2 -> sqr(x);  x**0.5 -> sqrt(x);  x**-1 -> 1/x;  x**n -> multiplications for small integer n"""
+    """x**2 -> sqr(x);  x**-1 -> 1/x;  x**n -> multiplications for small integer n
+
+    Not x**0.5 -> sqrt(x): the two differ at -inf (pow gives inf, sqrt NaN) and at -0.0
+    (0.0 and -0.0), and an optimised function gives what the graph as written gives.
+    (NumPy computes a float32 or float64 x**0.5 with its square root anyway.)
+    """
     x, exponent = node.inputs[0], scalar_constant(node.inputs[1])
     if exponent is None:
         return None
     dtype = node.outputs[0].dtype
     x = E.cast(x, dtype)  # int8 ** 2.0 is a float64: the multiplications must be too
-    if exponent == 0.5:
-        return [E.sqrt(x)]
     if exponent == int(exponent) and 1 <= exponent <= 8:
         return [_power_by_multiplication(x, int(exponent))]
     if not is_float(dtype):
