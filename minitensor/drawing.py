@@ -1,8 +1,8 @@
 """Drawing graphs: DOT text for Graphviz (``to_dot``) and pictures made from it (``pydotprint``).
 
 ``to_dot`` needs nothing but Python. ``pydotprint`` turns the DOT text into PNG,
-SVG, PDF, ... through the ``graphviz`` Python package (``pip install
-"minitensor[viz]"``) and Graphviz's ``dot`` program (the Debian package
+SVG, PDF, ... through the ``graphviz`` Python package (``pip install -e
+".[viz]"`` in a checkout of minitensor) and Graphviz's ``dot`` program (the Debian package
 ``graphviz``); without them it raises an error saying how to install them.
 
 The pictures speak Theano's visual language:
@@ -51,7 +51,7 @@ OVERWRITE_COLOUR, VIEW_COLOUR = "red", "blue"
 MAX_LABEL_SIZE = 70  # longer labels are cut, as Theano cut them
 
 PACKAGE_MISSING = ('drawing needs the graphviz Python package, which is not installed: '
-                   'pip install "minitensor[viz]". It also needs Graphviz\'s dot program (on Debian '
+                   'pip install -e ".[viz]" in your checkout of minitensor (pip install graphviz also does). It also needs Graphviz\'s dot program (on Debian '
                    'or Ubuntu: apt-get install graphviz). printing.to_dot(obj) gives the DOT text '
                    'without either.')
 PROGRAM_MISSING = ("drawing needs Graphviz's dot program, which is not on the PATH: on Debian or "
