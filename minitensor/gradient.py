@@ -36,7 +36,7 @@ from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.loop import Eye, map_rows
 from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
-from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector
+from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector, unbroadcast
 from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -139,7 +139,7 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
     stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
     starts = [(var, E.ones_like(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
 
-    grads = _backpropagate(starts, blockers)
+    grads = _backpropagate(starts, blockers, {w for w in wrt if isinstance(w, Constant)})
     connected = ancestors([var for var, _ in starts], blockers)
     results = []
     for position, w in enumerate(wrt):
@@ -180,8 +180,12 @@ def _starting_gradients(cost, known_grads, what="known_grads"):
     return starts
 
 
-def _backpropagate(starts, blockers):
-    """Map each variable that the ``starts``, (variable, gradient) pairs, depend on to its gradient."""
+def _backpropagate(starts, blockers, wanted_constants=()):
+    """Map each variable that the ``starts``, (variable, gradient) pairs, depend on to its gradient.
+
+    Constants get gradients only when asked for, in ``wanted_constants`` (as in Theano,
+    grad(one + y, one) is 1): the gradients of the others would be built for nothing.
+    """
     contributions, grads = {}, {}
     for var, g in starts:
         contributions.setdefault(var, []).append(g)
@@ -203,7 +207,7 @@ def _backpropagate(starts, blockers):
         if len(input_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
         for var, g in zip(node.inputs, input_grads):
-            if g is None or isinstance(var, Constant) or not is_float(var.dtype):
+            if g is None or not is_float(var.dtype) or (isinstance(var, Constant) and var not in wanted_constants):
                 continue
             contributions.setdefault(var, []).append(_sum_to(g, var))
     for var in list(contributions):
@@ -212,7 +216,12 @@ def _backpropagate(starts, blockers):
 
 
 def _sum_to(g, var):
-    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype."""
+    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype.
+
+    Where ``g`` is broadcastable and ``var`` is not (an outer product with a vector of
+    pattern (True,)), that axis is unbroadcast: a gradient has its variable's type,
+    broadcastable pattern included, as in Theano.
+    """
     g = as_tensor_variable(g)
     if g.ndim != var.ndim:
         raise ValueError(f"a gradient of rank {g.ndim} was computed for {var.describe()}: "
@@ -220,6 +229,7 @@ def _sum_to(g, var):
     axes = [d for d, (vb, gb) in enumerate(zip(var.broadcastable, g.broadcastable)) if vb and not gb]
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
+    g = unbroadcast(g, *[d for d, vb in enumerate(var.broadcastable) if not vb])
     return E.cast(g, var.dtype)
 
 

@@ -37,8 +37,30 @@ class CreationSite(NamedTuple):
 
     def __str__(self):
         text = linecache.getline(self.filename, self.lineno).strip()
-        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        cell = _ipython_cell(self.filename)
+        if cell is not None:  # as IPython names a cell in its tracebacks, not its temporary file
+            where = f"{cell}, line {self.lineno}"
+        else:
+            where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
         return f"{where}: {text}" if text else where
+
+    @property
+    def short(self):
+        """``In [3]:1`` for a Jupyter cell, else ``file.py:12``: for one-line logs."""
+        cell = _ipython_cell(self.filename)
+        return f"{cell or self.filename.rsplit(os.sep, 1)[-1]}:{self.lineno}"
+
+
+def _ipython_cell(filename):
+    """'In [3]' when ``filename`` is the code of IPython's (Jupyter's) input cell 3, else None."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    try:
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+    except Exception:  # noqa: BLE001 -- an IPython without this method: the plain file name
+        return None
+    digits = "".join(c for c in named[1] if c.isdigit()) if named else ""
+    return f"In [{digits}]" if digits else None
 
 
 def user_creation_site():

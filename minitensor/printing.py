@@ -103,11 +103,27 @@ def _op_text(op, inplace):
     return text.replace(",no_inplace}", ",inplace}") if ",no_inplace}" in text else text + "{inplace}"
 
 
+# Past this depth a line is indented no further, and says its depth instead: a chain 50,000
+# nodes deep would otherwise print lines 100,000 characters long (gigabytes in all).
+_MAX_INDENT = 40
+
+
+def _prefix(depth):
+    """The indentation of a node ``depth`` levels under the root: ' |', '   |', ..."""
+    if depth == 0:
+        return ""
+    if depth <= _MAX_INDENT:
+        return " " * (2 * depth - 2) + " |"
+    tag = f"(depth {depth})"
+    return tag.rjust(2 * _MAX_INDENT - 2) + " |"
+
+
 def _tree_lines(root, labels, order, inplace):
     """Lines of the tree under ``root``, depth first, each child one step further in."""
-    lines, stack = [], [(root, "")]
+    lines, stack = [], [(root, 0)]
     while stack:
-        var, prefix = stack.pop()
+        var, depth = stack.pop()
+        prefix = _prefix(depth)
         node = var.owner
         key = node if node is not None else var
         seen = key in labels
@@ -119,7 +135,7 @@ def _tree_lines(root, labels, order, inplace):
         position = f"   {order[node]}" if node in order else ""
         lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output} [id {label}] '{var.name or ''}'{position}")
         if not seen:
-            stack.extend((i, " " * len(prefix) + " |") for i in reversed(node.inputs))
+            stack.extend((i, depth + 1) for i in reversed(node.inputs))
     return lines
 
 

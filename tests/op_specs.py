@@ -172,6 +172,8 @@ SPECS = [
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),
     Spec("dimshuffle", shape_ops.DimShuffle, lambda x: x.dimshuffle(1, "x", 0), lambda x: x.T[:, None, :], (U,),
          shapes=shapes_of(array_shapes(min_dims=2, max_dims=2, max_side=3))),
+    Spec("unbroadcast", shape_ops.Unbroadcast, lambda x: T.unbroadcast(x.dimshuffle("x", 0)),
+         lambda x: x[None, :], (U,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=1, max_side=3))),
     Spec("reshape", shape_ops.Reshape, lambda x: x.reshape((-1,)), lambda x: x.reshape(-1), (U,),
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),
     Spec("reshape_symbolic", shape_ops.Shape, lambda x: T.reshape(x.T.reshape((-1,)), x.T.shape, ndim=x.ndim),

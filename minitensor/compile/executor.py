@@ -369,7 +369,12 @@ def _explain(error, node, arguments):
 
 
 def _same_class(error, message):
-    try:
-        return type(error)(message)
-    except Exception:
-        return RuntimeError(message)
+    """An exception of ``error``'s class with ``message``, or of its nearest base class that
+    takes a message: NumPy's _ArrayMemoryError wants a shape and a dtype, and becomes a
+    MemoryError, still caught by ``except MemoryError``."""
+    for cls in type(error).__mro__:
+        try:
+            return cls(message)
+        except Exception:  # noqa: BLE001 -- a class whose constructor wants other arguments
+            continue
+    return RuntimeError(message)

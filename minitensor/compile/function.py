@@ -7,6 +7,7 @@ are assigned after every output and new value has been computed: a call that
 raises leaves every shared variable as it was.
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -38,6 +39,10 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     state) is updated with it too, unless it has an explicit update or
     ``no_default_updates`` is True or a list that holds it.
 
+    Threads: a function with updates runs one call at a time (a lock of its own), so calls
+    from several threads lose no update; two functions updating the same shared variable
+    from two threads are not kept apart (see docs/differences.md).
+
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
     arrays with ``device_outputs=True``.
@@ -68,7 +73,7 @@ class Function:
         output_vars = [] if outputs is None else [_output_variable(position, o) for position, o in
                                                    enumerate(listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
-        replacements = _check_givens(givens)
+        replacements = _check_givens(givens, self.inputs)
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
                                          + list(replacements.values()), update_pairs, replacements,
                                          no_default_updates)
@@ -109,11 +114,20 @@ class Function:
             check=checker.check if checker is not None else None, convert_host=self._convert_on_host)
         if not self.backend.on_host and not device_outputs:
             self._call = cuda.host_results(self._call)
+        # A function with updates runs one call at a time: two threads calling it together
+        # would both read the old values, and one of their updates would be lost. (Two
+        # different functions updating the same shared variable are not kept apart.)
+        self._lock = threading.Lock() if self.update_targets else None
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.inputs):
-            args = self._bind(args, kwargs)
-        return self._call(*args)
+        if self._lock is None:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
+        with self._lock:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
 
     def _repr_svg_(self):
         """Jupyter shows a compiled function as a drawing of its graph (its text, without Graphviz)."""
@@ -122,8 +136,7 @@ class Function:
 
     def _inputs_phrase(self):
         count = len(self.inputs)
-        names = ", ".join(str(v) for v in self.inputs)
-        return f"{count} input{'' if count == 1 else 's'} ({names})"
+        return f"{count} input{'' if count == 1 else 's'} ({_some(self.inputs)})"
 
     def _convert_on_host(self, position, value):
         """``_convert`` for an input a GPU function keeps in host memory (a scalar, a size)."""
@@ -147,7 +160,7 @@ class Function:
         for key, value in kwargs.items():
             if key not in self._names:
                 raise TypeError(f"{self._title} has no input named {key!r}; "
-                                f"named inputs: {sorted(self._names)}")
+                                f"named inputs: [{_some(map(repr, sorted(self._names)))}]")
             position = self._names[key]
             if position < len(args):
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
@@ -156,7 +169,7 @@ class Function:
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
             raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
-                            f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
+                            f"{len(args) + len(kwargs)}; missing: {_some(missing)}")
         return bound
 
     def __reduce__(self):
@@ -236,6 +249,14 @@ def _compile_definition(definition, name):
 
 
 _MISSING = object()
+
+
+def _some(items, limit=12):
+    """The first ``limit`` of ``items``, comma-separated, and how many more: an error about a
+    function of 10,000 inputs stays a few lines long."""
+    items = [str(item) for item in items]
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}, ... ({len(items) - limit:,} more)"
 
 
 class _InputState:
@@ -364,18 +385,26 @@ def _check_updates(updates):
                 raise TypeError(f"updates: bad new value for shared variable {target.describe()}: "
                                 f"{error}{target.made_at()}") from None
         value = as_tensor_variable(value)
-        if not target.type.accepts(value.type):
+        if value.type != target.type:
+            # Exactly its type, as in Theano: a value broadcastable where the variable is not
+            # would silently shrink it to length 1 there.
+            extra = [d for d, (t, v) in enumerate(zip(target.broadcastable, value.broadcastable)) if v and not t]
+            fix = (f"T.unbroadcast(value, {', '.join(map(str, extra))}) if that length 1 is meant"
+                   if value.ndim == target.ndim and value.dtype == target.dtype and extra
+                   else "cast it with T.cast or .astype")
             raise TypeError(f"updates: the new value of shared variable {target.describe()} has type "
                             f"{value.type}, but the update must have its type {target.type} "
-                            f"(cast it with T.cast or .astype){target.made_at()}")
+                            f"({fix}){target.made_at()}")
         checked.append((target, value))
     return checked
 
 
 def _default_updates(roots, explicit, replaced, no_default_updates):
     """(shared variable, its ``default_update``) for each shared variable that the ``roots``
-    read, unless it is updated explicitly, replaced through givens, or excluded by
-    ``no_default_updates``; the new updates' own graphs are searched in turn."""
+    read once the ``replaced`` variables (givens) are swapped, unless it is updated
+    explicitly or excluded by ``no_default_updates``; the new updates' own graphs are
+    searched in turn. A shared variable replaced through givens is still updated where
+    its replacement reads it (givens={a: a + 10}), as in Theano."""
     if no_default_updates is True:
         return []
     excluded = list(no_default_updates or ())
@@ -383,10 +412,10 @@ def _default_updates(roots, explicit, replaced, no_default_updates):
         if not isinstance(var, SharedVariable):
             raise TypeError(f"no_default_updates must be True, False or a list of shared variables, "
                             f"got {var!r} in the list")
-    seen = {target for target, _ in explicit} | set(replaced) | set(excluded)
+    seen = {target for target, _ in explicit} | set(excluded)
     pairs = []
     while roots:
-        found = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
+        found = [v for v in graph_inputs(clone_replace(roots, replaced)) if isinstance(v, SharedVariable)
                  and v.default_update is not None and v not in seen]
         seen.update(found)
         pairs += [(v, v.default_update) for v in found]
@@ -405,11 +434,16 @@ def _check_swap(swap):
     return swap
 
 
-def _check_givens(givens):
+def _check_givens(givens, inputs=()):
     replacements = {}
     for old, new in _pairs(givens, "givens"):
         if not isinstance(old, Variable):
             raise TypeError(f"givens: {old!r} is not a variable to replace")
+        if any(old is i for i in inputs):
+            # As in Theano: the replacement would make the argument passed for it unused.
+            raise RuntimeError(f"givens: {old.describe()} is an input of the function, and an input "
+                               f"cannot be replaced (its argument would be ignored); make a new input y and "
+                               f"pass givens={{{old}: g(y)}}{old.made_at()}")
         try:
             new = as_tensor_variable(new)
         except TypeError as error:

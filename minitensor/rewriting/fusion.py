@@ -191,7 +191,7 @@ def fuse(outputs):
         group = group_of.get(node)
         if group is not None and len(group["nodes"]) > 1:
             if node is group["root"]:
-                for old, out in _composite(group, clients, new).items():
+                for old, out in _composite(group, clients, new, position).items():
                     new[old] = out
                     log.append(Rewrite("fusion", "fuse", old, out))
             continue
@@ -219,7 +219,7 @@ def _group_to_join(node, clients, group_of, position):
     return None
 
 
-def _composite(group, clients, new):
+def _composite(group, clients, new, position):
     """The group's outputs mapped to the outputs of one Composite node on rebuilt inputs."""
     members = set(group["nodes"])
     inner = [v for node in group["nodes"] for v in node.outputs]
@@ -227,7 +227,14 @@ def _composite(group, clients, new):
     inputs = list(dict.fromkeys(var for node in group["nodes"] for var in node.inputs  # first uses, in order
                                 if var.owner not in members and not isinstance(var, Constant)))
     placeholders = [var.type() for var in inputs]
-    inner_outputs = clone_replace(outputs, dict(zip(inputs, placeholders)))
+    # The members are copied onto the placeholders one by one, in execution order. (Cloning
+    # the outputs would walk everything they depend on, the whole graph before the group:
+    # quadratic in the depth of a graph made of many groups.)
+    inner_of = dict(zip(inputs, placeholders))
+    for node in sorted(group["nodes"], key=position.__getitem__):
+        copy = node.with_inputs([inner_of.get(i, i) for i in node.inputs])
+        inner_of.update(zip(node.outputs, copy.outputs))
+    inner_outputs = [inner_of[o] for o in outputs]
     fused = Composite(tuple(placeholders), tuple(inner_outputs)).make_node(*[new.get(v, v) for v in inputs])
     fused.creation_site = group["root"].creation_site
     return dict(zip(outputs, fused.outputs))

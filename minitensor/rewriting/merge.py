@@ -2,7 +2,7 @@
 
 Two nodes are identical when their ops are equal (ops are dataclasses, so equal
 parameters mean equal ops) and their inputs are the same variables; constants
-are equal when their types and values are.
+are equal when their types, shapes, dtypes and bytes are.
 """
 
 from minitensor.graph import Constant, toposort
@@ -15,7 +15,8 @@ def merge(outputs):
 
     def canonical(var):
         if isinstance(var, Constant):
-            key = ("constant", var.type, var.data.tobytes())
+            # The bytes alone would make empty arrays of shapes (2, 0) and (0, 2) one constant.
+            key = ("constant", var.type, var.data.shape, var.data.dtype.str, var.data.tobytes())
             return seen.setdefault(key, var)
         return replace.get(var, var)
 

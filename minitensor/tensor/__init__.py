@@ -18,7 +18,7 @@ from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, ex
                                         switch, tanh, true_div, zeros_like)
 from minitensor.tensor.reduction import argmax, argmin, max, max_and_argmax, mean, min, prod, sum
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
-                                         transpose)
+                                         transpose, unbroadcast)
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
 from minitensor.tensor.construction import (alloc, arange, concatenate, join, ones, stack,
                                             zeros)

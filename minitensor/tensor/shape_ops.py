@@ -91,6 +91,43 @@ def dimshuffle(x, *pattern):
     return DimShuffle(x.broadcastable, tuple(pattern))(x)
 
 
+@dataclass(frozen=True)
+class Unbroadcast(Op):
+    """x itself, with the dimensions ``axes`` no longer broadcastable: a change of type only.
+
+    Theano's ``unbroadcast``: a value of length 1 along an axis may then stand where
+    any length is allowed, such as the update of a shared variable (which has no
+    broadcastable dimensions) or a gradient of the variable's own type.
+    """
+
+    axes: tuple
+    returns_view = True
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if any(not 0 <= a < x.ndim for a in self.axes):
+            raise ValueError(f"unbroadcast: axes {self.axes} are not all dimensions of {x.type}")
+        broadcastable = tuple(b and d not in self.axes for d, b in enumerate(x.broadcastable))
+        return Apply(self, [x], [TensorType(x.dtype, broadcastable)()])
+
+    def impl(self, xp, x):
+        return x
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]]  # the grad engine sums it back to x's pattern
+
+    def __str__(self):
+        return f"Unbroadcast{{{','.join(map(str, self.axes))}}}"
+
+
+def unbroadcast(x, *axes):
+    """``x`` with the dimensions ``axes`` no longer broadcastable, as in Theano (``x`` itself if
+    none of them is)."""
+    x = as_tensor_variable(x)
+    axes = tuple(sorted({a % x.ndim for a in axes if x.broadcastable[a % x.ndim]}))
+    return Unbroadcast(axes)(x) if axes else x
+
+
 def transpose(x, axes=None):
     """``x`` with its axes permuted; by default reversed, so a matrix is transposed."""
     x = as_tensor_variable(x)
