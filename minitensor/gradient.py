@@ -26,6 +26,7 @@ Everything else is built from that one reverse walk:
 * ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -64,6 +65,80 @@ class DisconnectedType(Type):
 
 
 disconnected_type = DisconnectedType()
+
+
+class NullTypeGradError(TypeError):
+    """Raised by ``grad`` when a gradient asked for is undefined or not implemented."""
+
+
+class NullType(Type):
+    """The type of a gradient that does not exist; ``why_null`` says why, naming the op.
+
+    An op's ``grad`` returns one (through ``grad_undefined`` or ``grad_not_implemented``)
+    for an input whose gradient is undefined or not written. It spreads backwards
+    like any gradient, and ``grad`` raises ``NullTypeGradError`` with the reason when
+    it reaches a variable whose gradient was asked for; elsewhere it does no harm.
+    """
+
+    variable_class = Variable
+
+    def __init__(self, why_null="(no explanation given)"):
+        self.why_null = why_null
+
+    def __eq__(self, other):
+        return type(other) is NullType and other.why_null == self.why_null
+
+    def __hash__(self):
+        return hash((NullType, self.why_null))
+
+    def __str__(self):
+        return "NullType"
+
+
+def grad_undefined(op, x_pos, x, comment=""):
+    """What ``op.grad`` returns for input ``x_pos`` (the variable ``x``) when its gradient is
+    mathematically undefined: a NullType variable saying so."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is mathematically "
+                    f"undefined. {comment}".strip())()
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """What ``op.grad`` returns for input ``x_pos`` (the variable ``x``) whose gradient is not
+    implemented: a NullType variable saying so."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is not "
+                    f"implemented. {comment}".strip())()
+
+
+def _is_null(g):
+    return isinstance(g, Variable) and isinstance(g.type, NullType)
+
+
+def _is_disconnected(g):
+    return isinstance(g, Variable) and isinstance(g.type, DisconnectedType)
+
+
+_GRAD_ARITY = {}  # op class -> whether its grad is Theano's grad(inputs, output_grads)
+
+
+def op_gradients(node, output_grads):
+    """``node``'s op's gradients for its inputs, from its outputs' gradients.
+
+    The op says them in one of three ways: this project's ``grad(inputs, outputs,
+    output_grads)``, Theano's ``grad(inputs, output_grads)``, or Theano's
+    ``L_op(inputs, outputs, output_grads)``.
+    """
+    op = node.op
+    if callable(getattr(op, "L_op", None)):
+        return op.L_op(node.inputs, node.outputs, output_grads)
+    cls = type(op)
+    if cls not in _GRAD_ARITY:
+        try:
+            _GRAD_ARITY[cls] = len(inspect.signature(op.grad).parameters) == 2
+        except (TypeError, ValueError):
+            _GRAD_ARITY[cls] = False
+    if _GRAD_ARITY[cls]:
+        return op.grad(node.inputs, output_grads)
+    return op.grad(node.inputs, node.outputs, output_grads)
 
 RETURN_DISCONNECTED = ("zero", "none", "disconnected")  # compared without case: Theano writes 'None'
 
@@ -149,6 +224,9 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
             results.append(_disconnected_result(w, return_disconnected))
             continue
         g = grads.get(w)
+        if _is_null(g):
+            raise NullTypeGradError(f"grad: the gradient with respect to {w.describe()} cannot be computed: "
+                                    f"{g.type.why_null}{w.made_at()}")
         results.append(_disconnected_result(w, "zero") if g is None else g)
     return results[0] if single else results
 
@@ -189,7 +267,8 @@ def _backpropagate(starts, blockers):
     def total(var):
         if var not in grads and var in contributions:
             parts = contributions.pop(var)
-            grads[var] = parts[0] if len(parts) == 1 else E.add(*parts)
+            nulls = [g for g in parts if _is_null(g)]  # an undefined part makes the sum undefined
+            grads[var] = nulls[0] if nulls else parts[0] if len(parts) == 1 else E.add(*parts)
         return grads.get(var)
 
     for node in reversed(toposort([var for var, _ in starts])):
@@ -198,14 +277,18 @@ def _backpropagate(starts, blockers):
         output_grads = [total(out) for out in node.outputs]
         if all(g is None for g in output_grads):
             continue
-        output_grads = [E.zeros_like(out) if g is None else g for out, g in zip(node.outputs, output_grads)]
-        input_grads = node.op.grad(node.inputs, node.outputs, output_grads)
+        null = next((g for g in output_grads if _is_null(g)), None)
+        if null is not None:  # no gradient flows on from an undefined one: it stays undefined
+            input_grads = [null] * len(node.inputs)
+        else:
+            output_grads = [E.zeros_like(out) if g is None else g for out, g in zip(node.outputs, output_grads)]
+            input_grads = op_gradients(node, output_grads)
         if len(input_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
         for var, g in zip(node.inputs, input_grads):
-            if g is None or isinstance(var, Constant) or not is_float(var.dtype):
+            if g is None or _is_disconnected(g) or isinstance(var, Constant) or not is_float(var.dtype):
                 continue
-            contributions.setdefault(var, []).append(_sum_to(g, var))
+            contributions.setdefault(var, []).append(g if _is_null(g) else _sum_to(g, var))
     for var in list(contributions):
         total(var)
     return grads

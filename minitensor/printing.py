@@ -8,7 +8,7 @@
 
 import sys
 
-from minitensor.graph import Variable, toposort
+from minitensor.graph import Apply, Op, Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
 
@@ -37,6 +37,45 @@ def pp(variable, depth=None):
 
 
 pprint = pp
+
+
+class Print(Op):
+    """The input itself, printing ``message`` and its attributes when the graph runs, as in Theano.
+
+    ``Print('x is')(x)`` prints ``x is __str__ = [...]`` each time the compiled function
+    computes it; ``attrs`` names other attributes (or methods) of the value to print,
+    such as ``('shape',)``. Its gradient passes through, and it is never computed at
+    compile time (its printing is the point).
+    """
+
+    __props__ = ("message", "attrs")
+    view_map = {0: [0]}
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None):
+        self.message, self.attrs = message, tuple(attrs)
+        self.global_fn = global_fn
+
+    def make_node(self, x):
+        from minitensor.tensor.variable import as_tensor_variable
+        x = x if isinstance(x, Variable) else as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def impl(self, xp, x):
+        if self.global_fn is not None:
+            self.global_fn(self, x)
+        for attr in self.attrs:
+            value = getattr(x, attr)
+            print(f"{self.message} {attr} = {value() if callable(value) else value}")
+        return x
+
+    def grad(self, inputs, outputs, output_grads):
+        return list(output_grads)
+
+    def do_constant_folding(self, node):
+        return False
+
+    def __str__(self):
+        return f"Print{{message={self.message!r}}}"
 
 
 def _pp_leaf(var):

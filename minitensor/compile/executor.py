@@ -28,15 +28,15 @@ followed by the checks of its outputs.
 import numpy as np
 
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.graph import Constant, toposort
+from minitensor.graph import Constant, aliased_input, toposort
 
 
 class MissingInputError(ValueError):
     """A graph needs a variable that is neither an input, a shared variable nor a constant."""
 
 
-class NanGuardError(FloatingPointError):
-    """A node produced NaN or infinity under NanGuardMode."""
+class NanGuardError(FloatingPointError, AssertionError):
+    """A node produced NaN, infinity or a huge value under NanGuardMode (an AssertionError, as in Theano)."""
 
 
 class Program:
@@ -58,6 +58,8 @@ class Program:
         self.nodes = flatten(self.blocks)
         self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
         self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
+        if hasattr(nan_guard, "wrap_thunk"):  # a mode watching each node by its position (MonitorMode)
+            nan_guard = _NodeWatch(nan_guard, self.nodes)
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
         if xp is not np:
@@ -202,8 +204,9 @@ def flatten(block):
 
 def _memory_root(var):
     """The variable whose buffer ``var``'s value may be a view of."""
-    while var.owner is not None and var.owner.op.returns_view:
-        var = var.owner.inputs[0]
+    source = aliased_input(var)
+    while source is not None:
+        var, source = source, aliased_input(source)
     return var
 
 
@@ -241,12 +244,15 @@ def plan_inplace(nodes, outputs):
 # --- NanGuardMode --------------------------------------------------------------------------
 
 def guarded(thunk, node, mode, xp):
-    """``thunk`` followed by NanGuardMode's checks of the node's outputs.
+    """``thunk`` followed by NanGuardMode's checks of the node's outputs, or wrapped by the
+    ``wrap_thunk(thunk, node, xp)`` of another mode that watches every node (MonitorMode).
 
     NumPy's own warnings about the values the mode looks for are silenced: the
     mode reports them itself, naming the node, and a warning before would only
     repeat it less clearly.
     """
+    if hasattr(mode, "wrap_thunk"):
+        return mode.wrap_thunk(thunk, node, xp)
     silenced = dict(invalid="ignore" if mode.nan_is_error else "warn",
                     divide="ignore" if mode.inf_is_error else "warn",
                     over="ignore" if mode.inf_is_error else "warn")
@@ -271,12 +277,28 @@ def guarded(thunk, node, mode, xp):
     return run
 
 
+#: NanGuardMode's ``big_is_error`` threshold, Theano's.
+BIG_VALUE = 1e10
+
+
+class _NodeWatch:
+    """A mode's ``wrap_thunk``, told each node's position in one program's order."""
+
+    def __init__(self, mode, nodes):
+        self.mode, self.position = mode, {node: k for k, node in enumerate(nodes)}
+
+    def wrap_thunk(self, thunk, node, xp):
+        return self.mode.wrap_thunk(thunk, node, xp, self.position[node])
+
+
 def _bad_values(value, mode, xp):
-    """'NaN' or 'infinity' if ``value`` holds what ``mode`` forbids, else None."""
+    """'NaN', 'infinity' or 'a value above 1e10' if ``value`` holds what ``mode`` forbids, else None."""
     if mode.nan_is_error and bool(xp.isnan(value).any()):
         return "NaN"
     if mode.inf_is_error and bool(xp.isinf(value).any()):
         return "infinity"
+    if getattr(mode, "big_is_error", False) and bool((xp.abs(value) > BIG_VALUE).any()):
+        return f"a value above {BIG_VALUE:g} in magnitude"
     return None
 
 

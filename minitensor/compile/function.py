@@ -16,7 +16,7 @@ from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
+from minitensor.graph import Constant, Variable, aliased_input, ancestors, clone_replace, graph_inputs, toposort
 from minitensor.tensor.type import describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
 
@@ -437,8 +437,9 @@ def _check_missing(inputs, computed):
 
 def _view_root(var):
     """The variable whose memory ``var``'s value may be a view of (``var`` itself if no view op)."""
-    while var.owner is not None and var.owner.op.returns_view:
-        var = var.owner.inputs[0]
+    source = aliased_input(var)
+    while source is not None:
+        var, source = source, aliased_input(source)
     return var
 
 

@@ -10,32 +10,11 @@ import numpy as np
 
 from minitensor.compile.executor import Program
 from minitensor.compile.mode import get_mode
-from minitensor.graph import toposort
+from minitensor.fgraph import FunctionGraph
 
 
 class RewriteError(AssertionError):
     """Under DebugMode: a rewrite changed the values it computes."""
-
-
-class FunctionGraph:
-    """A compiled graph: its inputs, its outputs, and the nodes between them in execution order."""
-
-    def __init__(self, inputs, outputs):
-        self.inputs, self.outputs = list(inputs), list(outputs)
-        self.apply_nodes = toposort(self.outputs)
-
-    def toposort(self):
-        return list(self.apply_nodes)
-
-    @property
-    def variables(self):
-        found = dict.fromkeys(self.inputs)
-        for node in self.apply_nodes:
-            found.update(dict.fromkeys(node.inputs + node.outputs))
-        return list(found)
-
-    def __repr__(self):
-        return f"FunctionGraph({len(self.apply_nodes)} nodes, {len(self.outputs)} outputs)"
 
 
 class FunctionMaker:
@@ -45,7 +24,7 @@ class FunctionMaker:
         self.mode = get_mode(mode)
         self.original_outputs = list(outputs)
         rewritten, self.rewrites = self.mode.rewrite(self.original_outputs)
-        self.fgraph = FunctionGraph(inputs, rewritten)
+        self.fgraph = FunctionGraph(inputs, rewritten, clone=False)
         guard = self.mode if self.mode.nan_guard else None
         self.program = Program(inputs, rewritten, xp, inplace=self.mode.enabled("inplace"), nan_guard=guard)
         self.checker = RewriteChecker(inputs, self.rewrites, xp) if self.mode.check_rewrites else None
