@@ -74,7 +74,7 @@ def write_call(program, checks, copies, updates, returns, has_check):
         lines.append(f"{INDENT}{results[k]} = {results[k]}.copy()")
 
     def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
-        return f"asarray({results[k]})" if outputs[k].ndim == 0 else results[k]
+        return f"asarray({results[k]})" if getattr(outputs[k].type, "ndim", None) == 0 else results[k]
     for k, target in updates:
         lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {value(k)}")
     count = len(outputs) - len(updates)

@@ -17,7 +17,7 @@ from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.graph import Constant, Variable, aliased_input, ancestors, clone_replace, graph_inputs, toposort
-from minitensor.tensor.type import describe_value
+from minitensor.tensor.type import TensorType, describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 class UnusedInputError(ValueError):
@@ -91,7 +91,7 @@ class Function:
         self.outputs = computed[:len(output_vars)]
         self.update_targets = [target for target, _ in update_pairs + input_updates]
         self._copy = _needs_copy(computed)
-        self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
+        self._checks = [_fast_check(v.type) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
         # What a call runs: generated code that checks the arguments, computes, copies and updates.
         returns = ("none" if outputs is None else self.output_keys if self.output_keys is not None
@@ -305,7 +305,18 @@ def _check_output_keys(outputs):
     return list(outputs)
 
 
+def _fast_check(type_):
+    """(dtype, ndim, plain) for an input of ``type_``: a plain one takes an ndarray of that dtype
+    and rank as it is; any other value, or any value of a type that is not a tensor type,
+    goes through the type's filter."""
+    if not isinstance(type_, TensorType):
+        return None, None, False
+    return type_.dtype, type_.ndim, not any(type_.broadcastable)
+
+
 def _output_variable(position, output):
+    if isinstance(output, Variable):  # of any type: a user's Type too
+        return output
     try:
         return as_tensor_variable(output)
     except TypeError as error:
@@ -448,6 +459,8 @@ def _needs_copy(computed):
     an input, a shared value, a constant, or another result."""
     copies, roots = [], set()
     for index, var in enumerate(computed):
+        if not isinstance(var.type, TensorType):
+            continue  # a value of a user's type is the type's business (Python floats need no copy)
         root = _view_root(var)
         if root.owner is None or root in roots:
             copies.append(index)

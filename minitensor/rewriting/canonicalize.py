@@ -13,6 +13,7 @@ from minitensor.graph import Constant
 from minitensor.ifelse import IfElse
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.shapes import SHAPES
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import Alloc
@@ -423,6 +424,6 @@ CANONICALIZE = [
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,
-]
+] + SHAPES
 
 __all__ = ["CANONICALIZE", "scalar_constant"]

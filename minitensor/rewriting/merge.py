@@ -15,7 +15,8 @@ def merge(outputs):
 
     def canonical(var):
         if isinstance(var, Constant):
-            key = ("constant", var.type, var.data.tobytes())
+            data = var.data  # an array, or a value of a user's type (a Python float, ...)
+            key = ("constant", var.type, data.tobytes() if hasattr(data, "tobytes") else (type(data), repr(data)))
             return seen.setdefault(key, var)
         return replace.get(var, var)
 
