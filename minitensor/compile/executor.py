@@ -48,7 +48,7 @@ class Program:
     checks follow every node.
     """
 
-    def __init__(self, inputs, outputs, xp, inplace=False, nan_guard=None):
+    def __init__(self, inputs, outputs, xp, inplace=False, nan_guard=None, profile=None):
         from minitensor.compile.codegen import write_program  # codegen reads this module's plans
 
         self.inputs, self.outputs, self.xp = list(inputs), list(outputs), xp
@@ -58,8 +58,10 @@ class Program:
         self.nodes = flatten(self.blocks)
         self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
         self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
-        if hasattr(nan_guard, "wrap_thunk"):  # a mode watching each node by its position (MonitorMode)
-            nan_guard = _NodeWatch(nan_guard, self.nodes)
+        watchers = [w for w in (nan_guard, profile) if w is not None]
+        if profile is not None or hasattr(nan_guard, "wrap_thunk"):
+            # Modes watching each node by its position (MonitorMode), or a profile timing it.
+            nan_guard = _NodeWatch(watchers, self.nodes)
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
         if xp is not np:
@@ -282,13 +284,19 @@ BIG_VALUE = 1e10
 
 
 class _NodeWatch:
-    """A mode's ``wrap_thunk``, told each node's position in one program's order."""
+    """The watchers of every node (a NanGuardMode, a MonitorMode, a profile), each told the
+    node's position in one program's order."""
 
-    def __init__(self, mode, nodes):
-        self.mode, self.position = mode, {node: k for k, node in enumerate(nodes)}
+    def __init__(self, watchers, nodes):
+        self.watchers, self.position = watchers, {node: k for k, node in enumerate(nodes)}
 
     def wrap_thunk(self, thunk, node, xp):
-        return self.mode.wrap_thunk(thunk, node, xp, self.position[node])
+        for watcher in self.watchers:
+            if hasattr(watcher, "wrap_thunk"):
+                thunk = watcher.wrap_thunk(thunk, node, xp, self.position[node])
+            else:  # NanGuardMode
+                thunk = guarded(thunk, node, watcher, xp)
+        return thunk
 
 
 def _bad_values(value, mode, xp):

@@ -15,6 +15,8 @@ from minitensor.backends import array_module
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
+from minitensor.compile.profiling import ProfileStats
+from minitensor.configuration import config
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.graph import Constant, Variable, aliased_input, ancestors, clone_replace, graph_inputs, toposort
 from minitensor.tensor.type import TensorType, describe_value
@@ -26,7 +28,7 @@ class UnusedInputError(ValueError):
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              on_unused_input="raise", name=None, mode=None, no_default_updates=False, backend=None,
-             device_outputs=False):
+             device_outputs=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
     ``inputs`` are variables or ``In`` objects (for a default value or a keyword
@@ -41,9 +43,12 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
     arrays with ``device_outputs=True``.
+
+    ``profile=True`` (or ``config.profile``) times the function's compilation and each
+    node's calls: ``f.profile.summary()`` prints them (``minitensor.compile.profiling``).
     """
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                    no_default_updates, backend, device_outputs)
+                    no_default_updates, backend, device_outputs, profile)
 
 
 class Function:
@@ -52,7 +57,7 @@ class Function:
     of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                 no_default_updates=False, backend=None, device_outputs=False):
+                 no_default_updates=False, backend=None, device_outputs=False, profile=None):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
@@ -85,7 +90,10 @@ class Function:
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
         xp = array_module(backend)
-        self.maker = FunctionMaker(self.inputs, computed, mode, xp)
+        if profile is None and config.profile:
+            profile = True
+        self.profile = ProfileStats(name) if profile is True else profile or None
+        self.maker = FunctionMaker(self.inputs, computed, mode, xp, self.profile)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
@@ -109,6 +117,8 @@ class Function:
             check=checker.check if checker is not None else None)
         if xp is not np and not device_outputs:
             self._call = cuda.host_results(self._call)
+        if self.profile is not None:
+            self._call = self.profile.timed_call(self._call)
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
@@ -130,7 +140,7 @@ class Function:
         strict, allow_downcast = self._conversions[position]
         try:
             return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
-        except TypeError as error:
+        except (TypeError, ValueError) as error:  # a user's Type may refuse a value either way
             raise TypeError(f"bad input argument '{variable}' at position {position} (0-based) of "
                             f"{self._title}: expected {variable.type}, got {describe_value(value)}: "
                             f"{error}{variable.made_at()}") from None

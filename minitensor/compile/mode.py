@@ -67,6 +67,14 @@ class Mode:
         copy.__dict__.update(self.__dict__, excluded=self.excluded + _known_names(names))
         return copy
 
+    def including(self, *names):
+        """This mode with the phases or rules ``names`` switched back on (every phase is on unless
+        excluded, so Theano's ``including('canonicalize')`` only undoes an exclusion)."""
+        names = _known_names(names)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__, excluded=tuple(n for n in self.excluded if n not in names))
+        return copy
+
     def __repr__(self):
         return f"{type(self).__name__}(excluding={list(self.excluded)}, rewrites={self.rewrites})"
 
