@@ -99,7 +99,7 @@ def _pp_node(node, out, args):
 
 
 def debugprint(obj, file=None):
-    """Print the graph of a variable, a list of variables or a compiled function as a tree.
+    """Print the graph of a variable, a list of variables, a node or a compiled function as a tree.
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
@@ -111,6 +111,8 @@ def debugprint(obj, file=None):
     file = sys.stdout if file is None else file
     if isinstance(obj, Function):
         roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
+    elif isinstance(obj, Apply):  # a node, as MonitorMode's functions are given: its outputs
+        roots, order, inplace = obj.outputs[:1] if len(obj.outputs) == 1 else obj.outputs, [], {}
     else:
         roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
     labels = {}

@@ -22,6 +22,7 @@ from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, 
 from minitensor.tensor import loop, raw_random
 from minitensor.compile.ops import DeepCopyOp, FromFunctionOp, as_op, deep_copy_op
 from minitensor.printing import Print
+from minitensor.tensor.inplace import ElemwiseInplace, add_inplace
 
 
 # --- value generators: (rng, shape, dtype) -> array --------------------------------------
@@ -441,6 +442,8 @@ SPECS += [
          shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3)), differentiable=False),
     Spec("print_nothing", Print, lambda x: Print("", attrs=())(x) * 2, lambda x: x * 2, (U,)),
     Spec("deep_copy", DeepCopyOp, lambda x: deep_copy_op(x) * 2, lambda x: x * 2, (U,)),
+    Spec("add_inplace", ElemwiseInplace, lambda x, y: add_inplace(T.exp(x), y), lambda x, y: np.exp(x) + y,
+         (U, U), shapes=st.just(((2, 3), (2, 3)))),
     Spec("as_op_tanh", FromFunctionOp, _numpy_tanh, np.tanh, (U,), shapes=st.just(((2, 3),)),
          differentiable=False, dtypes=("float64",)),
 ]
