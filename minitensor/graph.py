@@ -281,6 +281,27 @@ class Op:
     itypes = None
     otypes = None
 
+    #: Where values live (the rule is in ``minitensor/backends/__init__.py``). An op that
+    #: computes on the host whatever the backend (it uses NumPy's random generators)
+    #: says ``runs_on_host``, and ``reads_only_shapes`` too if its inputs' shapes are all it
+    #: reads (their values may stay on the GPU); one whose purpose is to make a tensor
+    #: from host sizes (``alloc``, ``arange``) says ``allocates``, so that it makes it on
+    #: the function's backend even when all its inputs live on the host.
+    reads_only_shapes = False  # it runs on the host and reads only its inputs' shapes
+    allocates = False
+
+    @property
+    def runs_on_host(self):
+        """True for an op computing with Theano's ``perform`` and no ``impl``: NumPy code, run on
+        the host on any backend (``minitensor.compile.perform``). Other ops set it as a class
+        attribute."""
+        return computes_with_perform(self)
+
+    def host_inputs(self, node):
+        """The positions of the inputs this op reads as host values: sizes, shapes, slice
+        bounds, conditions. A GPU function keeps them in host memory."""
+        return ()
+
     def make_node(self, *inputs):
         if self.itypes is None or self.otypes is None:
             raise NotImplementedError(f"{self} defines neither make_node nor itypes and otypes")
@@ -307,7 +328,7 @@ class Op:
         call) whatever depends only on the node's static types. An op with
         Theano's ``perform`` and no ``impl`` runs through ``perform``.
         """
-        if type(self).impl is Op.impl and callable(getattr(self, "perform", None)):
+        if computes_with_perform(self):
             from minitensor.compile.perform import perform_thunk
             return perform_thunk(node, xp)
         impl = self.impl
@@ -350,6 +371,11 @@ class Op:
         cached = {name for cls in type(self).__mro__ for name, value in vars(cls).items()
                   if isinstance(value, functools.cached_property)}
         return {key: value for key, value in self.__dict__.items() if key not in cached}
+
+
+def computes_with_perform(op):
+    """Whether ``op`` computes through Theano's ``perform`` (it has one, and no ``impl`` of its own)."""
+    return type(op).impl is Op.impl and callable(getattr(op, "perform", None))
 
 
 def aliased_input(var):

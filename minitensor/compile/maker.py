@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from minitensor.backends import to_host
 from minitensor.compile.executor import Program
 from minitensor.compile.mode import get_mode
 from minitensor.compile.ops import deep_copy_op
@@ -23,9 +24,9 @@ class RewriteError(AssertionError):
 
 
 class FunctionMaker:
-    """Rewrites ``outputs`` with ``mode`` and plans how to run them with array module ``xp``."""
+    """Rewrites ``outputs`` with ``mode`` and plans how to run them on ``backend``."""
 
-    def __init__(self, inputs, outputs, mode, xp, profile=None):
+    def __init__(self, inputs, outputs, mode, backend, profile=None):
         start = time.perf_counter()
         self.mode = get_mode(mode)
         self.original_outputs = list(outputs)
@@ -41,12 +42,12 @@ class FunctionMaker:
         rewritten = [deep_copy_op(var) if var.owner is None else var for var in rewritten]
         self.fgraph = FunctionGraph(inputs, rewritten, clone=False)
         guard = self.mode if self.mode.nan_guard else None
-        self.program = Program(inputs, rewritten, xp, inplace=self.mode.enabled("inplace"), nan_guard=guard,
+        self.program = Program(inputs, rewritten, backend, inplace=self.mode.enabled("inplace"), nan_guard=guard,
                                profile=profile)
         if profile is not None:
             profile.phase_times = dict(self.phase_times)
             profile.compile_time = sum(self.phase_times.values()) + time.perf_counter() - start
-        self.checker = RewriteChecker(inputs, self.rewrites, xp) if self.mode.check_rewrites else None
+        self.checker = RewriteChecker(inputs, self.rewrites, backend) if self.mode.check_rewrites else None
 
 
 @rule(needs_readers=True)
@@ -80,16 +81,16 @@ class RewriteChecker:
     TOLERANCE = {"float64": 1e-7, "float32": 1e-4, "float16": 1e-2}
     STABILIZE_TOLERANCE = 1e-2
 
-    def __init__(self, inputs, rewrites, xp):
+    def __init__(self, inputs, rewrites, backend):
         self.rewrites = rewrites
         evaluated = [r.before for r in rewrites] + [r.after for r in rewrites]
-        self.program = Program(inputs, evaluated, xp)
+        self.program = Program(inputs, evaluated, backend)
 
     def check(self, input_values):
         values = self.program.run(list(input_values))
         count = len(self.rewrites)
         for rewrite, before, after in zip(self.rewrites, values[:count], values[count:]):
-            before, after = np.asarray(before), np.asarray(after)
+            before, after = to_host(before), to_host(after)  # compared on the host, where the user reads
             if before.shape != after.shape or not self._close(rewrite, before, after):
                 site = rewrite.before.owner.creation_site if rewrite.before.owner is not None else None
                 where = f"\n  the node was made at {site}" if site else ""

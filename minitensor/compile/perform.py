@@ -12,9 +12,12 @@ made below, which
   returned, since a wrong value would otherwise surface far away;
 * passes ``get_params(node)`` as a fourth argument when the op has one
   (Theano's ``params_type``);
-* on the GPU, moves the inputs to host memory and the outputs back, since
-  ``perform`` is NumPy code; the first time an op does so it warns, naming it.
-  The moves go through ``host_transfer`` below, the one place to route them.
+* runs on the host on every backend: such an op says ``runs_on_host`` (see
+  ``Op.runs_on_host``), so on a GPU the compiler's placement plan
+  (``plan_placement`` in ``minitensor/compile/executor.py``) copies its inputs to
+  host memory and its outputs to the device where they are read there, as for any
+  host op; the first time an op is placed so, ``warn_host_round_trip`` warns,
+  naming it.
 """
 
 import warnings
@@ -29,48 +32,33 @@ class PerformError(TypeError):
 _warned_ops = set()  # names of ops already reported as running on the host
 
 
-def host_transfer(xp):
-    """(to_host, to_device): the functions moving a value between ``xp``'s memory and NumPy's.
-
-    The hook through which a ``perform``-only op's values cross between the device and
-    the host; on NumPy both are the identity.
-    """
-    if xp is np:
-        return None, None
-    return xp.asnumpy, xp.asarray
-
-
 def perform_thunk(node, xp):
-    """A callable computing ``node``'s outputs (a value, or a tuple of them) through ``node.op.perform``."""
+    """A callable computing ``node``'s outputs (a value, or a tuple of them) through ``node.op.perform``,
+    on host values (``xp`` is NumPy: the op runs on the host, see the module docstring)."""
     op = node.op
     perform = op.perform
     get_params = getattr(op, "get_params", None)
-    to_host, to_device = host_transfer(xp)
     checks = [_output_check(op, position, var) for position, var in enumerate(node.outputs)]
     several = len(node.outputs) > 1
 
     def thunk(*arrays):
-        if to_host is not None:
-            _warn_once(op)
-            arrays = [to_host(a) if isinstance(a, xp.ndarray) else a for a in arrays]
         storage = [[None] for _ in node.outputs]
         if get_params is not None:
             perform(node, list(arrays), storage, get_params(node))
         else:
             perform(node, list(arrays), storage)
         results = [check(cell[0]) for check, cell in zip(checks, storage)]
-        if to_device is not None:
-            results = [to_device(r) if isinstance(r, np.ndarray) else r for r in results]
         return tuple(results) if several else results[0]
     return thunk
 
 
-def _warn_once(op):
+def warn_host_round_trip(op):
+    """Warn, once per op, that ``op`` (computing with ``perform``) runs on the host in a GPU function."""
     name = str(op)
     if name not in _warned_ops:
         _warned_ops.add(name)
-        warnings.warn(f"{name} has perform() but no impl(xp, ...): its inputs are copied to host memory "
-                      f"and its outputs back to the GPU on every call", stacklevel=3)
+        warnings.warn(f"{name} has perform() but no impl(xp, ...): in a GPU function it runs on the host, "
+                      f"its inputs copied to host memory and its outputs back on every call", stacklevel=2)
 
 
 def _output_check(op, position, var):
