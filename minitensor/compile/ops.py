@@ -57,15 +57,23 @@ class FromFunctionOp(Op):
         return f"FromFunctionOp{{{self.__name__}}}"
 
     def __reduce__(self):
-        # Pickled as the decorated function, which pickle finds by its module and name.
-        return _find_function, (self.function.__module__, self.function.__qualname__)
+        # As a decorator, as_op puts the op where the function's name is: pickle finds the op
+        # there. Otherwise the op is made again from the function, which pickle finds by name.
+        module, name = self.function.__module__, self.function.__qualname__
+        if _find(module, name) is self:
+            return _find, (module, name)
+        return FromFunctionOp, (self.function, self.itypes, self.otypes, self._infer_shape)
 
 
-def _find_function(module, qualname):
+def _find(module, qualname):
+    """The object named ``qualname`` in ``module``, or None."""
     import importlib
-    found = importlib.import_module(module)
-    for part in qualname.split("."):
-        found = getattr(found, part)
+    try:
+        found = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        return None
     return found
 
 
