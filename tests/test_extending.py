@@ -5,6 +5,7 @@ A learner who follows Theano's "Extending Theano" page writes ops with ``perform
 ops do: in ``function``, ``grad``, ``verify_grad``, ``Rop``, ``jacobian`` and pickling.
 """
 
+import io
 import pickle
 import warnings
 
@@ -430,3 +431,38 @@ def test_add_inplace_never_overwrites_what_is_read_elsewhere():
     np.testing.assert_allclose(logged, np.log([1.0, 2.0]))
     computed = theano.function([x, y], add_inplace(T.exp(x), y))
     assert not any(isinstance(node.op, DeepCopyOp) for node in computed.maker.fgraph.apply_nodes)
+
+
+def test_theano_testing_helpers_pass_a_good_op_and_fail_a_wrong_one():
+    import unittest
+    from minitensor.tensor.tests.test_basic import makeTester
+    from minitensor.tests import unittest_tools as utt
+    from minitensor.tests.test_rop import RopLop_checker
+
+    class DoubleTests(utt.InferShapeTester, RopLop_checker):
+        def setUp(self):
+            utt.InferShapeTester.setUp(self)
+            RopLop_checker.setUp(self)
+
+        def test_infer_shape(self):
+            x = T.dmatrix("x")
+            self._compile_and_check([x], [double(x)], [np.random.rand(5, 4)], DoubleOp)
+
+        def test_rop_lop(self):
+            self.check_rop_lop(double(self.x), self.in_shape)
+
+    class WrongShape(DoubleOp):
+        def infer_shape(self, node, input_shapes):
+            return [input_shapes[0][::-1]]
+
+    class WrongShapeTests(utt.InferShapeTester):
+        def test_infer_shape(self):
+            x = T.dmatrix("x")
+            self._compile_and_check([x], [WrongShape()(x)], [np.random.rand(5, 4)], WrongShape)
+
+    tester = makeTester("DoubleTester", double, lambda x: x * 2, good=dict(matrix=(np.random.rand(2, 3),)),
+                        bad_build=dict(too_many=(np.ones(2), np.ones(2))), grad=True)
+    loader = unittest.defaultTestLoader
+    for case, failures in [(DoubleTests, 0), (tester, 0), (WrongShapeTests, 1)]:
+        result = unittest.TextTestRunner(stream=io.StringIO()).run(loader.loadTestsFromTestCase(case))
+        assert (len(result.failures) + len(result.errors), result.testsRun > 0) == (failures, True), case
