@@ -13,6 +13,8 @@ is recorded in ``replacements`` as (old, new, reason), which is how a user's
 optimizer shows in a compiled function's rewrite log.
 """
 
+import weakref
+
 from minitensor.graph import Apply, toposort
 
 
@@ -63,8 +65,9 @@ class FunctionGraph:
         for k, var in enumerate(self.outputs):
             clients.setdefault(var, []).append(("output", k))
         self.clients = clients
+        reference = weakref.ref(self)  # var.clients reads this graph's; it does not keep the graph alive
         for var in clients:
-            var.fgraph = self
+            var._fgraph = reference
 
     def toposort(self):
         """The nodes, each after the nodes computing its inputs."""

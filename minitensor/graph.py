@@ -120,7 +120,8 @@ class Variable:
     def clients(self):
         """The (node, input position) pairs that read this variable in the last FunctionGraph
         made of it, ('output', k) for its k-th output: Theano's ``var.clients``."""
-        fgraph = self.__dict__.get("fgraph")
+        reference = self.__dict__.get("_fgraph")
+        fgraph = reference() if reference is not None else None
         if fgraph is None:
             raise AttributeError(f"{self} belongs to no FunctionGraph, so it has no clients; a "
                                  f"compiled function's f.maker.fgraph has them")
@@ -157,7 +158,7 @@ class Variable:
     def __getstate__(self):
         # Functions that ``eval`` compiled and cached are compiled again when needed; the
         # FunctionGraph a variable was last part of is not saved with it.
-        return {key: value for key, value in self.__dict__.items() if key not in ("_eval_functions", "fgraph")}
+        return {key: value for key, value in self.__dict__.items() if key not in ("_eval_functions", "_fgraph")}
 
     def __reduce_ex__(self, protocol):
         if self.owner is None:  # a leaf pickles as usual, with the state above
