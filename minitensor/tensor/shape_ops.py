@@ -226,6 +226,7 @@ class Shape_i(Op):
     (``x.shape`` of ``(x ** 2)`` compiles to ``MakeVector(Shape_i{0}(x), Shape_i{1}(x))``)."""
 
     i: int
+    runs_on_host = reads_only_shapes = True  # a length is host metadata, as a shape is
 
     def make_node(self, x):
         x = as_tensor_variable(x)
