@@ -469,3 +469,43 @@ def test_theano_testing_helpers_pass_a_good_op_and_fail_a_wrong_one():
     for case, failures in [(DoubleTests, 0), (tester, 0), (WrongShapeTests, 1)]:
         result = unittest.TextTestRunner(stream=io.StringIO()).run(loader.loadTestsFromTestCase(case))
         assert (len(result.failures) + len(result.errors), result.testsRun > 0) == (failures, True), case
+
+
+def test_older_and_newer_infer_shape_signatures_and_view_maps():
+    class Transposed(theano.Op):
+        """x.T by perform; infer_shape in PyTensor's signature; the output is a view of x."""
+        __props__ = ()
+        view_map = {0: [0]}
+
+        def make_node(self, x):
+            return theano.Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0].T
+
+        def infer_shape(self, fgraph, node, input_shapes):
+            return [input_shapes[0][::-1]]
+
+    x = T.dmatrix("x")
+    value = np.zeros((2, 3))
+    shape = theano.function([x], T.exp(Transposed()(x)).shape)
+    assert list(shape(value)) == [3, 2]
+    assert not any(isinstance(node.op, Transposed) for node in shape.maker.fgraph.apply_nodes)
+    out = theano.function([x], Transposed()(x))(value)
+    out[0, 0] = 5.0  # the view of the input was copied before it was returned
+    assert value[0, 0] == 0.0
+
+
+def test_print_of_a_constant_prints_when_run_not_when_compiled(capsys):
+    f = theano.function([], theano.printing.Print("c")(T.constant(np.array([1.0, 2.0]))) * 2)
+    assert capsys.readouterr().out == ""
+    f()
+    assert capsys.readouterr().out == "c __str__ = [1. 2.]\n"
+
+
+def test_detect_nan_reports_the_first_node_making_nan(capsys):
+    from minitensor.compile.monitormode import MonitorMode, detect_nan
+    x = T.dscalar("x")
+    theano.function([x], [T.log(x) * x], mode=MonitorMode(post_func=detect_nan))(0.0)
+    text = capsys.readouterr().out
+    assert text.startswith("*** NaN detected ***\n") and "Inputs : [array(0.)]" in text

@@ -49,3 +49,17 @@ class MonitorMode(Mode):
                 post(position, node, values)
             return result
         return run
+
+
+def detect_nan(i, node, fn):
+    """A ``post_func`` for MonitorMode, as Theano's: print the first node whose output holds NaN,
+    with its inputs and outputs."""
+    from minitensor.printing import debugprint
+    for output in fn.outputs:
+        value = output[0]
+        if hasattr(value, "dtype") and np.dtype(value.dtype).kind in "fc" and np.isnan(value).any():
+            print("*** NaN detected ***")
+            debugprint(node)
+            print(f"Inputs : {[cell[0] for cell in fn.inputs]}")
+            print(f"Outputs: {[cell[0] for cell in fn.outputs]}")
+            break
