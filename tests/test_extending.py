@@ -509,3 +509,14 @@ def test_detect_nan_reports_the_first_node_making_nan(capsys):
     theano.function([x], [T.log(x) * x], mode=MonitorMode(post_func=detect_nan))(0.0)
     text = capsys.readouterr().out
     assert text.startswith("*** NaN detected ***\n") and "Inputs : [array(0.)]" in text
+
+
+def test_optdb_queries_give_the_compilers_phases_as_an_optimizer():
+    from minitensor.compile import optdb
+    x = T.dvector("x")
+    fgraph = gof.FunctionGraph([x], [T.log(1 - T.nnet.sigmoid(x)) * 1])
+    everything = optdb.query(gof.Query(include=["fast_run"]))
+    assert [o.name for o in optdb.query(gof.Query(include=["fast_run"], exclude=["inplace", "fusion"])).optimizers] \
+        == ["merge", "canonicalize", "stabilize", "specialize", "expand", "merge2"]
+    everything.optimize(fgraph)
+    assert str(fgraph) == "[Composite{-(maximum(i0, 0.0) + log1p(exp(-abs_(i0))))}(x)]"

@@ -62,8 +62,10 @@ class PhaseOptimizer(Optimizer):
         self._name = phase
 
     def apply(self, fgraph):
-        from minitensor.compile.mode import Mode
-        outputs, log = Mode().run_phase(self.phase, fgraph.outputs)
+        from minitensor.compile.mode import ALIASES, Mode
+        if self.phase == "inplace":
+            return  # planned by the executor, on the scheduled program, not on a graph
+        outputs, log = Mode().run_phase(ALIASES.get(self.phase, self.phase), fgraph.outputs)
         fgraph.set_outputs(outputs, log)
 
 
