@@ -15,11 +15,11 @@ gives it one for shapes, so ``numpy_dot(x, y).shape`` costs no call of the funct
 """
 
 from minitensor.graph import Apply, Op
-from minitensor.tensor.variable import as_tensor_variable
 
 
 class FromFunctionOp(Op):
-    """The op that ``as_op`` makes of ``function``; equal ops wrap the same function and types."""
+    """The op that ``as_op`` makes of ``function``; equal ops wrap the same function and types.
+    Its node is made from ``itypes`` and ``otypes`` (``Op.make_node``)."""
 
     __props__ = ("function", "itypes", "otypes", "_infer_shape")
 
@@ -28,16 +28,6 @@ class FromFunctionOp(Op):
         self._infer_shape = infer_shape
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = function.__doc__
-
-    def make_node(self, *inputs):
-        if len(inputs) != len(self.itypes):
-            raise TypeError(f"{self} takes {len(self.itypes)} inputs, got {len(inputs)}")
-        inputs = [as_tensor_variable(i) for i in inputs]
-        for position, (var, expected) in enumerate(zip(inputs, self.itypes)):
-            if var.type != expected:
-                raise TypeError(f"{self}: input {position} must have type {expected}, got {var.describe()}"
-                                f"{var.made_at()}")
-        return Apply(self, inputs, [t() for t in self.otypes])
 
     def perform(self, node, inputs, output_storage):
         results = self.function(*inputs)
