@@ -117,6 +117,16 @@ def _is_disconnected(g):
     return isinstance(g, Variable) and isinstance(g.type, DisconnectedType)
 
 
+def _connected_inputs(node, output_grads):
+    """For each input of ``node``, whether an output with a gradient depends on it: Theano's
+    ``connection_pattern(node)`` (one list per input, of one bool per output), if the op has
+    one; else every input is connected."""
+    pattern = getattr(node.op, "connection_pattern", None)
+    if pattern is None:
+        return [True] * len(node.inputs)
+    return [any(c and g is not None for c, g in zip(row, output_grads)) for row in pattern(node)]
+
+
 _GRAD_ARITY = {}  # op class -> whether its grad is Theano's grad(inputs, output_grads)
 
 
@@ -277,6 +287,7 @@ def _backpropagate(starts, blockers):
         output_grads = [total(out) for out in node.outputs]
         if all(g is None for g in output_grads):
             continue
+        connected = _connected_inputs(node, output_grads)
         null = next((g for g in output_grads if _is_null(g)), None)
         if null is not None:  # no gradient flows on from an undefined one: it stays undefined
             input_grads = [null] * len(node.inputs)
@@ -285,8 +296,9 @@ def _backpropagate(starts, blockers):
             input_grads = op_gradients(node, output_grads)
         if len(input_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
-        for var, g in zip(node.inputs, input_grads):
-            if g is None or _is_disconnected(g) or isinstance(var, Constant) or not is_float(var.dtype):
+        for var, g, is_connected in zip(node.inputs, input_grads, connected):
+            if (g is None or _is_disconnected(g) or not is_connected or isinstance(var, Constant)
+                    or not is_float(var.dtype)):
                 continue
             contributions.setdefault(var, []).append(g if _is_null(g) else _sum_to(g, var))
     for var in list(contributions):

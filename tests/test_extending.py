@@ -520,3 +520,29 @@ def test_optdb_queries_give_the_compilers_phases_as_an_optimizer():
         == ["merge", "canonicalize", "stabilize", "specialize", "expand", "merge2"]
     everything.optimize(fgraph)
     assert str(fgraph) == "[Composite{-(maximum(i0, 0.0) + log1p(exp(-abs_(i0))))}(x)]"
+
+
+def test_connection_pattern_disconnects_an_input_from_an_output():
+    class SumAndFirst(theano.Op):
+        """(x + y, x): y has no say in the second output."""
+        __props__ = ()
+
+        def make_node(self, x, y):
+            return theano.Apply(self, [x, y], [x.type(), x.type()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0] + inputs[1]
+            output_storage[1][0] = inputs[0].copy()
+
+        def connection_pattern(self, node):
+            return [[True, True], [True, False]]
+
+        def grad(self, inputs, output_grads):
+            g_sum, g_first = output_grads
+            return [g_sum + g_first, g_first]  # wrong for y, which the connection pattern disconnects
+
+    x, y = T.dvector("x"), T.dvector("y")
+    second = SumAndFirst()(x, y)[1]
+    gx, gy = T.grad(T.sum(second * 3), [x, y], disconnected_inputs="ignore")
+    f = theano.function([x, y], [gx, gy], on_unused_input="ignore")
+    assert [list(v) for v in f([1.0], [2.0])] == [[3.0], [0.0]]
