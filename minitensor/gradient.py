@@ -16,6 +16,8 @@ Everything else is built from that one reverse walk:
   double-Lop trick: ``g(u) = Lop(f, x, u) = J^T u`` is linear in ``u``, so its own
   vector-Jacobian product with ``v`` is ``(J^T)^T v = J v``. Two reverse walks
   replace a forward rule per op; ``u`` is a stand-in whose value never matters.
+  Where a user's op says its own J v (Theano's ``R_op``), a forward walk asks
+  each node in turn instead, using the trick only for nodes of other ops.
 * ``jacobian(y, x)``: row i is ``Lop(y, x, e_i)`` for the i-th unit vector ``e_i``,
   so the Jacobian is a loop over the rows of the identity matrix (a ``Map``, see
   ``minitensor.tensor.loop``), as Theano's is a ``scan`` over ``arange(len(y))``.
@@ -367,17 +369,46 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         if not connected[position]:
             _report_disconnected(f"Rop: output {position}, {y.describe()}, depends on none of wrt",
                                  disconnected_outputs, "disconnected_outputs", y.made_at())
-    stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
-    pullback = Lop(fs, wrts, stand_ins, disconnected_inputs="ignore")  # J^T u
-    pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
-    # What is left of u in the graph only lends its shape; zeros of f's shape do the same.
-    pushed = clone_replace(pushed, {u: E.zeros_like(y) for u, y in zip(stand_ins, fs)})
+    if any(callable(getattr(node.op, "R_op", None)) for node in toposort(fs)):
+        pushed = _forward(fs, wrts, points)  # a user's op says its own J v
+    else:
+        pushed = _double_lop(fs, wrts, points)
     # J v has f's shape, so it is written fill(f, J v). This also makes it depend on f's
     # inputs, as in Theano (whose R_op of dot(x, W) computes dot(0, W) + dot(x, V)), so the
     # tutorial's function([W, V, x], T.Rop(T.dot(x, W), W, V)) has no unused input.
     pushed = [E.fill(y, p) if is_connected else _disconnected_result(y, return_disconnected)
               for y, p, is_connected in zip(fs, pushed, connected)]
     return pushed[0] if single else pushed
+
+
+def _double_lop(fs, wrts, points, consider_constant=None):
+    """J v for each of ``fs``, by two reverse walks (the module docstring's double-Lop trick)."""
+    stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
+    pullback = Lop(fs, wrts, stand_ins, consider_constant, disconnected_inputs="ignore")  # J^T u
+    pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
+    # What is left of u in the graph only lends its shape; zeros of f's shape do the same.
+    return clone_replace(pushed, {u: E.zeros_like(y) for u, y in zip(stand_ins, fs)})
+
+
+def _forward(fs, wrts, points):
+    """J v for each of ``fs`` by a forward walk, node by node: through Theano's
+    ``R_op(inputs, eval_points)`` where the op has one (``eval_points`` holds None for an
+    input that no ``wrt`` reaches), else by the double-Lop trick on that node alone."""
+    tangents = dict(zip(wrts, points))
+    for node in toposort(fs):
+        ins = [tangents.get(var) for var in node.inputs]
+        if all(t is None for t in ins):
+            continue
+        if callable(getattr(node.op, "R_op", None)):
+            outs = node.op.R_op(list(node.inputs), ins)
+        else:
+            moved = [(var, t) for var, t in zip(node.inputs, ins) if t is not None]
+            outs = _double_lop(list(node.outputs), [var for var, _ in moved], [t for _, t in moved],
+                               consider_constant=node.inputs)
+        for out, t in zip(node.outputs, outs):
+            if t is not None:
+                tangents[out] = t
+    return [tangents.get(y, E.zeros_like(y)) for y in fs]
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):

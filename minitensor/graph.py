@@ -265,10 +265,9 @@ class Op:
     ``Name{a=1, b=2}``); ``itypes``/``otypes`` stand for a ``make_node``;
     ``perform(node, inputs, output_storage)`` computes on NumPy arrays when the op has
     no ``impl`` (see ``minitensor.compile.perform``); the gradient is Theano's
-    ``grad(inputs, output_grads)`` or ``L_op(inputs, outputs, output_grads)``;
-    ``infer_shape``, ``do_constant_folding``, ``view_map`` and ``destroy_map`` mean
-    what they mean in Theano. An ``R_op`` is accepted, but ``Rop`` is computed from
-    the gradient (``minitensor.gradient``; see ``docs/differences.md``).
+    ``grad(inputs, output_grads)`` or ``L_op(inputs, outputs, output_grads)``; and
+    ``R_op``, ``infer_shape``, ``do_constant_folding``, ``view_map`` and
+    ``destroy_map`` mean what they mean in Theano.
     """
 
     #: True when the output may share memory with input 0 (a view, as NumPy's

@@ -546,3 +546,28 @@ def test_connection_pattern_disconnects_an_input_from_an_output():
     gx, gy = T.grad(T.sum(second * 3), [x, y], disconnected_inputs="ignore")
     f = theano.function([x, y], [gx, gy], on_unused_input="ignore")
     assert [list(v) for v in f([1.0], [2.0])] == [[3.0], [0.0]]
+
+
+def test_rop_asks_an_ops_own_r_op():
+    class Scale(theano.Op):
+        """3 x, whose R_op is written (wrongly on purpose: 5 v) to show that it is the one used."""
+        __props__ = ()
+
+        def make_node(self, x):
+            return theano.Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0] * 3
+
+        def grad(self, inputs, output_grads):
+            return [output_grads[0] * 3]
+
+        def R_op(self, inputs, eval_points):
+            return [None if eval_points[0] is None else eval_points[0] * 5]
+
+    x, v = T.dvector("x"), T.dvector("v")
+    f = theano.function([x, v], T.Rop(T.exp(Scale()(x)) * 2, x, v))
+    value, direction = np.array([0.1, 0.2]), np.array([1.0, -1.0])
+    np.testing.assert_allclose(f(value, direction), 2 * np.exp(3 * value) * 5 * direction)
+    g = theano.function([x, v], T.Rop(double(T.sin(x)), x, v))  # R_op after an op without one
+    np.testing.assert_allclose(g(value, direction), 2 * np.cos(value) * direction)
