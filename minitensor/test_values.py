@@ -43,7 +43,7 @@ class Tag:
         return f"Tag({', '.join(k for k in self.__dict__ if k != '_variable')})"
 
 
-def test_value(var):
+def get_test_value(var):
     """The test value of ``var``: its ``tag.test_value``, a constant's or shared variable's
     value; AttributeError if it has none."""
     from minitensor.graph import Constant
@@ -66,7 +66,7 @@ def compute_test_values(node):
     values = []
     for position, var in enumerate(node.inputs):
         try:
-            values.append(test_value(var))
+            values.append(get_test_value(var))
         except AttributeError as error:
             if mode == "raise":
                 raise ValueError(f"cannot compute the test value of {node.op}: input {position} has none. "
