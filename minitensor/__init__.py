@@ -7,6 +7,7 @@ Theano tutorial code runs with the imports changed::
 """
 
 from minitensor.configuration import config
+from minitensor.graph import Apply, Constant, Op, Type, Variable
 from minitensor import tensor
 from minitensor import gradient, ifelse, printing
 from minitensor.gradient import grad
@@ -16,7 +17,8 @@ from minitensor.compile.io import In
 from minitensor.compile.mode import Mode
 from minitensor.persistence import load_params, save_params
 from minitensor.printing import pp
+from minitensor import compile, gof, scalar  # noqa: E402  (Theano's theano.compile, theano.gof, theano.scalar)
 
 __version__ = "0.1.0"
-__all__ = ["config", "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable",
+__all__ = ["config", "Apply", "Constant", "Op", "Type", "Variable", "compile", "gof", "scalar", "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable",
            "function", "Function", "In", "Mode", "pp", "save_params", "load_params"]

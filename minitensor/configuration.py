@@ -7,6 +7,16 @@ run; assigning ``minitensor.config.floatX = 'float32'`` sets them in a program.
 import os
 
 FLOATX_CHOICES = ("float64", "float32", "float16")
+COMPUTE_TEST_VALUE_CHOICES = ("off", "ignore", "warn", "raise")
+
+
+def _as_bool(name, value):
+    """A flag's value as a bool: True, False, or their spellings in MINITENSOR_FLAGS."""
+    if isinstance(value, str) and value.lower() in ("true", "1", "false", "0"):
+        return value.lower() in ("true", "1")
+    if isinstance(value, (bool, int)) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"config.{name} must be True or False, got {value!r}")
 
 
 class Config:
@@ -15,6 +25,9 @@ class Config:
     def __init__(self):
         self._floatX = "float64"
         self._device = "cpu"
+        self._compute_test_value = "off"
+        self._print_test_value = False
+        self._profile = False
 
     @property
     def floatX(self):
@@ -39,9 +52,41 @@ class Config:
             raise ValueError(f"config.device must be 'cpu', 'cuda' or 'cudaN', got {value!r}")
         self._device = value
 
+    @property
+    def compute_test_value(self):
+        """'off', or what to do when building a node whose inputs lack test values: 'ignore',
+        'warn' or 'raise' (see ``minitensor.test_values``)."""
+        return self._compute_test_value
+
+    @compute_test_value.setter
+    def compute_test_value(self, value):
+        if value not in COMPUTE_TEST_VALUE_CHOICES:
+            raise ValueError(f"config.compute_test_value must be one of {COMPUTE_TEST_VALUE_CHOICES}, "
+                             f"got {value!r}")
+        self._compute_test_value = value
+
+    @property
+    def print_test_value(self):
+        """Whether a variable's repr shows its test value too."""
+        return self._print_test_value
+
+    @print_test_value.setter
+    def print_test_value(self, value):
+        self._print_test_value = _as_bool("print_test_value", value)
+
+    @property
+    def profile(self):
+        """Whether every compiled function is profiled, as with ``function(..., profile=True)``."""
+        return self._profile
+
+    @profile.setter
+    def profile(self, value):
+        self._profile = _as_bool("profile", value)
+
     def __setattr__(self, name, value):
         if not name.startswith("_") and not isinstance(getattr(type(self), name, None), property):
-            raise AttributeError(f"config has no setting {name!r}; settings: floatX, device")
+            settings = ", ".join(n for n, v in vars(type(self)).items() if isinstance(v, property))
+            raise AttributeError(f"config has no setting {name!r}; settings: {settings}")
         super().__setattr__(name, value)
 
     def update_from_flags(self, flags):

@@ -8,7 +8,7 @@
 
 import sys
 
-from minitensor.graph import Variable, toposort
+from minitensor.graph import Apply, Op, Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
 
@@ -39,6 +39,45 @@ def pp(variable, depth=None):
 pprint = pp
 
 
+class Print(Op):
+    """The input itself, printing ``message`` and its attributes when the graph runs, as in Theano.
+
+    ``Print('x is')(x)`` prints ``x is __str__ = [...]`` each time the compiled function
+    computes it; ``attrs`` names other attributes (or methods) of the value to print,
+    such as ``('shape',)``. Its gradient passes through, and it is never computed at
+    compile time (its printing is the point).
+    """
+
+    __props__ = ("message", "attrs")
+    view_map = {0: [0]}
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None):
+        self.message, self.attrs = message, tuple(attrs)
+        self.global_fn = global_fn
+
+    def make_node(self, x):
+        from minitensor.tensor.variable import as_tensor_variable
+        x = x if isinstance(x, Variable) else as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def impl(self, xp, x):
+        if self.global_fn is not None:
+            self.global_fn(self, x)
+        for attr in self.attrs:
+            value = getattr(x, attr)
+            print(f"{self.message} {attr} = {value() if callable(value) else value}")
+        return x
+
+    def grad(self, inputs, outputs, output_grads):
+        return list(output_grads)
+
+    def do_constant_folding(self, node):
+        return False
+
+    def __str__(self):
+        return f"Print{{message={self.message!r}}}"
+
+
 def _pp_leaf(var):
     if var.name is None and isinstance(var, TensorConstant):
         return str(var.data.item()) if var.data.size == 1 else str(var)
@@ -60,7 +99,7 @@ def _pp_node(node, out, args):
 
 
 def debugprint(obj, file=None):
-    """Print the graph of a variable, a list of variables or a compiled function as a tree.
+    """Print the graph of a variable, a list of variables, a node or a compiled function as a tree.
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
@@ -72,6 +111,8 @@ def debugprint(obj, file=None):
     file = sys.stdout if file is None else file
     if isinstance(obj, Function):
         roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
+    elif isinstance(obj, Apply):  # a node, as MonitorMode's functions are given: its outputs
+        roots, order, inplace = obj.outputs[:1] if len(obj.outputs) == 1 else obj.outputs, [], {}
     else:
         roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
     labels = {}

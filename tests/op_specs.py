@@ -20,6 +20,9 @@ from minitensor.tensor import elemwise as E
 from minitensor.rewriting.fusion import Composite, fuse
 from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, subtensor
 from minitensor.tensor import loop, raw_random
+from minitensor.compile.ops import DeepCopyOp, FromFunctionOp, as_op, deep_copy_op
+from minitensor.printing import Print
+from minitensor.tensor.inplace import ElemwiseInplace, add_inplace
 
 
 # --- value generators: (rng, shape, dtype) -> array --------------------------------------
@@ -425,4 +428,24 @@ SPECS += [
     Spec("multinomial", raw_random.Multinomial,
          lambda s: raw_random.Multinomial("int64", 2)(s, (2, 3), 10, [0.2, 0.3, 0.5])[1],
          _numpy_draw("multinomial", 10, [0.2, 0.3, 0.5]), **RANDOM_STATE),
+]
+
+
+# --- ops written Theano's way, and the ones shape inference and debugging add (issue 16) ---
+
+def _tanh_via_numpy(x):
+    return np.tanh(x)
+
+
+_numpy_tanh = as_op(itypes=[T.dmatrix], otypes=[T.dmatrix])(_tanh_via_numpy)
+
+SPECS += [
+    Spec("shape_i", shape_ops.Shape_i, lambda x: shape_ops.Shape_i(1)(x), lambda x: np.int64(x.shape[1]), (U,),
+         shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3)), differentiable=False),
+    Spec("print_nothing", Print, lambda x: Print("", attrs=())(x) * 2, lambda x: x * 2, (U,)),
+    Spec("deep_copy", DeepCopyOp, lambda x: deep_copy_op(x) * 2, lambda x: x * 2, (U,)),
+    Spec("add_inplace", ElemwiseInplace, lambda x, y: add_inplace(T.exp(x), y), lambda x, y: np.exp(x) + y,
+         (U, U), shapes=st.just(((2, 3), (2, 3)))),
+    Spec("as_op_tanh", FromFunctionOp, _numpy_tanh, np.tanh, (U,), shapes=st.just(((2, 3),)),
+         differentiable=False, dtypes=("float64",)),
 ]

@@ -84,7 +84,7 @@ def write_call(program, checks, copies, updates, returns, has_check):
 
     def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
         asarray = "host_asarray" if program.lives_on_host(outputs[k]) else "asarray"
-        return f"{asarray}({results[k]})" if outputs[k].ndim == 0 else results[k]
+        return f"{asarray}({results[k]})" if getattr(outputs[k].type, "ndim", None) == 0 else results[k]
 
     def stored(k, target):  # a shared value stays where it lives
         on_host = program.backend.on_host or getattr(target, "lives_on_host", False)

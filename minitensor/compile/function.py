@@ -16,9 +16,11 @@ from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
+from minitensor.compile.profiling import ProfileStats
+from minitensor.configuration import config
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
-from minitensor.tensor.type import describe_value
+from minitensor.graph import Constant, Variable, aliased_input, ancestors, clone_replace, graph_inputs, toposort
+from minitensor.tensor.type import TensorType, describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 class UnusedInputError(ValueError):
@@ -27,7 +29,7 @@ class UnusedInputError(ValueError):
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              on_unused_input="raise", name=None, mode=None, no_default_updates=False, backend=None,
-             device_outputs=False):
+             device_outputs=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
     ``inputs`` are variables or ``In`` objects (for a default value or a keyword
@@ -46,9 +48,12 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
     arrays with ``device_outputs=True``.
+
+    ``profile=True`` (or ``config.profile``) times the function's compilation and each
+    node's calls: ``f.profile.summary()`` prints them (``minitensor.compile.profiling``).
     """
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                    no_default_updates, backend, device_outputs)
+                    no_default_updates, backend, device_outputs, profile)
 
 
 class Function:
@@ -57,7 +62,7 @@ class Function:
     of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                 no_default_updates=False, backend=None, device_outputs=False):
+                 no_default_updates=False, backend=None, device_outputs=False, profile=None):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
@@ -90,13 +95,16 @@ class Function:
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
         self.backend = get_backend(backend)
-        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend)
+        if profile is None and config.profile:
+            profile = True
+        self.profile = ProfileStats(name) if profile is True else profile or None
+        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend, self.profile)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
         self.update_targets = [target for target, _ in update_pairs + input_updates]
         self._copy = _needs_copy(computed)
-        self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
+        self._checks = [_fast_check(v.type) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
         # What a call runs: generated code that checks the arguments, computes, copies and updates.
         returns = ("none" if outputs is None else self.output_keys if self.output_keys is not None
@@ -118,6 +126,8 @@ class Function:
         # would both read the old values, and one of their updates would be lost. (Two
         # different functions updating the same shared variable are not kept apart.)
         self._lock = threading.Lock() if self.update_targets else None
+        if self.profile is not None:
+            self._call = self.profile.timed_call(self._call)
 
     def __call__(self, *args, **kwargs):
         if self._lock is None:
@@ -147,7 +157,7 @@ class Function:
         strict, allow_downcast = self._conversions[position]
         try:
             return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
-        except TypeError as error:
+        except (TypeError, ValueError) as error:  # a user's Type may refuse a value either way
             raise TypeError(f"bad input argument '{variable}' at position {position} (0-based) of "
                             f"{self._title}: expected {variable.type}, got {describe_value(value)}: "
                             f"{error}{variable.made_at()}") from None
@@ -333,7 +343,18 @@ def _check_output_keys(outputs):
     return list(outputs)
 
 
+def _fast_check(type_):
+    """(dtype, ndim, plain) for an input of ``type_``: a plain one takes an ndarray of that dtype
+    and rank as it is; any other value, or any value of a type that is not a tensor type,
+    goes through the type's filter."""
+    if not isinstance(type_, TensorType):
+        return None, None, False
+    return type_.dtype, type_.ndim, not any(type_.broadcastable)
+
+
 def _output_variable(position, output):
+    if isinstance(output, Variable):  # of any type: a user's Type too
+        return output
     try:
         return as_tensor_variable(output)
     except TypeError as error:
@@ -478,8 +499,9 @@ def _check_missing(inputs, computed):
 
 def _view_root(var):
     """The variable whose memory ``var``'s value may be a view of (``var`` itself if no view op)."""
-    while var.owner is not None and var.owner.op.returns_view:
-        var = var.owner.inputs[0]
+    source = aliased_input(var)
+    while source is not None:
+        var, source = source, aliased_input(source)
     return var
 
 
@@ -488,6 +510,8 @@ def _needs_copy(computed):
     an input, a shared value, a constant, or another result."""
     copies, roots = [], set()
     for index, var in enumerate(computed):
+        if not isinstance(var.type, TensorType):
+            continue  # a value of a user's type is the type's business (Python floats need no copy)
         root = _view_root(var)
         if root.owner is None or root in roots:
             copies.append(index)

@@ -13,15 +13,27 @@ from minitensor.graph import Constant
 from minitensor.ifelse import IfElse
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.shapes import SHAPES
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import Alloc
 from minitensor.tensor.reduction import ElementCount, Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
 from minitensor.tensor.variable import constant
+from minitensor.tensor.type import TensorType
 
 # Folding a broadcast would turn a small constant into a large one stored in the graph.
 _FOLD_LIMIT = 10_000
+
+
+def _may_fold(node):
+    """Whether ``node``'s op lets it be computed when compiling (Print, for one, does not):
+    its ``do_constant_folding(node)``, or PyTensor's ``do_constant_folding(fgraph, node)``."""
+    decide = node.op.do_constant_folding
+    try:
+        return decide(node)
+    except TypeError:
+        return decide(None, node)
 
 
 @rule()
@@ -29,16 +41,19 @@ def constant_folding(node):
     """op(constants) -> constant: computed once, at compile time"""
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
+    if not _may_fold(node):
+        return None
     try:
         with np.errstate(all="ignore"):
-            values = node.op.impl(np, *[i.data for i in node.inputs])
+            values = node.op.make_thunk(node, np)(*[i.data for i in node.inputs])
     except Exception:
         return None  # left to fail when the function runs, where the error names the node and its line
     values = values if len(node.outputs) > 1 else (values,)
-    largest_input = max(i.data.size for i in node.inputs)
+    largest_input = max(np.size(i.data) for i in node.inputs)
     if any(np.size(v) > max(_FOLD_LIMIT, largest_input) for v in values):
         return None
-    return [constant(v, dtype=out.dtype) for v, out in zip(values, node.outputs)]
+    return [constant(v, dtype=out.dtype) if isinstance(out.type, TensorType) else out.type.make_constant(v)
+            for v, out in zip(values, node.outputs)]
 
 
 def _drop_constant_terms(node, op_class, neutral):
@@ -405,6 +420,6 @@ CANONICALIZE = [
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,
-]
+] + SHAPES
 
 __all__ = ["CANONICALIZE", "scalar_constant"]

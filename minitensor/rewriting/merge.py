@@ -15,8 +15,11 @@ def merge(outputs):
 
     def canonical(var):
         if isinstance(var, Constant):
-            # The bytes alone would make empty arrays of shapes (2, 0) and (0, 2) one constant.
-            key = ("constant", var.type, var.data.shape, var.data.dtype.str, var.data.tobytes())
+            data = var.data  # an array, or a value of a user's type (a Python float, ...)
+            if hasattr(data, "tobytes"):  # the bytes alone would make shapes (2, 0) and (0, 2) one constant
+                key = ("constant", var.type, data.shape, data.dtype.str, data.tobytes())
+            else:
+                key = ("constant", var.type, type(data), repr(data))
             return seen.setdefault(key, var)
         return replace.get(var, var)
 

@@ -25,6 +25,7 @@ from minitensor.tensor.construction import (alloc, arange, concatenate, join, on
 from minitensor.tensor.linalg import dot, outer
 from minitensor.tensor import nnet
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
+from minitensor.tensor import inplace, opt  # noqa: E402  (Theano's theano.tensor.inplace and .opt)
 
 globals().update(TYPED)  # bscalar ... dtensor4
 globals().update(TYPED_PLURALS)  # bscalars ... dtensor4s

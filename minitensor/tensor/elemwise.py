@@ -119,6 +119,12 @@ class Elemwise(Op):
     def impl(self, xp, *arrays):
         return getattr(xp, self.ufunc)(*arrays)
 
+    def infer_shape(self, node, input_shapes):
+        """Along each axis, the length of the first input not broadcastable there (or 1)."""
+        out = node.outputs[0]
+        return [tuple(next((shape[d] for var, shape in zip(node.inputs, input_shapes)
+                            if not var.broadcastable[d]), 1) for d in range(out.ndim))] * len(node.outputs)
+
     def make_thunk(self, node, xp, overwrite=None):
         """The node's callable; with ``overwrite`` = p it writes its result into input p.
 

@@ -58,6 +58,9 @@ class Reduce(Op):
     def output_dtype(self, dtype):
         return dtype
 
+    def infer_shape(self, node, input_shapes):
+        return [tuple(size for d, size in enumerate(input_shapes[0]) if d not in self.axes)]
+
     def __str__(self):
         return f"{type(self).__name__}{{axis={self.axes}}}"
 

@@ -79,6 +79,10 @@ class DimShuffle(Op):
         back = tuple(self.new_order.index(d) if d in self.new_order else "x" for d in range(x.ndim))
         return [DimShuffle(g.broadcastable, back)(g)]
 
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(1 if d == "x" else shape[d] for d in self.new_order)]
+
     def __str__(self):
         return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
 
@@ -246,8 +250,45 @@ class Shape(Op):
     def grad(self, inputs, outputs, grads):
         return [None]
 
+    def infer_shape(self, node, input_shapes):
+        return [(len(input_shapes[0]),)]
+
 
 shape = Shape()
+
+
+@dataclass(frozen=True)
+class Shape_i(Op):
+    """The length of x along axis ``i``, an int64 scalar: what shape inference builds shapes of
+    (``x.shape`` of ``(x ** 2)`` compiles to ``MakeVector(Shape_i{0}(x), Shape_i{1}(x))``)."""
+
+    i: int
+    runs_on_host = reads_only_shapes = True  # a length is host metadata, as a shape is
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise ValueError(f"{self} of {x.describe()}, which has {x.ndim} dimensions")
+        return Apply(self, [x], [TensorType("int64", ())()])
+
+    def impl(self, xp, x):
+        return np.asarray(x.shape[self.i], dtype=np.int64)  # host metadata, as Shape's
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def __str__(self):
+        return f"Shape_i{{{self.i}}}"
+
+
+def shape_of(var):
+    """The lengths of ``var`` along its axes, for shape inference: 1 where it is broadcastable,
+    else ``Shape_i{k}(var)``, which the compiler rewrites into the shapes of var's inputs
+    when var's op has ``infer_shape`` (``minitensor.rewriting.shapes``)."""
+    return tuple(1 if b else Shape_i(k)(var) for k, b in enumerate(var.broadcastable))
 
 
 @dataclass(frozen=True)
@@ -264,6 +305,9 @@ class MakeVector(Op):
 
     def impl(self, xp, *scalars):
         return xp.stack(scalars)
+
+    def infer_shape(self, node, input_shapes):
+        return [(len(node.inputs),)]
 
     def grad(self, inputs, outputs, grads):
         return [grads[0][i] for i in range(len(inputs))]
@@ -352,6 +396,9 @@ class SpecifyShape(Op):
 
     def grad(self, inputs, outputs, grads):
         return [grads[0], None]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(shape_entries(node.inputs[1]))]
 
 
 def specify_shape(x, shape):
