@@ -452,12 +452,12 @@ def test_print_program_marks_a_node_that_writes_over_its_input():
 def test_the_garbage_collector_pauses_while_a_graph_compiles_and_resumes_after(monkeypatch):
     # It scanned the compile's tens of thousands of young objects again and again: a third of
     # the time of a 10,000-node gradient.
-    enabled_while_rewriting, rewrite = [], Mode.rewrite
+    enabled_while_rewriting, phases = [], Mode.phases
 
     def watched(self, outputs):
         enabled_while_rewriting.append(gc.isenabled())
-        return rewrite(self, outputs)
-    monkeypatch.setattr(Mode, "rewrite", watched)
+        yield from phases(self, outputs)
+    monkeypatch.setattr(Mode, "phases", watched)
     v = T.dvector("v")
     theano.function([v], v + 1)
     assert enabled_while_rewriting == [False] and gc.isenabled()
