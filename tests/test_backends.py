@@ -332,13 +332,19 @@ def test_fused_kernels_compute_what_numpy_computes_where_c_differs(standin):
         np.testing.assert_array_equal(ints(m, n, np.ones(6, "int64")), m // n)
 
 
-def test_the_example_trains_on_the_gpu_as_on_the_cpu(standin, device, capsys):
-    """examples/logistic.py under device=cuda (the stand-in here) and device=cpu: the same costs."""
+def _load_example():
+    """examples/logistic.py as a module (examples/ is not a package)."""
     import importlib.util
     path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "logistic.py"
     spec = importlib.util.spec_from_file_location("logistic_example", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
+    return example
+
+
+def test_the_example_trains_on_the_gpu_as_on_the_cpu(standin, device, capsys):
+    """examples/logistic.py under device=cuda (the stand-in here) and device=cpu: the same costs."""
+    example = _load_example()
     final = {}
     saved = theano.config.floatX
     try:
@@ -350,3 +356,19 @@ def test_the_example_trains_on_the_gpu_as_on_the_cpu(standin, device, capsys):
     finally:
         theano.config.floatX = saved
     assert abs(final["cuda"] - final["cpu"]) <= 1e-4 * abs(final["cpu"])
+
+
+def test_the_tutorial_step_is_seven_kernel_launches_on_the_gpu(standin):
+    """Fusion merges sibling groups on a GPU: the step's elementwise work around the two
+    products is one kernel, whose three results are the prediction, the loss and the
+    gradient of the logits (a dot, the fused kernel, a dot, two updates and a sum)."""
+    example = _load_example()
+    rng = np.random.RandomState(0)
+    inputs, labels = example.make_dataset(rng, "float64")
+    w, b, train, predict, compute_cost = example.build_model(rng, "float64")
+    xs, ys = standin.asarray(inputs), standin.asarray(labels.astype("float64"))
+    train(xs, ys)
+    standin.reset_counters()
+    train(xs, ys)
+    assert standin.counters["launches"] <= 8 and standin.counters["syncs"] == 2
+    assert sum(type(node.op).__name__ == "Composite" and len(node.outputs) == 3 for node in train.program.nodes) == 1

@@ -454,9 +454,9 @@ def test_the_garbage_collector_pauses_while_a_graph_compiles_and_resumes_after(m
     # the time of a 10,000-node gradient.
     enabled_while_rewriting, phases = [], Mode.phases
 
-    def watched(self, outputs):
+    def watched(self, outputs, backend=None):
         enabled_while_rewriting.append(gc.isenabled())
-        yield from phases(self, outputs)
+        yield from phases(self, outputs, backend)
     monkeypatch.setattr(Mode, "phases", watched)
     v = T.dvector("v")
     theano.function([v], v + 1)

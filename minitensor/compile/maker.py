@@ -34,7 +34,7 @@ class FunctionMaker:
         self.original_outputs = list(outputs)
         with _collector_paused():
             rewritten, self.rewrites, self.phase_times = list(outputs), [], {}
-            for phase, rewritten, done in self.mode.phases(rewritten):
+            for phase, rewritten, done in self.mode.phases(rewritten, backend):
                 self.rewrites += done
                 self.phase_times[phase] = self.phase_times.get(phase, 0.0) + time.perf_counter() - start
                 start = time.perf_counter()

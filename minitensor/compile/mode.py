@@ -88,7 +88,7 @@ class Mode:
             log.extend(done)
         return outputs, log
 
-    def phases(self, outputs):
+    def phases(self, outputs, backend=None):
         """Each enabled rewrite phase in turn: yields (phase, outputs after it, rewrites it made).
 
         ``printing.compilation_stages`` shows a learner the graph between phases with this.
@@ -107,15 +107,16 @@ class Mode:
                     yield name, outputs, done
             if phase is None or not self.enabled(phase) or phase == "inplace":  # inplace: the executor's
                 continue
-            outputs, done = self.run_phase(phase, outputs)
+            outputs, done = self.run_phase(phase, outputs, backend)
             yield phase, outputs, done
 
-    def run_phase(self, phase, outputs):
-        """``outputs`` after the built-in ``phase``, and the rewrites it made."""
+    def run_phase(self, phase, outputs, backend=None):
+        """``outputs`` after the built-in ``phase``, and the rewrites it made. Fusion merges
+        sibling groups for a GPU ``backend``, where every kernel launch costs time."""
         if phase == "merge":
             return merge(outputs)
         if phase == "fusion":
-            return fuse(outputs)
+            return fuse(outputs, siblings=backend is not None and not backend.on_host)
         rules = list(RULE_PHASES[phase])
         if phase in RULE_PHASE_NAMES:  # a user's rule also runs in the phases after its own
             for earlier in RULE_PHASE_NAMES[:RULE_PHASE_NAMES.index(phase) + 1]:

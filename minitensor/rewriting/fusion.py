@@ -161,9 +161,19 @@ def _c_constant(var):
     return ("true" if value else "false") if isinstance(value, bool) else repr(value)
 
 
-def fuse(outputs):
+# The most nodes a group merged from siblings may have: a kernel that size compiles in well
+# under a second, and the merge's checks stay cheap.
+SIBLING_LIMIT = 64
+
+
+def fuse(outputs, siblings=False):
     """``outputs`` with each fusible group of two or more elementwise nodes made one
-    Composite, and the list of fusions made."""
+    Composite, and the list of fusions made.
+
+    With ``siblings`` (for a GPU, where each kernel launch costs more than NumPy's call),
+    groups that read a common node and run independently of each other merge into one
+    group of several outputs, so the common node joins them instead of being a kernel
+    of its own."""
     order = toposort(outputs)
     position = {node: k for k, node in enumerate(order)}
     clients = {}
@@ -177,7 +187,7 @@ def fuse(outputs):
     for node in reversed(order):
         if not isinstance(node.op, Elemwise) or isinstance(node.op, Composite) or len(node.outputs) != 1:
             continue
-        group = _group_to_join(node, clients, group_of, position)
+        group = _group_to_join(node, clients, group_of, position, siblings)
         if group is None:
             group = {"nodes": [], "root": node}
             groups.append(group)
@@ -200,10 +210,13 @@ def fuse(outputs):
     return [new.get(o, o) for o in outputs], log
 
 
-def _group_to_join(node, clients, group_of, position):
+def _group_to_join(node, clients, group_of, position, siblings=False):
     """The group ``node`` can join, or None."""
     users = clients.get(node.outputs[0], [])
     groups = {id(group_of[u]): group_of[u] for u in users if u in group_of}
+    if len(groups) > 1 and siblings:
+        merged = _merge_siblings(list(groups.values()), clients, group_of, position)
+        groups = {id(merged): merged} if merged is not None else groups
     if len(groups) != 1:
         return None
     (group,) = groups.values()
@@ -217,6 +230,34 @@ def _group_to_join(node, clients, group_of, position):
     if same_shape and all(u is None or position[u] > position[root] for u in outside):
         return group
     return None
+
+
+def _merge_siblings(groups, clients, group_of, position):
+    """``groups`` merged into the one whose root runs last, or None where that is not safe.
+
+    The merged Composite computes every output at the last root's place in the schedule.
+    That is safe when the roots have one shape and nothing outside the groups that reads a
+    member runs before that place: then no path leaves a group and comes back into another
+    (it would start at such a reader), and every reader still finds its value computed."""
+    roots = [group["root"] for group in groups]
+    if len({root.outputs[0].broadcastable for root in roots}) != 1:
+        return None
+    members = {node for group in groups for node in group["nodes"]}
+    if len(members) > SIBLING_LIMIT:
+        return None
+    last = max(groups, key=lambda group: position[group["root"]])
+    place = position[last["root"]]
+    for node in members:
+        for user in clients.get(node.outputs[0], ()):
+            if user is not None and user not in members and position[user] < place:
+                return None
+    for group in groups:
+        if group is not last:
+            for node in group["nodes"]:
+                group_of[node] = last
+            last["nodes"].extend(group["nodes"])
+            group["nodes"] = []
+    return last
 
 
 def _composite(group, clients, new, position):
