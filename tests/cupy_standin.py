@@ -488,6 +488,7 @@ class CompileException(Exception):
 
 
 def _pointers(arrays):
+    """The addresses of ``arrays``, which the caller keeps alive until the kernel returns."""
     return (ctypes.c_void_p * max(len(arrays), 1))(*[a.ctypes.data for a in arrays])
 
 
@@ -599,9 +600,9 @@ class ReductionKernel:
         count = int(np.prod([shape[d] for d in axes], dtype=np.int64))
         flat_in = [np.ascontiguousarray(np.broadcast_to(a, shape).transpose(order)).reshape(-1) for a in inputs]
         result = np.empty(out_shape, self.out_params[0][0])
+        arrays = flat_in + [np.array([count], np.int64)]  # held here: the kernel reads them all
         if result.size:
-            _compiled(self.source())(result.size, _pointers(flat_in + [np.array([count], np.int64)]),
-                                     _pointers([result]))
+            _compiled(self.source())(result.size, _pointers(arrays), _pointers([result]))
         if keepdims:
             result = result.reshape(tuple(1 if d in axes else shape[d] for d in range(ndim)))
         return _wrap(result)

@@ -372,3 +372,13 @@ def test_the_tutorial_step_is_seven_kernel_launches_on_the_gpu(standin):
     train(xs, ys)
     assert standin.counters["launches"] <= 8 and standin.counters["syncs"] == 2
     assert sum(type(node.op).__name__ == "Composite" and len(node.outputs) == 3 for node in train.program.nodes) == 1
+
+
+def test_a_scalar_input_is_passed_to_kernels_by_value(standin):
+    x, rate = T.dvector("x"), T.dscalar("rate")
+    f = theano.function([x, rate], T.exp(x) * rate + 1)
+    device_x = standin.asarray(np.zeros(3))
+    f(device_x, 2.0)
+    standin.reset_counters()
+    np.testing.assert_allclose(f(device_x, 2.0), [3.0, 3.0, 3.0])
+    assert standin.counters["uploads"] == 0  # the rate went as a kernel argument, not a copy

@@ -5,7 +5,6 @@ indices, symbolic indices, the negative log-likelihood idiom, and error messages
 """
 
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -213,16 +212,6 @@ def test_broadcast_value_gets_the_summed_gradient():
                 rng=np.random.default_rng(0))
     verify_grad(lambda x, r: T.set_subtensor(x[[0, 2]], r), [A[:3, :4] / 10, np.ones((1, 4))],
                 rng=np.random.default_rng(1))
-
-
-def test_scatter_add_uses_cupyx_on_cupy(monkeypatch):
-    """The one place where CuPy differs: it has no ufunc.at."""
-    calls = []
-    fake_cupyx = types.SimpleNamespace(scatter_add=lambda out, index, values: calls.append((index, values)))
-    monkeypatch.setitem(sys.modules, "cupyx", fake_cupyx)
-    fake_cupy = types.SimpleNamespace(__name__="cupy")
-    subtensor.scatter_add(fake_cupy, np.zeros(3), ([0, 0],), 1.0)
-    assert calls == [(([0, 0],), 1.0)]
 
 
 # --- boolean masks -----------------------------------------------------------------------------

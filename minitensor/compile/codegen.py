@@ -215,6 +215,10 @@ class _Writer:
         where = self.placement.get(var, HOST)
         if where == needed:
             return self.name(var)
+        if needed == DEVICE and all(var.broadcastable) and isinstance(node.op, Elemwise):
+            # One element, to an elementwise op: a NumPy scalar of its dtype, which a kernel takes
+            # by value, so nothing is copied. (Another input has the result's rank.)
+            return f"{self.name(var)}[()]" if var.ndim == 0 else f"{self.name(var)}.reshape(())[()]"
         return f"{'to_device' if needed == DEVICE else 'to_host'}({self.name(var)})"
 
     def device_constant(self, constant):

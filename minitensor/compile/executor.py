@@ -159,8 +159,8 @@ def plan_placement(inputs, shared, nodes):
     function input lives on the host when it is a scalar or every node reads it as a
     host value (a size, an index); a shared variable where its value is (a random
     state stays on the host); a node's outputs on the host when ``runs_on_host`` says
-    so, or when all its inputs are on the host and its results are small (scalars, or
-    integer vectors: the arithmetic of shapes), unless the op ``allocates`` a tensor.
+    so, or when all its inputs are on the host and its results are small (one element,
+    or integer vectors: the arithmetic of shapes), unless the op ``allocates`` a tensor.
     Constants are on the host; the code reads a copy made on the device once, where a
     node needs one there. Nodes are in execution order.
     """
@@ -192,8 +192,9 @@ def runs_on_host(node, place):
         return True
     if op.allocates or getattr(op, "lazy", False):
         return False
-    small = all(getattr(out, "ndim", 0) == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu")
-                for out in node.outputs)  # a value of a user's Type (no ndim) is a host object
+    small = all(getattr(out, "ndim", 0) == 0 or all(out.broadcastable)  # one element
+                or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu") for out in node.outputs)
+    # (a value of a user's Type, with no ndim, is a host object)
     return small and all(place.get(var, HOST) == HOST for var in node.inputs)
 
 
