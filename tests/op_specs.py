@@ -424,3 +424,29 @@ SPECS += [
          lambda s: raw_random.Multinomial("int64", 2)(s, (2, 3), 10, [0.2, 0.3, 0.5])[1],
          _numpy_draw("multinomial", 10, [0.2, 0.3, 0.5]), **RANDOM_STATE),
 ]
+
+
+# --- issue 17: products of tensors, broadcast patterns, and Theano's everyday functions ------
+
+from minitensor.tensor import broadcast  # noqa: E402 -- kept beside its rows
+
+BATCHES = st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+
+SPECS += [
+    Spec("batched_dot", linalg.BatchedDot, T.batched_dot, np.matmul, (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[0], s[2], s[3])))),
+    Spec("batched_dot_vectors", linalg.BatchedDot, T.batched_dot, lambda x, y: np.einsum("bi,bi->b", x, y),
+         (U, U), shapes=BATCHES.map(lambda s: ((s[0], s[1]), (s[0], s[1])))),
+    Spec("tensordot_pairs", shape_ops.Reshape, lambda x, y: T.tensordot(x, y, [[0, 2], [1, 0]]),
+         lambda x, y: np.tensordot(x, y, [[0, 2], [1, 0]]), (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[2], s[0], s[3])))),
+    Spec("dot_3d", linalg.Dot, T.dot, np.dot, (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[2], s[3])))),
+    Spec("batched_tensordot", linalg.BatchedDot, lambda x, y: T.batched_tensordot(x, y, [[1], [2]]),
+         lambda x, y: np.einsum("bij,bkil->bjkl", x, y), (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[0], s[3], s[1], 2)))),
+    Spec("addbroadcast", broadcast.Rebroadcast, lambda x: T.addbroadcast(T.unbroadcast(x, 0), 0) * 2, lambda x: x * 2, (U,),
+         shapes=st.integers(1, 3).map(lambda n: ((1, n),))),
+    Spec("unbroadcast", broadcast.Rebroadcast, lambda x: T.unbroadcast(x, 1), lambda x: x, (U,),
+         shapes=st.integers(1, 3).map(lambda n: ((n, 1),))),
+]

@@ -20,9 +20,12 @@ from minitensor.tensor.reduction import argmax, argmin, max, max_and_argmax, mea
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
                                          transpose)
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
-from minitensor.tensor.construction import (alloc, arange, concatenate, join, ones, stack,
-                                            zeros)
-from minitensor.tensor.linalg import dot, outer
+from minitensor.tensor.construction import (alloc, arange, concatenate, eye, horizontal_stack,
+                                            identity_like, join, mgrid, ogrid, ones, stack, stacklists,
+                                            tri, tril, triu, vertical_stack, zeros)
+from minitensor.tensor.broadcast import (Rebroadcast, addbroadcast, patternbroadcast, shape_padaxis,
+                                         shape_padleft, shape_padright, squeeze, unbroadcast)
+from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer, tensordot
 from minitensor.tensor import nnet
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
 
