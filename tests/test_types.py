@@ -27,7 +27,9 @@ PATTERNS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (
             "col": (False, True), "tensor3": (False,) * 3, "tensor4": (False,) * 4}
 PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows",
            "col": "cols", "tensor3": "tensor3s", "tensor4": "tensor4s"}
-NUMERIC_DTYPES = [d for d in SUPPORTED_DTYPES if d != "bool"]
+# Complex dtypes are types, but elementwise arithmetic on them is not built yet (docs/differences.md).
+REAL_DTYPES = [d for d in SUPPORTED_DTYPES if not d.startswith("complex")]
+NUMERIC_DTYPES = [d for d in REAL_DTYPES if d != "bool"]
 
 
 def run(inputs, output, *values):
@@ -272,7 +274,7 @@ def test_binary_promotion_matches_numpy(a, b, symbol):
     np.testing.assert_array_equal(out, expected)
 
 
-@given(dtype=st.sampled_from(list(SUPPORTED_DTYPES)),
+@given(dtype=st.sampled_from(REAL_DTYPES),
        number=st.one_of(st.booleans(), st.integers(0, 100),
                         st.floats(-100, 100, allow_nan=False, allow_subnormal=False)),
        symbol=st.sampled_from(["+", "*", "<", "/"]),
@@ -341,7 +343,7 @@ def _check_declared_dtype(op, reference, dtypes):
 def test_declared_dtype_is_computed_dtype_for_every_binary_op_and_dtype_pair():
     problems = []
     for (name, (op, reference)), a, b in itertools.product(
-            EXHAUSTIVE_BINARY.items(), SUPPORTED_DTYPES, SUPPORTED_DTYPES):
+            EXHAUSTIVE_BINARY.items(), REAL_DTYPES, REAL_DTYPES):
         problem = _check_declared_dtype(op, reference, (a, b))
         if problem:
             problems.append(f"{name}({a}, {b}): {problem}")
@@ -350,7 +352,7 @@ def test_declared_dtype_is_computed_dtype_for_every_binary_op_and_dtype_pair():
 
 def test_declared_dtype_is_computed_dtype_for_every_unary_op_and_dtype():
     problems = []
-    for (name, (op, reference)), dtype in itertools.product(EXHAUSTIVE_UNARY.items(), SUPPORTED_DTYPES):
+    for (name, (op, reference)), dtype in itertools.product(EXHAUSTIVE_UNARY.items(), REAL_DTYPES):
         problem = _check_declared_dtype(op, reference, (dtype,))
         if problem:
             problems.append(f"{name}({dtype}): {problem}")
