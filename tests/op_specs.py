@@ -450,3 +450,52 @@ SPECS += [
     Spec("unbroadcast", broadcast.Rebroadcast, lambda x: T.unbroadcast(x, 1), lambda x: x, (U,),
          shapes=st.integers(1, 3).map(lambda n: ((n, 1),))),
 ]
+
+from minitensor.tensor import math_functions as MF  # noqa: E402 -- kept beside its rows
+
+UNIT = uniform(-0.9, 0.9)  # inside the domains of arcsin, arccos and arctanh
+HALVES = integers(-8, 8)  # with the 0.5 below, values on and between halves
+
+
+def _halves(rng, shape, dtype):
+    return (rng.integers(-8, 8, shape) * 0.5 + rng.choice([0, 0.25], shape)).astype(dtype)
+
+
+SPECS += [
+    Spec("tan", MF.Tan, T.tan, np.tan, (uniform(-1.2, 1.2),)),
+    Spec("arcsin", MF.ArcSin, T.arcsin, np.arcsin, (UNIT,)),
+    Spec("arccos", MF.ArcCos, T.arccos, np.arccos, (UNIT,)),
+    Spec("arctan", MF.ArcTan, T.arctan, np.arctan, (U,)),
+    Spec("arctan2", MF.ArcTan2, T.arctan2, np.arctan2, (NONZERO, NONZERO)),
+    Spec("deg2rad", MF.Deg2Rad, T.deg2rad, np.deg2rad, (U,)),
+    Spec("rad2deg", MF.Rad2Deg, T.rad2deg, np.rad2deg, (U,)),
+    Spec("sinh", MF.Sinh, T.sinh, np.sinh, (U,)),
+    Spec("cosh", MF.Cosh, T.cosh, np.cosh, (U,)),
+    Spec("arcsinh", MF.ArcSinh, T.arcsinh, np.arcsinh, (U,)),
+    Spec("arccosh", MF.ArcCosh, T.arccosh, np.arccosh, (uniform(1.5, 3),)),
+    Spec("arctanh", MF.ArcTanh, T.arctanh, np.arctanh, (UNIT,)),
+    Spec("log2", MF.Log2, T.log2, np.log2, (POSITIVE,)),
+    Spec("log10", MF.Log10, T.log10, np.log10, (POSITIVE,)),
+    Spec("exp2", MF.Exp2, T.exp2, np.exp2, (U,)),
+    Spec("inv", MF.Inv, T.inv, np.reciprocal, (NONZERO,)),
+    Spec("floor", MF.Floor, T.floor, np.floor, (_halves,), differentiable=False),
+    Spec("ceil", MF.Ceil, T.ceil, np.ceil, (_halves,), differentiable=False),
+    Spec("trunc", MF.Trunc, T.trunc, np.trunc, (_halves,), differentiable=False),
+    Spec("round_half_to_even", MF.RoundHalfToEven, T.round, np.round, (_halves,), differentiable=False),
+    Spec("round_half_away_from_zero", MF.RoundHalfAwayFromZero,
+         lambda x: T.round(x, "half_away_from_zero"),
+         lambda x: (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(x.dtype), (_halves,), differentiable=False),
+    Spec("isnan", MF.IsNaN, T.isnan, np.isnan, (U,), differentiable=False),
+    Spec("isinf", MF.IsInf, lambda x: T.isinf(x / (x > 0)), lambda x: np.isinf(x / (x > 0)), (U,),
+         differentiable=False),
+    Spec("tensor_copy", MF.Identity, T.tensor_copy, np.copy, (U,)),
+    Spec("mod", MF.Mod, lambda x, y: x % y, np.remainder, (U, NONZERO)),
+    Spec("xor", MF.Xor, lambda x, y: x ^ y, np.bitwise_xor, (booleans, booleans), differentiable=False,
+         dtypes=("bool", "int32")),
+    Spec("any", reduction.Any, lambda x: T.any(x > 0, axis=-1), lambda x: np.any(x > 0, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
+    Spec("all", reduction.All, lambda x: x.all(), lambda x: np.all(x), (booleans,),
+         shapes=shapes_of(UPTO3), differentiable=False, dtypes=("bool",)),
+    Spec("var", reduction.ElementCount, lambda x: T.var(x, axis=0), lambda x: np.var(x, axis=0), (U,),
+         shapes=shapes_of(ROWS)),
+]

@@ -16,9 +16,15 @@ from minitensor.tensor.elemwise import (abs_, add, and_, cast, clip, cos, eq, ex
                                         int_div, invert, le, log, log1p, lt, maximum, minimum, mul, neg,
                                         neq, ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub,
                                         switch, tanh, true_div, zeros_like)
-from minitensor.tensor.reduction import argmax, argmin, max, max_and_argmax, mean, min, prod, sum
+from minitensor.tensor.math_functions import (allclose, arccos, arccosh, arcsin, arcsinh, arctan,
+                                              arctan2, arctanh, bitwise_xor, ceil, cosh, deg2rad, exp2,
+                                              floor, inv, iround, isclose, isinf, isnan, log10, log2,
+                                              mod, power, rad2deg, round, round_half_away_from_zero,
+                                              round_half_to_even, sinh, tan, tensor_copy, trunc, xor)
+from minitensor.tensor.reduction import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod,
+                                         ptp, std, sum, var)
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
-                                         transpose)
+                                         swapaxes, transpose)
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
 from minitensor.tensor.construction import (alloc, arange, concatenate, eye, horizontal_stack,
                                             identity_like, join, mgrid, ogrid, ones, stack, stacklists,

@@ -256,8 +256,9 @@ class IntDiv(Elemwise):
         a, b = args
         if np.dtype(dtype).kind == "f":
             return f"floor({a} / {b})"
-        # C division truncates; step down when the signs differ and it was inexact.
-        return f"({a} / {b} - (({a} % {b} != 0) && (({a} < 0) != ({b} < 0))))"
+        # C division truncates; step down when the signs differ and it was inexact. An integer
+        # division by zero is undefined in C and 0 in NumPy.
+        return f"({b} == 0 ? 0 : {a} / {b} - (({a} % {b} != 0) && (({a} < 0) != ({b} < 0))))"
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,13 @@ class Pow(Elemwise):
 class Abs(Elemwise):
     """|x|; d/dx = sgn(x)."""
     ufunc = "absolute"
-    nin, scalar_name, c_template = 1, "abs_", "abs({0})"
+    nin, scalar_name = 1, "abs_"
+
+    def c_expr(self, args, dtype):
+        kind = np.dtype(dtype).kind
+        if kind in "bu":  # C++'s abs of an unsigned integer is ambiguous, and the identity anyway
+            return args[0]
+        return f"fabs({args[0]})" if kind == "f" else f"({args[0]} < 0 ? -{args[0]} : {args[0]})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * sgn(inputs[0])]

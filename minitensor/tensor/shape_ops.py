@@ -314,3 +314,12 @@ def specify_shape(x, shape):
     if not isinstance(shape, Variable):
         shape = shape_vector(tuple(shape))
     return SpecifyShape()(x, shape)
+
+
+def swapaxes(x, axis1, axis2):
+    """``x`` with axes ``axis1`` and ``axis2`` exchanged."""
+    x = as_tensor_variable(x)
+    order = list(range(x.ndim))
+    axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return dimshuffle(x, *order)
