@@ -499,3 +499,38 @@ SPECS += [
     Spec("var", reduction.ElementCount, lambda x: T.var(x, axis=0), lambda x: np.var(x, axis=0), (U,),
          shapes=shapes_of(ROWS)),
 ]
+
+from minitensor.tensor import extra_ops  # noqa: E402 -- kept beside its rows
+from minitensor.tensor.sorting import ArgSort, PermuteAlongAxis  # noqa: E402
+
+
+def _distinct(rng, shape, dtype):
+    """Values with no ties (sorting is then unambiguous and its gradient defined)."""
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.5 - 1 + rng.uniform(0, 0.1, shape)).astype(dtype)
+
+
+SPECS += [
+    Spec("cumsum", extra_ops.CumOp, lambda x: T.cumsum(x, axis=-1), lambda x: np.cumsum(x, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("cumprod_flat", extra_ops.CumOp, T.cumprod, np.cumprod, (NONZERO,), shapes=shapes_of(UPTO3)),
+    Spec("repeat", extra_ops.Repeat, lambda x: T.repeat(x, 2, axis=0), lambda x: np.repeat(x, 2, axis=0), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("repeat_counts", extra_ops.Repeat, lambda x: T.repeat(x, np.array([1, 0, 2])),
+         lambda x: np.repeat(x, [1, 0, 2]), (U,), shapes=st.just(((3,),)), differentiable=False),
+    Spec("searchsorted", extra_ops.SearchSorted, lambda x, v: T.searchsorted(T.sort(x), v),
+         lambda x, v: np.searchsorted(np.sort(x), v), (U, U),
+         shapes=st.tuples(array_shapes(min_dims=1, max_dims=1, max_side=4), UPTO3), differentiable=False),
+    Spec("unique", extra_ops.Unique, lambda x: T.unique(x, return_counts=True)[1],
+         lambda x: np.unique(x, return_counts=True)[1], (integers(0, 3),), shapes=shapes_of(UPTO3),
+         differentiable=False),
+    Spec("nonzero", extra_ops.Nonzero, lambda x: T.nonzero(x)[-1], lambda x: np.nonzero(x)[-1].astype("int64"),
+         (integers(0, 2),), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)),
+         differentiable=False),
+    Spec("bincount", subtensor.AdvancedIncSubtensor, lambda i: T.bincount(i, minlength=4),
+         lambda i: np.bincount(i, minlength=4), (integers(0, 3),), dtypes=("int64",),
+         shapes=st.integers(1, 5).map(lambda n: ((n,),)), differentiable=False),
+    Spec("sort", PermuteAlongAxis, T.sort, np.sort, (_distinct,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("argsort_axis0", ArgSort, lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, axis=0),
+         (_distinct,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
+]

@@ -32,7 +32,10 @@ from minitensor.tensor.construction import (alloc, arange, concatenate, eye, hor
 from minitensor.tensor.broadcast import (Rebroadcast, addbroadcast, patternbroadcast, shape_padaxis,
                                          shape_padleft, shape_padright, squeeze, unbroadcast)
 from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer, tensordot
-from minitensor.tensor import nnet
+from minitensor.tensor.extra_ops import (bincount, cumprod, cumsum, diff, flatnonzero, nonzero,
+                                         nonzero_values, repeat, searchsorted, to_one_hot, unique)
+from minitensor.tensor.sorting import argsort, sort
+from minitensor.tensor import extra_ops, nnet
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
 
 globals().update(TYPED)  # bscalar ... dtensor4

@@ -144,6 +144,15 @@ class _TensorOperators:
     def std(self, axis=None, ddof=0, keepdims=False, corrected=False):
         return R.std(self, axis, ddof, keepdims, corrected)
 
+    def cumsum(self, axis=None): return X.cumsum(self, axis)
+    def cumprod(self, axis=None): return X.cumprod(self, axis)
+    def repeat(self, repeats, axis=None): return X.repeat(self, repeats, axis)
+    def searchsorted(self, v, side="left", sorter=None): return X.searchsorted(self, v, side, sorter)
+    def nonzero(self, return_matrix=False): return X.nonzero(self, return_matrix)
+    def nonzero_values(self): return X.nonzero_values(self)
+    def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
+    def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
+
     def norm(self, L, axis=None, keepdims=False):
         """The L-norm over ``axis``: (sum |x|**L) ** (1/L); L=0 counts the nonzero elements."""
         if L == 0:
@@ -223,6 +232,8 @@ from minitensor.tensor import elemwise as E  # noqa: E402
 from minitensor.tensor import broadcast as B  # noqa: E402
 from minitensor.tensor import linalg as L  # noqa: E402
 from minitensor.tensor import math_functions as M  # noqa: E402
+from minitensor.tensor import extra_ops as X  # noqa: E402
+from minitensor.tensor import sorting  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
 from minitensor.tensor import shape_ops as S  # noqa: E402
 from minitensor.tensor import subtensor  # noqa: E402
