@@ -41,6 +41,10 @@ from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
 
+from minitensor.grad_modifiers import (consider_constant, disconnected_grad, grad_clip,  # noqa: E402,F401
+                                       grad_scale, zero_grad)
+
+
 class DisconnectedInputError(ValueError):
     """Raised by ``grad`` when the cost does not depend on a variable it was asked about."""
 
@@ -95,8 +99,8 @@ def _report_disconnected(message, disconnected, keyword, made_at):
             warnings.warn_explicit(message, UserWarning, site.filename, site.lineno)
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
-         return_disconnected="zero"):
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
+         return_disconnected="zero", null_gradients="raise"):
     """The gradient of the 0-d ``cost`` with respect to ``wrt`` (a variable or a list of them).
 
     ``consider_constant`` variables are treated as constants: no gradient flows
@@ -113,10 +117,19 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     (Theano lets it replace what flows in instead; the two agree unless one of
     the variables the walk starts from depends on another, and only the sum is
     right for ``Lop`` of several outputs that depend on each other.)
+
+    With ``add_names`` (the default, as in Theano) the gradient of a named ``wrt``
+    by a named cost is named ``(dcost/dwrt)``. The arguments are Theano's, in its
+    order; ``null_gradients`` is accepted for that and has nothing to choose here.
     """
     starts = _starting_gradients(cost, known_grads)
-    return _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected,
-                      "grad: the cost" if cost is not None else "grad: the known_grads' variables")
+    results = _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected,
+                         "grad: the cost" if cost is not None else "grad: the known_grads' variables")
+    if add_names and cost is not None and getattr(cost, "name", None):
+        for w, g in zip(*(([wrt], [results]) if isinstance(wrt, Variable) else (wrt, results))):
+            if isinstance(g, Variable) and w.name and g.name is None and g.owner is not None:
+                g.name = f"(d{cost.name}/d{w.name})"
+    return results
 
 
 def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected, what):
@@ -134,6 +147,9 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
         if not isinstance(w, Variable):
             raise TypeError(f"grad takes variables to differentiate with respect to, got {w!r}")
     blockers = set(consider_constant or ())
+    # No gradient flows back through a disconnected_grad node: the walk stops at its output.
+    blockers |= {node.outputs[0] for node in toposort([var for var, _ in starts])
+                 if getattr(node.op, "disconnects_gradient", False)}
     # Differentiate the stable form of the cost (log(sigmoid(x)) as -softplus(-x), ...):
     # the same function, but its gradient graph has no inf * 0 in it.
     stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
@@ -151,6 +167,30 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
         g = grads.get(w)
         results.append(_disconnected_result(w, "zero") if g is None else g)
     return results[0] if single else results
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """The gradients of ``wrt`` and of ``end`` from a part of a graph, as Theano's ``subgraph_grad``.
+
+    ``start`` maps variables to their known gradients (``grad``'s ``known_grads``), ``cost``
+    adds a cost's own; the walk stops at the ``end`` variables, whose gradients are
+    returned too, so that the part below them can be differentiated next, one piece at
+    a time. Returns ``(wrt_grads, end_grads)``, and with ``details`` also the gradients
+    from ``start`` and from ``cost`` separately.
+    """
+    wrt, end = list(wrt), list(end)
+    params = list(dict.fromkeys(wrt + end))
+    from_start = from_cost = None
+    if start:
+        from_start = grad(None, params, known_grads=start, consider_constant=end, disconnected_inputs="ignore")
+    if cost is not None:
+        from_cost = grad(cost, params, consider_constant=end, disconnected_inputs="ignore")
+    parts = [p for p in (from_start, from_cost) if p is not None]
+    if not parts:
+        raise TypeError("subgraph_grad needs start gradients or a cost")
+    totals = dict(zip(params, parts[0] if len(parts) == 1 else [a + b for a, b in zip(*parts)]))
+    wrt_grads, end_grads = [totals[v] for v in wrt], [totals[v] for v in end]
+    return (wrt_grads, end_grads, from_start, from_cost) if details else (wrt_grads, end_grads)
 
 
 def _starting_gradients(cost, known_grads, what="known_grads"):

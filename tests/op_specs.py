@@ -534,3 +534,17 @@ SPECS += [
     Spec("argsort_axis0", ArgSort, lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, axis=0),
          (_distinct,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
 ]
+
+from minitensor import grad_modifiers  # noqa: E402 -- kept beside its rows
+
+# Their values are the identity; their gradients differ from finite differences on purpose
+# (tests/test_gradient_helpers.py checks those).
+SPECS += [
+    Spec(name, cls, build, lambda x: x, (U,), shapes=shapes_of(UPTO3), differentiable=False)
+    for name, cls, build in [
+        ("zero_grad", grad_modifiers.ZeroGrad, grad_modifiers.zero_grad),
+        ("disconnected_grad", grad_modifiers.DisconnectedGrad, grad_modifiers.disconnected_grad),
+        ("grad_clip", grad_modifiers.GradClip, lambda x: grad_modifiers.grad_clip(x, -1, 1)),
+        ("grad_scale", grad_modifiers.GradScale, lambda x: grad_modifiers.grad_scale(x, -2)),
+    ]
+]
