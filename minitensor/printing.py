@@ -6,7 +6,9 @@
 '(x + (y * 2.0))'
 """
 
+import io
 import sys
+from typing import NamedTuple
 
 from minitensor.graph import Variable, toposort
 from minitensor.tensor.variable import TensorConstant
@@ -59,38 +61,68 @@ def _pp_node(node, out, args):
     return f"{name}({', '.join(args)}){suffix}"
 
 
-def debugprint(obj, file=None):
+def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None):
     """Print the graph of a variable, a list of variables or a compiled function as a tree.
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
     also show their position in the execution order, and whether they write their
-    result over an input's buffer. Returns ``file``.
+    result over an input's buffer. The arguments are Theano's:
+
+    * ``depth``: how many levels to print (-1 for all);
+    * ``print_type``: add each variable's type after its label;
+    * ``file``: where to print: stdout by default, a file object, or ``'str'`` to
+      return the text instead of printing it;
+    * ``ids``: the labels: ``'CHAR'`` (A, B, ..., as Theano), ``'int'`` (0, 1, ...),
+      ``'id'`` (Python's ``id``) or ``''`` (none);
+    * ``stop_on_name``: do not print below a variable that has a name;
+    * ``done``: a dict of labels given so far, to share them between calls.
+
+    Returns the text for ``file='str'``, the file when one is given, else None, as Theano.
     """
     from minitensor.compile.function import Function
 
-    file = sys.stdout if file is None else file
+    if not isinstance(depth, int):
+        raise TypeError(f"debugprint's depth must be an int, got {depth!r}")
+    if ids not in ("CHAR", "int", "id", ""):
+        raise ValueError(f"debugprint's ids must be 'CHAR', 'int', 'id' or '', got {ids!r}")
+    target = io.StringIO() if file == "str" else sys.stdout if file is None else file
     if isinstance(obj, Function):
         roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
     else:
         roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
-    labels = {}
+    labels = {} if done is None else done
+    style = _TreeStyle(depth, print_type, ids, stop_on_name)
     for root in roots:
         if not isinstance(root, Variable):
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
-        for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace):
-            print(line, file=file)
-    return file
+        for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace, style):
+            print(line, file=target)
+    if file == "str":
+        return target.getvalue()
+    return None if file is None else file
 
 
-def _label(key, labels):
+class _TreeStyle(NamedTuple):
+    depth: int
+    print_type: bool
+    ids: str
+    stop_on_name: bool
+
+
+def _label(key, labels, ids="CHAR"):
     if key not in labels:
         n, text = len(labels), ""
-        while True:
-            text = chr(ord("A") + n % 26) + text
-            n = n // 26 - 1
-            if n < 0:
-                break
+        if ids == "int":
+            text = str(n)
+        elif ids == "id":
+            text = str(id(key))
+        else:
+            while True:
+                text = chr(ord("A") + n % 26) + text
+                n = n // 26 - 1
+                if n < 0:
+                    break
         labels[key] = text
     return labels[key]
 
@@ -103,23 +135,30 @@ def _op_text(op, inplace):
     return text.replace(",no_inplace}", ",inplace}") if ",no_inplace}" in text else text + "{inplace}"
 
 
-def _tree_lines(root, labels, order, inplace):
-    """Lines of the tree under ``root``, depth first, each child one step further in."""
-    lines, stack = [], [(root, "")]
+def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR", False)):
+    """Lines of the tree under ``root``, depth first, drawn as Theano draws them: each input
+    on a line starting `` |`` under its node, with a bar continuing down to the next input."""
+    lines, stack = [], [(root, "", "", style.depth)]
     while stack:
-        var, prefix = stack.pop()
+        var, prefix, child_prefix, depth = stack.pop()
         node = var.owner
         key = node if node is not None else var
         seen = key in labels
-        label = _label(key, labels)
+        label = _label(key, labels, style.ids)
+        tag = f" [id {label}]" if style.ids else ""
+        kind = f" <{var.type}>" if style.print_type else ""
         if node is None:
-            lines.append(f"{prefix}{var} [id {label}]")
+            lines.append(f"{prefix}{var}{tag}{kind}")
             continue
         output = f".{var.index}" if len(node.outputs) > 1 else ""
         position = f"   {order[node]}" if node in order else ""
-        lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output} [id {label}] '{var.name or ''}'{position}")
-        if not seen:
-            stack.extend((i, " " * len(prefix) + " |") for i in reversed(node.inputs))
+        lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output}{tag}{kind} '{var.name or ''}'{position}")
+        if seen or depth == 1 or (style.stop_on_name and var.name is not None and var is not root):
+            continue
+        last = len(node.inputs) - 1
+        for i in reversed(range(len(node.inputs))):
+            below = child_prefix + ("  " if i == last else " |")
+            stack.append((node.inputs[i], child_prefix + " |", below, depth - 1))
     return lines
 
 
