@@ -12,11 +12,11 @@ from minitensor import gradient, ifelse, printing
 from minitensor.gradient import grad
 from minitensor.compile.sharedvalue import SharedVariable, shared
 from minitensor.compile.function import Function, function
-from minitensor.compile.io import In
+from minitensor.compile.io import In, Out
 from minitensor.compile.mode import Mode
 from minitensor.persistence import load_params, save_params
 from minitensor.printing import pp
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable",
-           "function", "Function", "In", "Mode", "pp", "save_params", "load_params"]
+           "function", "Function", "In", "Out", "Mode", "pp", "save_params", "load_params"]

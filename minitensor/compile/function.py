@@ -13,7 +13,7 @@ import numpy as np
 
 from minitensor.backends import array_module
 from minitensor.compile.executor import missing_input
-from minitensor.compile.io import In
+from minitensor.compile.io import In, Out, as_input
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
@@ -57,6 +57,7 @@ class Function:
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
         self._title = f"function {name!r}" if name else "the function"  # for error messages
+        outputs = _without_out(outputs)
         self.allow_input_downcast = allow_input_downcast
         self.inputs, specs = _split_inputs(inputs)
         self._defaults = [_check_default(spec, allow_input_downcast) for spec in specs]
@@ -186,6 +187,16 @@ class Function:
         else:
             self._defaults[position] = value
 
+    @property
+    def value(self):
+        """Theano's ``f.value``: ``f.value[x]`` is ``f[x]``, and can be set the same way."""
+        return _DefaultValues(self)
+
+    @property
+    def container(self):
+        """Theano's ``f.container``: ``f.container[x].value`` is ``f[x]``, and can be set."""
+        return _DefaultContainers(self)
+
     def _position(self, key):
         if isinstance(key, In):
             key = key.variable
@@ -220,6 +231,34 @@ class Function:
                         "ignore", self.name if name is None else name, definition["mode"],
                         no_default_updates=True, backend=definition["backend"],
                         device_outputs=definition["device_outputs"])  # the original's default updates are in its updates
+
+
+class _DefaultValues:
+    """What ``Function.value`` returns: the inputs' default values, read and set by input."""
+
+    def __init__(self, function):
+        self._function = function
+
+    def __getitem__(self, key):
+        return self._function[key]
+
+    def __setitem__(self, key, value):
+        self._function[key] = value
+
+
+class _DefaultContainers(_DefaultValues):
+    """What ``Function.container`` returns: for each input, a holder whose ``value`` is its default."""
+
+    def __getitem__(self, key):
+        return _Container(self._function, key)
+
+
+class _Container:
+    def __init__(self, function, key):
+        self._function, self._key = function, key
+
+    value = property(lambda self: self._function[self._key],
+                     lambda self, value: self._function.__setitem__(self._key, value))
 
 
 def _compile_definition(definition, name):
@@ -277,8 +316,20 @@ def _split_inputs(inputs):
     """The variables of ``inputs`` (variables or ``In`` objects), and an ``In`` for each."""
     if not isinstance(inputs, (list, tuple)):
         return _check_inputs(inputs), []  # raises
-    variables = _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
-    return variables, [i if isinstance(i, In) else In(i) for i in inputs]
+    specs = [as_input(i) for i in inputs]
+    variables = _check_inputs([i.variable if isinstance(i, In) else i for i in specs])
+    return variables, specs
+
+
+def _without_out(outputs):
+    """``outputs`` with each ``Out`` replaced by its variable (see ``Out`` on ``borrow``)."""
+    if isinstance(outputs, Out):
+        return outputs.variable
+    if isinstance(outputs, (list, tuple)):
+        return [o.variable if isinstance(o, Out) else o for o in outputs]
+    if isinstance(outputs, dict):
+        return {key: o.variable if isinstance(o, Out) else o for key, o in outputs.items()}
+    return outputs
 
 
 def _check_default(spec, allow_input_downcast):

@@ -39,8 +39,13 @@ class SharedVariable(_TensorOperators, Variable):
         self._strict, self._allow_downcast = strict, allow_downcast
         self._value = value
 
-    def get_value(self, borrow=False):
-        """The current value; a copy unless ``borrow`` is True (a NumPy copy of a GPU value)."""
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The current value; a copy unless ``borrow`` is True (a NumPy copy of a GPU value).
+
+        With ``return_internal_type`` as well, a GPU value comes back as the CuPy array itself,
+        as Theano returns its GPU array type; without ``borrow`` it is a copy of that array."""
+        if return_internal_type:
+            return self._value if borrow else self._value.copy()
         if borrow:
             return self._value
         return self._value.copy() if isinstance(self._value, np.ndarray) else to_host(self._value)
@@ -76,12 +81,13 @@ def to_host(value):
     return np.asarray(value.get() if hasattr(value, "get") else value)
 
 
-def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
+def shared(value, name=None, borrow=False, strict=False, allow_downcast=None, broadcastable=None):
     """A shared variable holding ``value`` (copied unless ``borrow`` is True).
 
     Python ints and floats make 0-d int64 and float64 variables; arrays keep their
     dtype, and no dimension is broadcastable, because the value may be replaced
-    by one of another shape.
+    by one of another shape, unless ``broadcastable`` says which are (each of
+    length 1, then and for every later value), as in Theano.
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared takes a value, not the symbolic variable {value}")
@@ -91,5 +97,12 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
         raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
     if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
         array = to_device(array)
-    return SharedVariable(TensorType(array.dtype, (False,) * array.ndim), array,
+    pattern = (False,) * array.ndim if broadcastable is None else tuple(broadcastable)
+    tensor_type = TensorType(array.dtype, pattern)
+    try:
+        tensor_type.filter(to_host(array) if is_device_array(array) else array)  # the lengths fit the pattern
+    except TypeError as error:
+        raise TypeError(f"shared: a value of shape {array.shape} does not fit broadcastable={pattern}: "
+                        f"{error}") from None
+    return SharedVariable(tensor_type, array,
                           name=name, strict=strict, allow_downcast=allow_downcast)
