@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minitensor as theano
+from minitensor import printing
 import minitensor.tensor as T
 from minitensor.tensor.type import SUPPORTED_DTYPES, TensorType
 from helpers import here
@@ -213,6 +214,64 @@ def test_invalid_flags_in_environment_fail_loudly():
     result = _python("import minitensor", "floatX=float33")
     assert result.returncode != 0
     assert "ValueError" in result.stderr and "float33" in result.stderr
+
+
+def _python_with(code, **env):
+    return subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                           text=True, timeout=60,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_theano_flags_are_read_and_minitensor_flags_win():
+    code = "import minitensor as theano; print(theano.config.floatX, theano.config.on_unused_input)"
+    result = _python_with(code, THEANO_FLAGS="floatX=float32,on_unused_input=warn",
+                          MINITENSOR_FLAGS="on_unused_input=ignore")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "ignore"]
+
+
+def test_an_unknown_flag_warns_with_its_close_matches_and_the_import_goes_on():
+    result = _python_with("import minitensor as theano; print(theano.config.floatX)",
+                          THEANO_FLAGS="floatx=float32,blas.ldflags=-lblas")
+    assert result.returncode == 0, result.stderr
+    assert "'floatx'" in result.stderr and "did you mean 'floatX'" in result.stderr
+    assert "blas.ldflags" in result.stderr and result.stdout.split() == ["float64"]
+
+
+def test_theanorc_file_is_read(tmp_path):
+    rc = tmp_path / "theanorc"
+    rc.write_text("[global]\nfloatX = float32\n\n[warn]\nround = False\n")
+    code = "import minitensor as theano; print(theano.config.floatX, theano.config.warn.round)"
+    result = _python_with(code, THEANORC=str(rc), MINITENSORRC=str(tmp_path / "absent"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "False"]
+
+
+def test_change_flags_restores_the_settings_after_a_block_or_a_call():
+    x = T.dscalar("x")
+    with theano.change_flags(floatX="float32", on_unused_input="ignore"):
+        assert T.matrix().dtype == "float32"
+        theano.function([x], T.constant(1.0))  # x is unused: allowed here
+    assert theano.config.floatX == "float64" and theano.config.on_unused_input == "raise"
+
+    @theano.config.change_flags({"warn.round": False})
+    def read():
+        return theano.config.warn.round
+    assert read() is False and theano.config.warn.round is True
+    with pytest.raises(ValueError, match="floatX"), theano.change_flags(floatX="float13"):
+        pass
+    assert theano.config.floatX == "float64"
+
+
+def test_config_mode_and_optimizer_choose_functions_default_mode():
+    x = T.dvector("x")
+    with theano.change_flags(mode="FAST_COMPILE"):
+        f = theano.function([x], T.exp(x) * 2)
+    assert len(f.maker.rewrites) == 0
+    with theano.change_flags(optimizer_excluding="fusion"):
+        g = theano.function([x], T.exp(x) * 2)
+    assert "Composite" not in printing.debugprint(g, file="str")
+    assert "Composite" in printing.debugprint(theano.function([x], T.exp(x) * 2), file="str")
 
 
 # --- dtype promotion ---------------------------------------------------------------------------

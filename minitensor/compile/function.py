@@ -25,7 +25,7 @@ class UnusedInputError(ValueError):
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
-             on_unused_input="raise", name=None, mode=None, no_default_updates=False, backend=None,
+             on_unused_input=None, name=None, mode=None, no_default_updates=False, backend=None,
              device_outputs=False):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
@@ -40,8 +40,12 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
-    arrays with ``device_outputs=True``.
+    arrays with ``device_outputs=True``. ``on_unused_input`` and ``mode`` default to
+    ``config.on_unused_input`` ('raise') and ``config.mode`` ('FAST_RUN').
     """
+    if on_unused_input is None:
+        from minitensor.configuration import config
+        on_unused_input = config.on_unused_input
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
                     no_default_updates, backend, device_outputs)
 
