@@ -548,3 +548,34 @@ SPECS += [
         ("grad_scale", grad_modifiers.GradScale, lambda x: grad_modifiers.grad_scale(x, -2)),
     ]
 ]
+
+from minitensor.tensor import nlinalg  # noqa: E402 -- kept beside its rows
+
+
+def well_conditioned(rng, shape, dtype):
+    """Square matrices far from singular: a random matrix plus a large diagonal."""
+    return (rng.uniform(-1, 1, shape) + 3 * np.eye(shape[-1])).astype(dtype)
+
+
+SQUARE = st.integers(1, 3).map(lambda n: ((n, n),))
+
+SPECS += [
+    Spec("matrix_inverse", nlinalg.MatrixInverse, nlinalg.matrix_inverse, np.linalg.inv, (well_conditioned,),
+         shapes=SQUARE),
+    Spec("det", nlinalg.Det, nlinalg.det, np.linalg.det, (well_conditioned,), shapes=SQUARE),
+    Spec("solve_vector", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
+         shapes=st.integers(1, 3).map(lambda n: ((n, n), (n,)))),
+    Spec("solve_matrix", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
+         shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda s: ((s[0], s[0]), (s[0], s[1])))),
+    Spec("eigh_values", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[0], lambda x: np.linalg.eigh(x + x.T)[0],
+         (well_conditioned,), shapes=SQUARE, differentiable=False),
+    Spec("svd_values", nlinalg.SVD, lambda x: nlinalg.svd(x, compute_uv=False),
+         lambda x: np.linalg.svd(x, compute_uv=False), (U,), shapes=shapes_of(MATRICES), differentiable=False),
+    Spec("qr_r_abs", nlinalg.QR, lambda x: abs(nlinalg.qr(x, "r")), lambda x: abs(np.linalg.qr(x, "r")), (U,),
+         shapes=shapes_of(MATRICES), differentiable=False),
+    Spec("pinv", nlinalg.MatrixPinv, nlinalg.pinv, np.linalg.pinv, (well_conditioned,), shapes=SQUARE,
+         differentiable=False),
+    Spec("trace", subtensor.AdvancedSubtensor, nlinalg.trace, np.trace, (U,), shapes=shapes_of(MATRICES)),
+    Spec("diag_of_vector", subtensor.AdvancedIncSubtensor, lambda v: nlinalg.diag(v, -1), lambda v: np.diag(v, -1),
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n,),))),
+]

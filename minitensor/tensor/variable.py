@@ -153,6 +153,9 @@ class _TensorOperators:
     def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
     def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
 
+    def diagonal(self, offset=0, axis1=0, axis2=1): return N.diagonal(self, offset, axis1, axis2)
+    def trace(self): return N.trace(self)
+
     def norm(self, L, axis=None, keepdims=False):
         """The L-norm over ``axis``: (sum |x|**L) ** (1/L); L=0 counts the nonzero elements."""
         if L == 0:
@@ -234,6 +237,7 @@ from minitensor.tensor import linalg as L  # noqa: E402
 from minitensor.tensor import math_functions as M  # noqa: E402
 from minitensor.tensor import extra_ops as X  # noqa: E402
 from minitensor.tensor import sorting  # noqa: E402
+from minitensor.tensor import nlinalg as N  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
 from minitensor.tensor import shape_ops as S  # noqa: E402
 from minitensor.tensor import subtensor  # noqa: E402
