@@ -579,3 +579,16 @@ SPECS += [
     Spec("diag_of_vector", subtensor.AdvancedIncSubtensor, lambda v: nlinalg.diag(v, -1), lambda v: np.diag(v, -1),
          (U,), shapes=st.integers(1, 3).map(lambda n: ((n,),))),
 ]
+
+from minitensor.sandbox import rng_mrg  # noqa: E402 -- kept beside its row
+
+
+def _mrg_reference(states):
+    from test_rng_mrg import reference_draws
+    return np.array([reference_draws(states[k], 1)[0][0] for k in range(len(states))]).reshape(2, 2)
+
+
+SPECS += [
+    Spec("mrg_uniform", rng_mrg.MRGUniform, lambda s: rng_mrg.MRGUniform("float64", 2)(s, [2, 2])[1], _mrg_reference,
+         (integers(1, 2 ** 31 - 21070),), shapes=st.just(((4, 6),)), differentiable=False, input_dtypes=("int32",)),
+]
