@@ -3,7 +3,7 @@
 >>> import minitensor.tensor as T
 >>> x, y = T.dscalars('x', 'y')
 >>> pp(x + y * 2)
-'(x + (y * 2.0))'
+'(x + (y * TensorConstant{2.0}))'
 """
 
 import io
@@ -15,11 +15,19 @@ from minitensor.tensor.variable import TensorConstant
 
 
 def pp(variable, depth=None):
-    """A one-line, math-like rendering of the graph that computes ``variable``.
+    """A one-line, math-like rendering of the graph that computes ``variable``, as Theano's
+    ``pp``: constants are written ``TensorConstant{2.0}`` and ``second`` is ``fill``.
 
     With ``depth``, only that many levels below ``variable`` are written out;
     deeper subexpressions show as ``...``.
     """
+    return formula(variable, depth, leaf=str)
+
+
+def formula(variable, depth=None, leaf=None):
+    """``pp``'s text, with each leaf written by ``leaf`` (by default: a scalar constant as its
+    number, ``2.0``, as fused nodes are named: ``Composite{(exp(-i0) * 2.0)}``)."""
+    leaf = leaf or _short_leaf
     if not isinstance(variable, Variable):
         raise TypeError(f"pp takes a variable, got {variable!r}")
     order = toposort([variable])
@@ -31,17 +39,17 @@ def pp(variable, depth=None):
     text = {}
     # Iterative, so deep graphs do not hit Python's recursion limit.
     for node in order:
-        args = [_pp_leaf(i) if i.owner is None else text[i] for i in node.inputs]
+        args = [leaf(i) if i.owner is None else text[i] for i in node.inputs]
         for out in node.outputs:
             too_deep = depth is not None and out.name is None and distance.get(out, 0) >= depth
             text[out] = "..." if too_deep else _pp_node(node, out, args)
-    return _pp_leaf(variable) if variable.owner is None else text[variable]
+    return leaf(variable) if variable.owner is None else text[variable]
 
 
 pprint = pp
 
 
-def _pp_leaf(var):
+def _short_leaf(var):
     if var.name is None and isinstance(var, TensorConstant):
         return str(var.data.item()) if var.data.size == 1 else str(var)
     return str(var)
@@ -57,6 +65,7 @@ def _pp_node(node, out, args):
     if symbol is not None:
         return "(" + f" {symbol} ".join(args) + ")"
     name = getattr(op, "scalar_name", None) or str(op)
+    name = "fill" if name == "second" else name  # Theano's pp calls second fill
     suffix = "" if len(node.outputs) == 1 else f".{out.index}"
     return f"{name}({', '.join(args)}){suffix}"
 

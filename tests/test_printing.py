@@ -39,7 +39,8 @@ def test_pp_function_style_ops_and_constants():
     assert theano.pp(T.exp(x)) == "exp(x)"
     assert theano.pp(T.exp(x + y)) == "exp((x + y))"
     assert theano.pp(T.tanh(T.exp(x))) == "tanh(exp(x))"
-    assert theano.pp(x * 2) == "(x * 2.0)"
+    assert theano.pp(x * 2) == "(x * TensorConstant{2.0})"  # constants as Theano prints them
+    assert theano.pp(T.fill(x, 1.0)) == "fill(x, TensorConstant{1.0})"
     assert theano.pp(-x) == "-x"
 
 
