@@ -56,14 +56,22 @@ class Map(Op):
         outputs = [TensorType(out.dtype, (False,) + out.broadcastable)() for out in self.inner_outputs]
         return Apply(self, inputs, outputs)
 
-    @cached_property
-    def body(self):
-        """The inner graph as a compiled function of ``inner_inputs``."""
+    def body(self, xp):
+        """The inner graph as a function of ``inner_inputs``, compiled for the backend of
+        ``xp`` (the outer function's), its results left there."""
         from minitensor.compile.function import function  # the compiler imports this module
-        return function(list(self.inner_inputs), list(self.inner_outputs), on_unused_input="ignore")
+        backend = "numpy" if xp is np else "cupy"
+        if backend not in self._bodies:
+            self._bodies[backend] = function(list(self.inner_inputs), list(self.inner_outputs),
+                                             on_unused_input="ignore", backend=backend, device_outputs=True)
+        return self._bodies[backend]
+
+    @cached_property
+    def _bodies(self):
+        return {}
 
     def make_thunk(self, node, xp):
-        self.body  # noqa: B018 -- compile the inner graph now, with the outer function, not on its first call
+        self.body(xp)  # compile the inner graph now, with the outer function, not on its first call
         return super().make_thunk(node, xp)
 
     def impl(self, xp, *arrays):
@@ -73,7 +81,8 @@ class Map(Op):
             raise ValueError(f"{self}: the sequences have different lengths {[len(s) for s in sequences]}")
         if length == 0:
             raise ValueError(f"{self}: the sequences are empty, so the shape of a row's result is unknown")
-        rows = [self.body(*[s[i] for s in sequences], *others) for i in range(length)]
+        body = self.body(xp)
+        rows = [body(*[s[i] for s in sequences], *others) for i in range(length)]
         stacked = [xp.stack([row[k] for row in rows]) for k in range(len(self.inner_outputs))]
         return stacked[0] if len(stacked) == 1 else stacked
 
@@ -133,6 +142,10 @@ class Eye(Op):
     """The n-by-n identity matrix of ``dtype``: ones on the diagonal, zeros elsewhere."""
 
     dtype: str
+    allocates = True
+
+    def host_inputs(self, node):
+        return (0,)
 
     def make_node(self, n):
         n = as_tensor_variable(n)

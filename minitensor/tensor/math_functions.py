@@ -6,8 +6,8 @@ each gives ``impl`` through a NumPy/CuPy ufunc, its gradient, and the scalar C
 expression of a fused GPU kernel. Ops with a float result see integer inputs cast
 to float first (``tan`` of an int32 vector is float64), as in Theano.
 
-Integer C expressions follow NumPy, not C: ``x % y`` takes the sign of y, and an
-integer modulo by zero gives 0 (NumPy's result; C leaves it undefined).
+C expressions follow NumPy, not C: ``x % y`` takes the sign of y, and an integer
+modulo by zero gives 0, through the helpers of ``c_helpers.py``.
 
 >>> import minitensor.tensor as T
 >>> x = T.dvector('x')
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from minitensor.tensor.elemwise import Elemwise, abs_, and_, cast, eq, int_div, le, or_, pow, sqr, sqrt
 from minitensor.tensor.reduction import all as all_of
+from minitensor.tensor.c_helpers import C_TYPES
 from minitensor.tensor.type import dtype_kind
 
 
@@ -296,13 +297,8 @@ class Mod(Elemwise):
         return [grads[0], -grads[0] * int_div(x, y)]
 
     def c_expr(self, args, dtype):
-        a, b = args
-        kind = dtype_kind(dtype)
-        if kind == "u":
-            return f"({b} == 0 ? 0 : {a} % {b})"
-        remainder = f"fmod({a}, {b})" if kind == "f" else f"({b} == 0 ? 0 : {a} % {b})"
-        # C's remainder has the sign of a; add b once when the signs differ.
-        return f"(({remainder}) != 0 && (({remainder}) < 0) != ({b} < 0) ? ({remainder}) + {b} : ({remainder}))"
+        kind = "_float" if dtype_kind(dtype) == "f" else ""  # C's % truncates; see c_helpers.py
+        return f"minitensor_remainder{kind}<{C_TYPES[dtype]}>({args[0]}, {args[1]})"
 
 
 @dataclass(frozen=True)
