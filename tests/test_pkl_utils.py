@@ -20,6 +20,7 @@ def test_arrays_are_npy_files_named_for_their_shared_variables(tmp_path):
     assert loaded_1.get_value() == 0 and loaded_2.get_value() == 1 and array == 2
 
 
+@theano.change_flags(device="cpu")  # a shared variable loads into host memory (see sharedvalue.py)
 def test_a_compiled_function_round_trips_with_its_shared_variables(tmp_path):
     w = theano.shared(np.array([1.0, 2.0]), name="w")
     x = T.dvector("x")

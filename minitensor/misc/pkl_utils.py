@@ -32,6 +32,7 @@ class _ArraysToFiles(pickle.Pickler):
 
     def __init__(self, file, archive, protocol):
         super().__init__(file, protocol)
+        self.protocol = protocol
         self.archive = archive
         self.written = {}  # id(array) -> its name in the zip
         self.names_of_values = {}  # id(a shared variable's value) -> that variable's name
@@ -39,9 +40,18 @@ class _ArraysToFiles(pickle.Pickler):
         self.unnamed = 0
         self.keep_alive = []  # the arrays whose ids are in ``written`` stay alive until the end
 
+    def reducer_override(self, obj):
+        """A named shared variable pickles as usual; its value (a host array, wherever the value
+        lives) is noted, so that its file is named after the variable."""
+        if not (isinstance(obj, SharedVariable) and obj.name):
+            return NotImplemented
+        reduced = obj.__reduce_ex__(self.protocol)
+        value = reduced[2]["_value"]
+        self.names_of_values[id(value)] = obj.name
+        self.keep_alive.append(value)
+        return reduced
+
     def persistent_id(self, obj):
-        if isinstance(obj, SharedVariable) and obj.name:
-            self.names_of_values[id(obj.get_value(borrow=True))] = obj.name
         if type(obj) is not np.ndarray:
             return None
         if id(obj) not in self.written:

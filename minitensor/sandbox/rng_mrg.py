@@ -99,6 +99,9 @@ class MRGUniform(Op):
         broadcastable = [s == 1 for s in static_sizes(size, self.ndim, "MRGUniform", "size")]
         return Apply(self, [states, size], [states.type(), TensorType(self.dtype, broadcastable)()])
 
+    def host_inputs(self, node):
+        return (1,)  # the size
+
     def impl(self, xp, states, size):
         shape = tuple(int(s) for s in size)
         count = int(np.prod(shape, dtype=np.int64))

@@ -3,10 +3,9 @@
 elements (``nonzero``, ``flatnonzero``, ``nonzero_values``).
 
 Ops only where NumPy has one function doing the work (``CumOp``, ``Repeat``,
-``SearchSorted``, ``Unique``, ``Nonzero``); the rest are built from other ops, as
-Theano builds them (``bincount`` adds ones at the given positions, ``diff`` subtracts
-two slices, ``to_one_hot`` compares with an ``arange``), so they have gradients
-where those ops do.
+``SearchSorted``, ``Unique``, ``BinCount``, ``Nonzero``); the rest are built from other
+ops (``diff`` subtracts two slices, ``to_one_hot`` compares with an ``arange``), so
+they have gradients where those ops do.
 
 >>> import minitensor.tensor as T
 >>> x = T.dvector('x')
@@ -23,10 +22,9 @@ from minitensor.configuration import config
 from minitensor.graph import Apply, Op
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.broadcast import squeeze  # noqa: F401 -- one of Theano's extra_ops
-from minitensor.tensor.construction import arange, zeros
-from minitensor.tensor.reduction import max as reduce_max, sum as reduce_sum
+from minitensor.tensor.construction import arange
+from minitensor.tensor.reduction import sum as reduce_sum
 from minitensor.tensor.shape_ops import dimshuffle, flatten, reshape, shape, shape_entries
-from minitensor.tensor.subtensor import inc_subtensor
 from minitensor.tensor.type import TensorType, dtype_kind
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -123,8 +121,11 @@ class Repeat(Op):
         broadcastable[self.axis] = False
         return Apply(self, [x, repeats], [TensorType(x.dtype, broadcastable)()])
 
+    def host_inputs(self, node):
+        return (1,)  # the counts decide the shape, so they are host values
+
     def impl(self, xp, x, repeats):
-        return xp.repeat(x, int(repeats) if repeats.ndim == 0 else repeats, axis=self.axis)
+        return xp.repeat(x, int(repeats) if repeats.ndim == 0 else repeats.tolist(), axis=self.axis)
 
     def grad(self, inputs, outputs, grads):
         x, repeats = inputs
@@ -208,23 +209,40 @@ def unique(x, return_index=False, return_inverse=False, return_counts=False):
     return Unique(return_index, return_inverse, return_counts)(x)
 
 
+@dataclass(frozen=True)
+class BinCount(Op):
+    """How often each value 0, 1, ..., max(x) occurs in the non-negative integer vector x, or
+    the sum of the weights at those positions, in at least ``minlength`` bins (``numpy.bincount``).
+
+    The weights' gradient is g read at x: weight i went into bin x[i].
+    """
+
+    minlength: int = 0
+
+    def make_node(self, x, *weights):
+        x = as_tensor_variable(x)
+        if x.ndim != 1 or dtype_kind(x.dtype) not in "iu":
+            raise TypeError(f"bincount counts an integer vector, got {x.describe()}")
+        weights = [as_tensor_variable(w) for w in weights]
+        if weights and weights[0].ndim != 1:
+            raise TypeError(f"bincount's weights are a vector, got {weights[0].describe()}")
+        dtype = "float64" if weights else "int64"  # NumPy sums weights in float64, whatever their dtype
+        return Apply(self, [x, *weights], [TensorType(dtype, (False,))()])
+
+    def impl(self, xp, x, weights=None):
+        if x.size and int(x.min()) < 0:
+            raise ValueError("bincount counts non-negative integers, got a negative one")
+        return xp.bincount(x, weights, minlength=self.minlength)
+
+    def grad(self, inputs, outputs, grads):
+        return [None] + [grads[0][inputs[0]]] * (len(inputs) - 1)
+
+
 def bincount(x, weights=None, minlength=None, assert_nonneg=False):
     """How often each value 0, 1, ..., max(x) occurs in the integer vector ``x`` (or the sum of
-    ``weights`` at those positions), with at least ``minlength`` bins.
-
-    Built as Theano builds it: ``weights`` (or ones) added into zeros at the positions x,
-    so the gradient of ``weights`` is g read at x.
-    """
-    x = as_tensor_variable(x)
-    if x.ndim != 1 or dtype_kind(x.dtype) not in "iu":
-        raise TypeError(f"bincount counts an integer vector, got {x.describe()}")
-    bins = E.cast(reduce_max(x) + 1, "int64")
-    if minlength is not None:
-        bins = E.maximum(bins, minlength)
-    if weights is None:
-        return inc_subtensor(zeros((bins,), dtype=x.dtype)[x], 1)
-    weights = as_tensor_variable(weights)
-    return inc_subtensor(zeros((bins,), dtype=weights.dtype)[x], weights)
+    ``weights`` at those positions), with at least ``minlength`` bins; negative values are an
+    error when the graph runs (Theano checks them only with ``assert_nonneg``)."""
+    return BinCount(minlength or 0)(x, *([] if weights is None else [weights]))
 
 
 def to_one_hot(y, nb_class, dtype=None):
