@@ -45,6 +45,11 @@ OP_COLOURS = {
     "loop": "yellow",  # Theano's Scan
     "reduction": "#C6E2FF",  # light blue
     "linalg": "#DDEE99",  # light olive
+    "nlinalg": "#DDEE99",  # linear algebra too
+    "broadcast": "#D2B48C",  # shape ops
+    "sorting": "#C6E2FF",  # reading along an axis, as reductions do
+    "extra_ops": "#C6E2FF",
+    "rng_mrg": "white",  # random draws, as raw_random's
 }
 INPUT_COLOUR, SHARED_COLOUR, CONSTANT_COLOUR, OUTPUT_COLOUR = "limegreen", "cyan", "lightgrey", "dodgerblue"
 OVERWRITE_COLOUR, VIEW_COLOUR = "red", "blue"
