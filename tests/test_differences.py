@@ -58,10 +58,6 @@ def test_functions_not_yet_built(name):
     assert not hasattr(T, name), f"T.{name} exists now: update docs/differences.md"
 
 
-def test_nnet_functions_not_yet_built():
-    assert not hasattr(T.nnet, "h_softmax") and not hasattr(T.nnet, "sigmoid_binary_crossentropy")
-
-
 def test_eigh_has_no_gradient():
     from minitensor.tensor.nlinalg import eigh
     x = T.dmatrix("x")
