@@ -594,3 +594,13 @@ SPECS += [
     Spec("mrg_uniform", rng_mrg.MRGUniform, lambda s: rng_mrg.MRGUniform("float64", 2)(s, [2, 2])[1], _mrg_reference,
          (integers(1, 2 ** 31 - 21070),), shapes=st.just(((4, 6),)), differentiable=False, input_dtypes=("int32",)),
 ]
+
+SPECS += [
+    Spec("roll", construction.Join, lambda x: T.roll(x, 4, axis=-1), lambda x: np.roll(x, 4, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("tile", construction.Alloc, lambda x: T.tile(x, (2, 1, 3)), lambda x: np.tile(x, (2, 1, 3)), (U,),
+         shapes=shapes_of(UPTO3)),
+    Spec("permute_row_elements_inverse", PermuteAlongAxis,
+         lambda x: T.permute_row_elements(x, np.array([2, 0, 1]), inverse=1), lambda x: x[..., np.argsort([2, 0, 1])],
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n, 3),))),
+]

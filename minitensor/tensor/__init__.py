@@ -35,6 +35,8 @@ from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer,
 from minitensor.tensor.extra_ops import (bincount, cumprod, cumsum, diff, flatnonzero, nonzero,
                                          nonzero_values, repeat, searchsorted, to_one_hot, unique)
 from minitensor.tensor.sorting import argsort, sort
+from minitensor.tensor.extra_ops import where
+from minitensor.tensor.rearranging import inverse_permutation, permute_row_elements, roll, split, tile
 from minitensor.tensor.nlinalg import diag, diagonal, extract_diag, trace
 from minitensor.tensor import extra_ops, nlinalg, nnet
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian

@@ -286,3 +286,13 @@ def flatnonzero(a):
 def nonzero_values(a):
     """The nonzero elements of ``a``, in row-major order."""
     return flatten(a)[flatnonzero(a)]
+
+
+def where(condition, x=None, y=None):
+    """``numpy.where``: with ``x`` and ``y``, x where ``condition`` holds and y elsewhere
+    (``T.switch``); alone, the positions where it holds (``nonzero``)."""
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise TypeError("where takes a condition alone, or a condition, x and y")
+    return E.switch(condition, x, y)

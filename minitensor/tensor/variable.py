@@ -27,9 +27,13 @@ class _TensorOperators:
                         f"runs; use T.switch for conditions and T.and_/T.or_ for logic")
 
     def __iter__(self):
-        # Without this, Python would iterate through __getitem__ with 0, 1, 2, ... for ever.
-        raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
-                        f"until the graph runs")
+        # ``a, b = x.shape[:2]`` works when the graph says the length, as in Theano; otherwise
+        # Python would iterate through __getitem__ with 0, 1, 2, ... for ever.
+        length = S.vector_length(self)
+        if length is None:
+            raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
+                            f"until the graph runs")
+        return (self[i] for i in range(length))
 
     def __getitem__(self, index): return subtensor.getitem(self, index)
 
@@ -224,10 +228,21 @@ def as_tensor_variable(value, name=None):
         if not isinstance(value.type, TensorType):
             raise TypeError(f"expected a tensor variable, got {value} of type {value.type}")
         return value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in _flattened(value)):
+        from minitensor.tensor.construction import stacklists  # it imports this module
+        return stacklists(value)  # T.sum([a, b]), as in Theano: the list stacked into a tensor
     try:
         return constant(value, name=name)
     except (TypeError, ValueError) as error:
         raise TypeError(f"cannot make a tensor from {type(value).__name__} {value!r}: {error}") from None
+
+
+def _flattened(items):
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from _flattened(item)
+        else:
+            yield item
 
 
 # The op modules import this one, so they are bound after the classes above exist.
