@@ -604,3 +604,8 @@ SPECS += [
          lambda x: T.permute_row_elements(x, np.array([2, 0, 1]), inverse=1), lambda x: x[..., np.argsort([2, 0, 1])],
          (U,), shapes=st.integers(1, 3).map(lambda n: ((n, 3),))),
 ]
+
+SPECS += [
+    Spec("poisson", raw_random.Poisson, lambda s: raw_random.Poisson("int64", 2)(s, (2, 3), 3.5)[1],
+         _numpy_draw("poisson", 3.5), **RANDOM_STATE),
+]
