@@ -33,12 +33,11 @@ from minitensor.tensor.broadcast import (Rebroadcast, addbroadcast, patternbroad
                                          shape_padleft, shape_padright, squeeze, unbroadcast)
 from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer, tensordot
 from minitensor.tensor.extra_ops import (bincount, cumprod, cumsum, diff, flatnonzero, nonzero,
-                                         nonzero_values, repeat, searchsorted, to_one_hot, unique)
+                                         nonzero_values, repeat, searchsorted, to_one_hot, unique, where)
 from minitensor.tensor.sorting import argsort, sort
-from minitensor.tensor.extra_ops import where
 from minitensor.tensor.rearranging import inverse_permutation, permute_row_elements, roll, split, tile
 from minitensor.tensor.nlinalg import diag, diagonal, extract_diag, trace
-from minitensor.tensor import extra_ops, nlinalg, nnet
+from minitensor.tensor import extra_ops, nlinalg, nnet, shared_randomstreams
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
 
 globals().update(TYPED)  # bscalar ... dtensor4

@@ -1,11 +1,15 @@
-"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``.
+"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``;
+and the arrays built from them: ``stacklists``, ``horizontal_stack``, ``vertical_stack``, ``eye``,
+``tri``, ``tril``, ``triu``, ``identity_like``, ``mgrid`` and ``ogrid``.
 
 ``Join`` concatenates along an axis; its gradient slices g back into one piece
 per input (with ``Subtensor``, so no split op is needed). ``stack`` is a join of
 inputs given a new axis, or a ``MakeVector`` when it stacks scalars into a
 vector, as shapes are built. ``Alloc`` broadcasts a value to a symbolic shape in
 new memory; ``zeros`` and ``ones`` are allocs of a constant. Shapes that are
-known only when the graph runs are integer scalars (``x.shape[0]``).
+known only when the graph runs are integer scalars (``x.shape[0]``). ``eye`` and
+the triangles compare two ``arange``s, broadcast against each other, so they need
+no op of their own.
 """
 
 from dataclasses import dataclass
