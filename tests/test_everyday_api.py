@@ -81,11 +81,13 @@ def test_variable_methods_are_the_functions():
     x = T.dmatrix('x')
     data = RNG.normal(size=(3, 3))
     methods = [x.cumsum(1), x.sort(0), x.argsort(), x.trace(), x.diagonal(1), x.clip(-0.5, 0.5), x.round(),
-               x.repeat(2, 0), x.norm(2), x.norm(1, axis=0), x.nonzero_values(), x.ravel(), x.size, x.copy()]
+               x.repeat(2, 0), x.norm(2), x.norm(1, axis=0), x.nonzero_values(), x.ravel(), x.size, x.copy(),
+               x.take([2, 0], axis=1), x.take([4, 8])]
     results = theano.function([x], methods)(data)
     expected = [np.cumsum(data, 1), np.sort(data, 0), np.argsort(data), np.trace(data), np.diagonal(data, 1),
                 np.clip(data, -0.5, 0.5), np.round(data), np.repeat(data, 2, 0), np.sqrt((data ** 2).sum()),
-                np.abs(data).sum(0), data[data != 0], data.ravel(), 9, data]
+                np.abs(data).sum(0), data[data != 0], data.ravel(), 9, data, data.take([2, 0], axis=1),
+                data.take([4, 8])]
     for got, want in zip(results, expected):
         np.testing.assert_allclose(got, want, rtol=1e-12)
 

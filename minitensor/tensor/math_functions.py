@@ -21,9 +21,9 @@ array([2, 1], dtype=int32)
 import math
 from dataclasses import dataclass
 
+from minitensor.tensor.c_helpers import C_TYPES
 from minitensor.tensor.elemwise import Elemwise, abs_, and_, cast, eq, int_div, le, or_, pow, sqr, sqrt
 from minitensor.tensor.reduction import all as all_of
-from minitensor.tensor.c_helpers import C_TYPES
 from minitensor.tensor.type import dtype_kind
 
 
@@ -272,7 +272,7 @@ class IsInf(Elemwise):
         return f"isinf((double) {args[0]})"
 
 
-# --- copying, integer arithmetic and logic -------------------------------------------------------------
+# --- copying, integer arithmetic and logic --------------------------------------------------
 
 @dataclass(frozen=True)
 class Identity(Elemwise):

@@ -157,6 +157,12 @@ class _TensorOperators:
     def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
     def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
 
+    def take(self, indices, axis=None, mode="raise"):
+        """The elements at ``indices`` along ``axis`` (of the flattened x when None), as ``numpy.take``."""
+        if axis is None:
+            return S.flatten(self)[indices]
+        return self[(slice(None),) * (axis % self.ndim) + (indices,)]
+
     def diagonal(self, offset=0, axis1=0, axis2=1): return N.diagonal(self, offset, axis1, axis2)
     def trace(self): return N.trace(self)
 
