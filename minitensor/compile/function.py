@@ -214,10 +214,14 @@ class Function:
             return self._names[key]
         raise KeyError(f"{self._title} has no input {key!r}; its inputs are {self._inputs_phrase()}")
 
-    def copy(self, swap=None, delete_updates=False, name=None):
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
         """This function compiled again: ``swap`` ({old shared variable: new one}) makes the
         copy read and update the new shared variables instead, and with ``delete_updates``
-        it updates nothing. The copy takes the same inputs, even those left unused."""
+        it updates nothing. The copy takes the same inputs, even those left unused.
+
+        The arguments are Theano's, in its order; ``share_memory`` (Theano's copy may reuse
+        the original's buffers for intermediate values) and ``profile`` change nothing here:
+        each compiled function has buffers of its own."""
         swap = _check_swap(swap)
         definition = self._definition
 
