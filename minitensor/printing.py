@@ -171,6 +171,41 @@ def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR"
     return lines
 
 
+def min_informative_str(obj, indent_level=0):
+    """The least of the graph of ``obj`` that says what it is, as Theano's ``min_informative_str``:
+    each line a tag (A, B, ...) and a variable's name, or for an unnamed computed variable its op
+    followed by its inputs one space further in; a named variable ends its branch, and a variable
+    met again is shown as ``<tag>``.
+
+    >>> import minitensor.tensor as T
+    >>> h, v = T.dscalars('log_likelihood_h', 'log_likelihood_v_given_h')
+    >>> print(min_informative_str(v + h))
+    A. Elemwise{add,no_inplace}
+     B. log_likelihood_v_given_h
+     C. log_likelihood_h
+    """
+    lines, tags = [], {}
+    stack = [(obj, indent_level)]
+    while stack:  # iterative, so deep graphs do not hit Python's recursion limit
+        var, level = stack.pop()
+        indent = " " * level
+        if id(var) in tags:
+            lines.append(f"{indent}<{tags[id(var)]}>")
+            continue
+        tag = _label(id(var), tags)
+        if hasattr(var, "__array__"):
+            text = "<ndarray>"
+        elif getattr(var, "name", None) is not None:
+            text = var.name
+        elif getattr(var, "owner", None) is not None:
+            text = str(var.owner.op)
+            stack.extend((i, level + 1) for i in reversed(var.owner.inputs))
+        else:
+            text = str(var)
+        lines.append(f"{indent}{tag}. {text}")
+    return "\n".join(lines)
+
+
 def explain(function, file=None):
     """Print which rule fired on which node while ``function`` was compiled, in order.
 

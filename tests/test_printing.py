@@ -242,3 +242,17 @@ def test_debugprint_deep_graph_does_not_hit_the_recursion_limit():
     assert len(lines) == 2 * DEPTH + 1
     assert lines[0].endswith(f"   {DEPTH - 1}")
 
+
+
+def test_min_informative_str_stops_at_names_and_tags_repeats():
+    x = T.dscalar("x")
+    e = T.exp(x)
+    h = e * 2
+    h.name = "h"
+    assert printing.min_informative_str(e * x + h) == (
+        "A. Elemwise{add,no_inplace}\n"
+        " B. Elemwise{mul,no_inplace}\n"
+        "  C. Elemwise{exp,no_inplace}\n"
+        "   D. x\n"
+        "  <D>\n"
+        " E. h")  # a named variable ends its branch
