@@ -108,7 +108,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or 'ignore';
     its gradient is then what ``return_disconnected`` says: 'zero' (zeros of its
     shape), 'None', or 'Disconnected' (a ``DisconnectedType`` variable), as in
-    Theano. Integer-valued variables have zero gradients.
+    Theano. Integer-valued variables have zero gradients, except that the gradient of an
+    integer cost with respect to itself is 1 (a float), as in Theano.
 
     ``known_grads`` maps variables to gradients known from elsewhere; the walk
     starts from them as well as from the cost, which may then be None. The result
@@ -153,7 +154,7 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
     # Differentiate the stable form of the cost (log(sigmoid(x)) as -softplus(-x), ...):
     # the same function, but its gradient graph has no inf * 0 in it.
     stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
-    starts = [(var, E.ones_like(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
+    starts = [(var, _ones_for(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
 
     grads = _backpropagate(starts, blockers)
     connected = ancestors([var for var, _ in starts], blockers)
@@ -167,6 +168,11 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
         g = grads.get(w)
         results.append(_disconnected_result(w, "zero") if g is None else g)
     return results[0] if single else results
+
+
+def _ones_for(cost):
+    """The gradient of ``cost`` with respect to itself: ones, of floatX for an integer cost."""
+    return E.ones_like(cost, dtype=cost.dtype if is_float(cost.dtype) else config.floatX)
 
 
 def subgraph_grad(wrt, end, start=None, cost=None, details=False):
@@ -204,9 +210,7 @@ def _starting_gradients(cost, known_grads, what="known_grads"):
         if cost.ndim != 0:
             raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first"
                             f"{cost.made_at()}")
-        if not is_float(cost.dtype):
-            raise TypeError(f"grad needs a float cost, got {cost.describe()}{cost.made_at()}")
-        starts.append((cost, None))
+        starts.append((cost, None))  # an integer cost too, as in Theano: its gradient is a float 1
     for var, g in (known_grads or {}).items():
         if not isinstance(var, Variable):
             raise TypeError(f"{what}: the keys must be variables, got {var!r}")

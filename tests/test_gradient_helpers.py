@@ -62,3 +62,12 @@ def test_subgraph_grad_equals_grad_in_two_pieces():
     a, b, c, d = f([0.5, -1.0], [2.0, 0.3], [1.5, 0.7])
     np.testing.assert_allclose(a, c, rtol=1e-12)
     np.testing.assert_allclose(b, d, rtol=1e-12)
+
+
+def test_integer_costs_and_variables_as_theano_defines_them():
+    i = T.iscalar('i')
+    one = T.grad(i, i)
+    assert one.dtype == theano.config.floatX and one.eval({i: 7}) == 1.0  # d i / d i
+    assert T.grad(i * 2, i).eval({i: 7}) == 0.0  # through an integer op: zero
+    x = T.dscalar('x')
+    assert T.grad(T.cast(x, 'int64') * 3, x, disconnected_inputs='ignore').eval({x: 2.5}) == 0.0
