@@ -64,7 +64,16 @@ class SharedVariable(_TensorOperators, Variable):
     def __getstate__(self):
         state = super().__getstate__()
         state["_value"] = to_host(self._value)
+        state["_on_gpu"] = is_device_array(self._value)
         return state
+
+    def __setstate__(self, state):
+        # A value saved from the GPU goes back there where device=cuda; elsewhere it loads
+        # into host memory, so a model trained on a GPU loads without CuPy.
+        on_gpu = state.pop("_on_gpu", False)
+        self.__dict__.update(state)
+        if on_gpu and config.device != "cpu":
+            self._value = get_backend().to_device(self._value)
 
     def _filter(self, value, copy):
         try:
@@ -80,22 +89,23 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None, br
     Python ints and floats make 0-d int64 and float64 variables; arrays keep their
     dtype, and no dimension is broadcastable, because the value may be replaced
     by one of another shape, unless ``broadcastable`` says which are (each of
-    length 1, then and for every later value), as in Theano.
+    length 1, then and for every later value), as in Theano. The value lives on the
+    GPU under ``device=cuda``, or when it is a GPU array already; in host memory otherwise.
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared takes a value, not the symbolic variable {value}")
-    value = to_host(value) if is_device_array(value) else value
-    array = value if borrow and isinstance(value, np.ndarray) else np.array(value)
-    if array.dtype == object:
-        raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
-    if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
-        array = get_backend().to_device(array)
-    pattern = (False,) * array.ndim if broadcastable is None else tuple(broadcastable)
-    tensor_type = TensorType(array.dtype, pattern)
-    try:
-        tensor_type.filter(to_host(array) if is_device_array(array) else array)  # the lengths fit the pattern
-    except TypeError as error:
+    if is_device_array(value):  # it stays where it is
+        array = value if borrow else value.copy()
+    else:
+        array = value if borrow and isinstance(value, np.ndarray) else np.array(value)
+        if array.dtype == object:
+            raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
+        if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
+            array = get_backend().to_device(array)
+    pattern = (False,) * array.ndim if broadcastable is None else tuple(bool(b) for b in broadcastable)
+    if len(pattern) != array.ndim or any(b and size != 1 for b, size in zip(pattern, array.shape)):
         raise TypeError(f"shared: a value of shape {array.shape} does not fit broadcastable={pattern}: "
-                        f"{error}") from None
+                        f"a broadcastable dimension has length 1")
+    tensor_type = TensorType(np.dtype(array.dtype).name, pattern)
     return SharedVariable(tensor_type, array,
                           name=name, strict=strict, allow_downcast=allow_downcast)
