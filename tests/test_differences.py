@@ -63,3 +63,11 @@ def test_eigh_has_no_gradient():
     x = T.dmatrix("x")
     with pytest.raises(NotImplementedError):
         T.grad(T.sum(eigh(x)[0]), x)
+
+
+def test_a_mutable_input_is_not_overwritten_yet():
+    x = T.dvector("x")
+    f = theano.function([theano.In(x, mutable=True)], T.exp(x) * 2)
+    data = np.ones(3)
+    f(data)
+    np.testing.assert_array_equal(data, np.ones(3))
