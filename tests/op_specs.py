@@ -609,3 +609,21 @@ SPECS += [
     Spec("poisson", raw_random.Poisson, lambda s: raw_random.Poisson("int64", 2)(s, (2, 3), 3.5)[1],
          _numpy_draw("poisson", 3.5), **RANDOM_STATE),
 ]
+
+import math  # noqa: E402
+from minitensor.tensor import special  # noqa: E402 -- kept beside its rows
+
+
+def _scalar_reference(function):
+    """``function`` of the math module, elementwise, in the input's dtype."""
+    return lambda x: np.vectorize(function, otypes=[x.dtype])(x)
+
+
+SPECS += [
+    Spec("erf", special.Erf, T.erf, _scalar_reference(math.erf), (uniform(-4, 4),)),
+    Spec("erfc", special.Erfc, T.erfc, _scalar_reference(math.erfc), (uniform(-2, 5),)),
+    Spec("gamma", special.Gamma, T.gamma, _scalar_reference(math.gamma), (uniform(-2.9, 6),),
+         differentiable=False),
+    Spec("gammaln", special.GammaLn, T.gammaln, _scalar_reference(math.lgamma), (uniform(0.1, 30),),
+         differentiable=False),
+]
