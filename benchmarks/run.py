@@ -179,7 +179,7 @@ def report(rows, ratios, memory, context):
         lines.append("| large batch, peak MB: data + a step's arrays | " + " | ".join(
             f"{sum(memory[name]) / 1e6:.0f} = {memory[name][0] / 1e6:.0f} + {memory[name][1] / 1e6:.1f}"
             if name in memory else "–" for name in names) + " |")
-    lines += ["", "Goals of issue 5:", ""]
+    lines += ["", "The performance goals minitensor is held to:", ""]
     for configuration, goal in GOALS.items():
         times = rows[configuration]
         if "minitensor" in times and "numpy_best" in times:

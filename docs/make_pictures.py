@@ -3,7 +3,7 @@
     python docs/make_pictures.py
 
 For each picture it writes the DOT text (``.dot``, needs nothing) and, with
-Graphviz installed (``pip install "minitensor[viz]"`` and the Debian package
+Graphviz installed (``pip install -e ".[viz]"`` and the Debian package
 ``graphviz``), the PNG and SVG drawn from it. A test checks that the ``.dot``
 files are what this script writes, so the pictures always show today's compiler.
 """
@@ -53,7 +53,7 @@ def main():
         print(f"wrote {', '.join(str(FOLDER / name) for name in written)}")
     if not can_render:
         sys.exit("Graphviz's dot program is missing, so only the .dot files were written: "
-                 "apt-get install graphviz (and pip install \"minitensor[viz]\")")
+                 "apt-get install graphviz (and pip install -e \".[viz]\")")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ sets a setting (an unknown name or a bad value is an error), and ``change_flags`
 some for the duration of a ``with`` block or of a decorated function.
 
 The settings in ``SETTINGS`` that change what minitensor does: ``floatX``, ``device``,
-``mode``, ``optimizer``, ``optimizer_excluding``, ``on_unused_input``. The others are
-Theano's, kept so that code that sets or reads them runs; docs/differences.md says
-what each means here.
+``mode``, ``optimizer``, ``optimizer_excluding``, ``on_unused_input``, ``compute_test_value``,
+``print_test_value`` and ``profile``. The others are Theano's, kept so that code that sets
+or reads them runs; docs/differences.md says what each means here.
 """
 
 import configparser
@@ -78,10 +78,12 @@ SETTINGS = {
     "on_unused_input": Setting("raise", _choice("raise", "warn", "ignore"),
                                "what function(...) does with an input no output needs, by default"),
     "exception_verbosity": Setting("low", _choice("low", "high"), "accepted; errors always name the node"),
-    "compute_test_value": Setting("off", _choice("off", "ignore", "warn", "raise", "pdb"),
-                                  "Theano's test values (see docs/differences.md)"),
-    "print_test_value": Setting(False, _boolean, "Theano's test values (see docs/differences.md)"),
-    "profile": Setting(False, _boolean, "Theano's profiler (see docs/differences.md)"),
+    "compute_test_value": Setting("off", _choice("off", "ignore", "warn", "raise"),
+                                  "'off', or what to do when building a node whose inputs lack test "
+                                  "values: 'ignore', 'warn' or 'raise' (see minitensor.test_values)"),
+    "print_test_value": Setting(False, _boolean, "whether a variable's repr shows its test value too"),
+    "profile": Setting(False, _boolean, "whether every compiled function is profiled, as with "
+                                        "function(..., profile=True)"),
     "warn_float64": Setting("ignore", _choice("ignore", "warn", "raise", "pdb"), "accepted"),
     "cast_policy": Setting("custom", _choice("custom", "numpy+floatX"),
                            "accepted; dtypes always follow NumPy 2 (docs/differences.md)"),

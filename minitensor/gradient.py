@@ -16,6 +16,8 @@ Everything else is built from that one reverse walk:
   double-Lop trick: ``g(u) = Lop(f, x, u) = J^T u`` is linear in ``u``, so its own
   vector-Jacobian product with ``v`` is ``(J^T)^T v = J v``. Two reverse walks
   replace a forward rule per op; ``u`` is a stand-in whose value never matters.
+  Where a user's op says its own J v (Theano's ``R_op``), a forward walk asks
+  each node in turn instead, using the trick only for nodes of other ops.
 * ``jacobian(y, x)``: row i is ``Lop(y, x, e_i)`` for the i-th unit vector ``e_i``,
   so the Jacobian is a loop over the rows of the identity matrix (a ``Map``, see
   ``minitensor.tensor.loop``), as Theano's is a ``scan`` over ``arange(len(y))``.
@@ -26,6 +28,7 @@ Everything else is built from that one reverse walk:
 * ``hessian(cost, x)`` is ``jacobian(grad(cost, x), x)``.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -36,7 +39,7 @@ from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.loop import Eye, map_rows
 from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
-from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector
+from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector, unbroadcast
 from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -68,6 +71,90 @@ class DisconnectedType(Type):
 
 
 disconnected_type = DisconnectedType()
+
+
+class NullTypeGradError(TypeError):
+    """Raised by ``grad`` when a gradient asked for is undefined or not implemented."""
+
+
+class NullType(Type):
+    """The type of a gradient that does not exist; ``why_null`` says why, naming the op.
+
+    An op's ``grad`` returns one (through ``grad_undefined`` or ``grad_not_implemented``)
+    for an input whose gradient is undefined or not written. It spreads backwards
+    like any gradient, and ``grad`` raises ``NullTypeGradError`` with the reason when
+    it reaches a variable whose gradient was asked for; elsewhere it does no harm.
+    """
+
+    variable_class = Variable
+
+    def __init__(self, why_null="(no explanation given)"):
+        self.why_null = why_null
+
+    def __eq__(self, other):
+        return type(other) is NullType and other.why_null == self.why_null
+
+    def __hash__(self):
+        return hash((NullType, self.why_null))
+
+    def __str__(self):
+        return "NullType"
+
+
+def grad_undefined(op, x_pos, x, comment=""):
+    """What ``op.grad`` returns for input ``x_pos`` (the variable ``x``) when its gradient is
+    mathematically undefined: a NullType variable saying so."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is mathematically "
+                    f"undefined. {comment}".strip())()
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """What ``op.grad`` returns for input ``x_pos`` (the variable ``x``) whose gradient is not
+    implemented: a NullType variable saying so."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is not "
+                    f"implemented. {comment}".strip())()
+
+
+def _is_null(g):
+    return isinstance(g, Variable) and isinstance(g.type, NullType)
+
+
+def _is_disconnected(g):
+    return isinstance(g, Variable) and isinstance(g.type, DisconnectedType)
+
+
+def _connected_inputs(node, output_grads):
+    """For each input of ``node``, whether an output with a gradient depends on it: Theano's
+    ``connection_pattern(node)`` (one list per input, of one bool per output), if the op has
+    one; else every input is connected."""
+    pattern = getattr(node.op, "connection_pattern", None)
+    if pattern is None:
+        return [True] * len(node.inputs)
+    return [any(c and g is not None for c, g in zip(row, output_grads)) for row in pattern(node)]
+
+
+_GRAD_ARITY = {}  # op class -> whether its grad is Theano's grad(inputs, output_grads)
+
+
+def op_gradients(node, output_grads):
+    """``node``'s op's gradients for its inputs, from its outputs' gradients.
+
+    The op says them in one of three ways: this project's ``grad(inputs, outputs,
+    output_grads)``, Theano's ``grad(inputs, output_grads)``, or Theano's
+    ``L_op(inputs, outputs, output_grads)``.
+    """
+    op = node.op
+    if callable(getattr(op, "L_op", None)):
+        return op.L_op(node.inputs, node.outputs, output_grads)
+    cls = type(op)
+    if cls not in _GRAD_ARITY:
+        try:
+            _GRAD_ARITY[cls] = len(inspect.signature(op.grad).parameters) == 2
+        except (TypeError, ValueError):
+            _GRAD_ARITY[cls] = False
+    if _GRAD_ARITY[cls]:
+        return op.grad(node.inputs, output_grads)
+    return op.grad(node.inputs, node.outputs, output_grads)
 
 RETURN_DISCONNECTED = ("zero", "none", "disconnected")  # compared without case: Theano writes 'None'
 
@@ -156,7 +243,7 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
     stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
     starts = [(var, _ones_for(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
 
-    grads = _backpropagate(starts, blockers)
+    grads = _backpropagate(starts, blockers, {w for w in wrt if isinstance(w, Constant)})
     connected = ancestors([var for var, _ in starts], blockers)
     results = []
     for position, w in enumerate(wrt):
@@ -166,6 +253,9 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
             results.append(_disconnected_result(w, return_disconnected))
             continue
         g = grads.get(w)
+        if _is_null(g):
+            raise NullTypeGradError(f"grad: the gradient with respect to {w.describe()} cannot be computed: "
+                                    f"{g.type.why_null}{w.made_at()}")
         results.append(_disconnected_result(w, "zero") if g is None else g)
     return results[0] if single else results
 
@@ -224,8 +314,12 @@ def _starting_gradients(cost, known_grads, what="known_grads"):
     return starts
 
 
-def _backpropagate(starts, blockers):
-    """Map each variable that the ``starts``, (variable, gradient) pairs, depend on to its gradient."""
+def _backpropagate(starts, blockers, wanted_constants=()):
+    """Map each variable that the ``starts``, (variable, gradient) pairs, depend on to its gradient.
+
+    Constants get gradients only when asked for, in ``wanted_constants`` (as in Theano,
+    grad(one + y, one) is 1): the gradients of the others would be built for nothing.
+    """
     contributions, grads = {}, {}
     for var, g in starts:
         contributions.setdefault(var, []).append(g)
@@ -233,7 +327,8 @@ def _backpropagate(starts, blockers):
     def total(var):
         if var not in grads and var in contributions:
             parts = contributions.pop(var)
-            grads[var] = parts[0] if len(parts) == 1 else E.add(*parts)
+            nulls = [g for g in parts if _is_null(g)]  # an undefined part makes the sum undefined
+            grads[var] = nulls[0] if nulls else parts[0] if len(parts) == 1 else E.add(*parts)
         return grads.get(var)
 
     for node in reversed(toposort([var for var, _ in starts])):
@@ -242,21 +337,32 @@ def _backpropagate(starts, blockers):
         output_grads = [total(out) for out in node.outputs]
         if all(g is None for g in output_grads):
             continue
-        output_grads = [E.zeros_like(out) if g is None else g for out, g in zip(node.outputs, output_grads)]
-        input_grads = node.op.grad(node.inputs, node.outputs, output_grads)
+        connected = _connected_inputs(node, output_grads)
+        null = next((g for g in output_grads if _is_null(g)), None)
+        if null is not None:  # no gradient flows on from an undefined one: it stays undefined
+            input_grads = [null] * len(node.inputs)
+        else:
+            output_grads = [E.zeros_like(out) if g is None else g for out, g in zip(node.outputs, output_grads)]
+            input_grads = op_gradients(node, output_grads)
         if len(input_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
-        for var, g in zip(node.inputs, input_grads):
-            if g is None or isinstance(var, Constant) or not is_float(var.dtype):
+        for var, g, is_connected in zip(node.inputs, input_grads, connected):
+            if (g is None or _is_disconnected(g) or not is_connected or not is_float(var.dtype)
+                    or (isinstance(var, Constant) and var not in wanted_constants)):
                 continue
-            contributions.setdefault(var, []).append(_sum_to(g, var))
+            contributions.setdefault(var, []).append(g if _is_null(g) else _sum_to(g, var))
     for var in list(contributions):
         total(var)
     return grads
 
 
 def _sum_to(g, var):
-    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype."""
+    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype.
+
+    Where ``g`` is broadcastable and ``var`` is not (an outer product with a vector of
+    pattern (True,)), that axis is unbroadcast: a gradient has its variable's type,
+    broadcastable pattern included, as in Theano.
+    """
     g = as_tensor_variable(g)
     if g.ndim != var.ndim:
         raise ValueError(f"a gradient of rank {g.ndim} was computed for {var.describe()}: "
@@ -264,6 +370,7 @@ def _sum_to(g, var):
     axes = [d for d, (vb, gb) in enumerate(zip(var.broadcastable, g.broadcastable)) if vb and not gb]
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
+    g = unbroadcast(g, *[d for d, vb in enumerate(var.broadcastable) if not vb])
     return E.cast(g, var.dtype)
 
 
@@ -316,17 +423,46 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         if not connected[position]:
             _report_disconnected(f"Rop: output {position}, {y.describe()}, depends on none of wrt",
                                  disconnected_outputs, "disconnected_outputs", y.made_at())
-    stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
-    pullback = Lop(fs, wrts, stand_ins, disconnected_inputs="ignore")  # J^T u
-    pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
-    # What is left of u in the graph only lends its shape; zeros of f's shape do the same.
-    pushed = clone_replace(pushed, {u: E.zeros_like(y) for u, y in zip(stand_ins, fs)})
+    if any(callable(getattr(node.op, "R_op", None)) for node in toposort(fs)):
+        pushed = _forward(fs, wrts, points)  # a user's op says its own J v
+    else:
+        pushed = _double_lop(fs, wrts, points)
     # J v has f's shape, so it is written fill(f, J v). This also makes it depend on f's
     # inputs, as in Theano (whose R_op of dot(x, W) computes dot(0, W) + dot(x, V)), so the
     # tutorial's function([W, V, x], T.Rop(T.dot(x, W), W, V)) has no unused input.
     pushed = [E.fill(y, p) if is_connected else _disconnected_result(y, return_disconnected)
               for y, p, is_connected in zip(fs, pushed, connected)]
     return pushed[0] if single else pushed
+
+
+def _double_lop(fs, wrts, points, consider_constant=None):
+    """J v for each of ``fs``, by two reverse walks (the module docstring's double-Lop trick)."""
+    stand_ins = [y.type() for y in fs]  # u: Lop is linear in it, so its value never matters
+    pullback = Lop(fs, wrts, stand_ins, consider_constant, disconnected_inputs="ignore")  # J^T u
+    pushed = Lop(pullback, stand_ins, points, disconnected_inputs="ignore")  # (J^T)^T v = J v
+    # What is left of u in the graph only lends its shape; zeros of f's shape do the same.
+    return clone_replace(pushed, {u: E.zeros_like(y) for u, y in zip(stand_ins, fs)})
+
+
+def _forward(fs, wrts, points):
+    """J v for each of ``fs`` by a forward walk, node by node: through Theano's
+    ``R_op(inputs, eval_points)`` where the op has one (``eval_points`` holds None for an
+    input that no ``wrt`` reaches), else by the double-Lop trick on that node alone."""
+    tangents = dict(zip(wrts, points))
+    for node in toposort(fs):
+        ins = [tangents.get(var) for var in node.inputs]
+        if all(t is None for t in ins):
+            continue
+        if callable(getattr(node.op, "R_op", None)):
+            outs = node.op.R_op(list(node.inputs), ins)
+        else:
+            moved = [(var, t) for var, t in zip(node.inputs, ins) if t is not None]
+            outs = _double_lop(list(node.outputs), [var for var, _ in moved], [t for _, t in moved],
+                               consider_constant=node.inputs)
+        for out, t in zip(node.outputs, outs):
+            if t is not None:
+                tangents[out] = t
+    return [tangents.get(y, E.zeros_like(y)) for y in fs]
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):

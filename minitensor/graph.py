@@ -25,6 +25,9 @@ import os
 import sys
 from typing import NamedTuple
 
+from minitensor.configuration import config
+from minitensor.test_values import compute_test_values
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -37,8 +40,30 @@ class CreationSite(NamedTuple):
 
     def __str__(self):
         text = linecache.getline(self.filename, self.lineno).strip()
-        where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
+        cell = _ipython_cell(self.filename)
+        if cell is not None:  # as IPython names a cell in its tracebacks, not its temporary file
+            where = f"{cell}, line {self.lineno}"
+        else:
+            where = f'File "{self.filename}", line {self.lineno}, in {self.function}'
         return f"{where}: {text}" if text else where
+
+    @property
+    def short(self):
+        """``In [3]:1`` for a Jupyter cell, else ``file.py:12``: for one-line logs."""
+        cell = _ipython_cell(self.filename)
+        return f"{cell or self.filename.rsplit(os.sep, 1)[-1]}:{self.lineno}"
+
+
+def _ipython_cell(filename):
+    """'In [3]' when ``filename`` is the code of IPython's (Jupyter's) input cell 3, else None."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    try:
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+    except Exception:  # noqa: BLE001 -- an IPython without this method: the plain file name
+        return None
+    digits = "".join(c for c in named[1] if c.isdigit()) if named else ""
+    return f"In [{digits}]" if digits else None
 
 
 def user_creation_site():
@@ -52,10 +77,49 @@ def user_creation_site():
 
 
 class Type:
-    """The set of values a variable may take; calling a type makes a variable."""
+    """The set of values a variable may take; calling a type makes a variable.
+
+    A type says which values its variables take through ``filter(value, strict,
+    allow_downcast)``, which returns the value in the type's own form (or raises
+    TypeError), and compares values with ``values_eq`` and ``values_eq_approx``
+    (DebugMode compares a rewrite's results with the latter). ``TensorType`` is the
+    type of arrays; Theano's ``extending/type`` page makes one of Python floats.
+    """
+
+    variable_class = None  # the class of variables ``make_variable`` makes: Variable unless said
+    constant_class = None
 
     def __call__(self, name=None):
-        return self.variable_class(self, name=name)
+        return self.make_variable(name)
+
+    def make_variable(self, name=None):
+        """A new variable of this type (Theano's name for calling the type)."""
+        return (self.variable_class or Variable)(self, name=name)
+
+    def make_constant(self, value, name=None):
+        """A constant of this type holding ``value``, filtered strictly."""
+        return (self.constant_class or Constant)(self, self.filter(value, strict=True), name=name)
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        raise NotImplementedError(f"the type {self} does not say which values it holds: define its filter")
+
+    def is_valid_value(self, value):
+        """Whether ``value`` is already of this type's form (``filter`` with strict=True accepts it)."""
+        try:
+            self.filter(value, strict=True)
+            return True
+        except (TypeError, ValueError):
+            return False
+
+    def values_eq(self, a, b):
+        return a == b
+
+    def values_eq_approx(self, a, b):
+        return self.values_eq(a, b)
+
+    def accepts(self, other):
+        """Whether a variable of type ``other`` may stand where one of this type is expected."""
+        return self == other
 
 
 class Variable:
@@ -68,6 +132,26 @@ class Variable:
         self.name = name
         self.creation_site = user_creation_site()
 
+    @property
+    def tag(self):
+        """A scratchpad for anything a user or a tool attaches to the variable, as in Theano:
+        ``x.tag.test_value = value`` gives it a test value (see ``minitensor.test_values``)."""
+        if "_tag" not in self.__dict__:
+            from minitensor.test_values import Tag
+            self._tag = Tag(self)
+        return self._tag
+
+    @property
+    def clients(self):
+        """The (node, input position) pairs that read this variable in the last FunctionGraph
+        made of it, ('output', k) for its k-th output: Theano's ``var.clients``."""
+        reference = self.__dict__.get("_fgraph")
+        fgraph = reference() if reference is not None else None
+        if fgraph is None:
+            raise AttributeError(f"{self} belongs to no FunctionGraph, so it has no clients; a "
+                                 f"compiled function's f.maker.fgraph has them")
+        return fgraph.clients[self]
+
     def __str__(self):
         if self.name is not None:
             return self.name
@@ -77,7 +161,10 @@ class Variable:
             return f"{self.owner.op}.{self.index}"
         return f"<{self.type}>"
 
-    __repr__ = __str__
+    def __repr__(self):
+        if config.print_test_value and "test_value" in getattr(self.__dict__.get("_tag"), "__dict__", {}):
+            return f"{self}\n{self.tag.test_value!r}"
+        return str(self)
 
     def describe(self):
         """This variable's name and type, for error messages."""
@@ -93,8 +180,9 @@ class Variable:
         return svg_or_none(self)
 
     def __getstate__(self):
-        # Functions that ``eval`` compiled and cached are compiled again when needed.
-        return {key: value for key, value in self.__dict__.items() if key != "_eval_functions"}
+        # Functions that ``eval`` compiled and cached are compiled again when needed; the
+        # FunctionGraph a variable was last part of is not saved with it.
+        return {key: value for key, value in self.__dict__.items() if key not in ("_eval_functions", "_fgraph")}
 
     def __reduce_ex__(self, protocol):
         if self.owner is None:  # a leaf pickles as usual, with the state above
@@ -193,6 +281,15 @@ class Op:
 
     Subclasses are frozen dataclasses whose fields are the op's parameters: this
     gives equality and hashing (two identical nodes can be merged) and a repr.
+
+    Theano's way of writing an op works too (``docs/adding_an_op.md`` shows both):
+    ``__props__`` names the parameters that make two ops equal (and print as
+    ``Name{a=1, b=2}``); ``itypes``/``otypes`` stand for a ``make_node``;
+    ``perform(node, inputs, output_storage)`` computes on NumPy arrays when the op has
+    no ``impl`` (see ``minitensor.compile.perform``); the gradient is Theano's
+    ``grad(inputs, output_grads)`` or ``L_op(inputs, outputs, output_grads)``; and
+    ``R_op``, ``infer_shape``, ``do_constant_folding``, ``view_map`` and
+    ``destroy_map`` mean what they mean in Theano.
     """
 
     #: True when the output may share memory with input 0 (a view, as NumPy's
@@ -200,15 +297,30 @@ class Op:
     #: handing it to the user or storing it in a shared variable.
     returns_view = False
 
+    #: Theano's {output position: [input position]}: output i is a view of (view_map) or
+    #: was written over (destroy_map) that input. See ``aliased_input``.
+    view_map = {}
+    destroy_map = {}
+
+    #: Theano's ``itypes``/``otypes``: with them, the op needs no ``make_node``.
+    itypes = None
+    otypes = None
+
     #: Where values live (the rule is in ``minitensor/backends/__init__.py``). An op that
     #: computes on the host whatever the backend (it uses NumPy's random generators)
     #: says ``runs_on_host``, and ``reads_only_shapes`` too if its inputs' shapes are all it
     #: reads (their values may stay on the GPU); one whose purpose is to make a tensor
     #: from host sizes (``alloc``, ``arange``) says ``allocates``, so that it makes it on
     #: the function's backend even when all its inputs live on the host.
-    runs_on_host = False
     reads_only_shapes = False  # it runs on the host and reads only its inputs' shapes
     allocates = False
+
+    @property
+    def runs_on_host(self):
+        """True for an op computing with Theano's ``perform`` and no ``impl``: NumPy code, run on
+        the host on any backend (``minitensor.compile.perform``). Other ops set it as a class
+        attribute."""
+        return computes_with_perform(self)
 
     def host_inputs(self, node):
         """The positions of the inputs this op reads as host values: sizes, shapes, slice
@@ -216,10 +328,20 @@ class Op:
         return ()
 
     def make_node(self, *inputs):
-        raise NotImplementedError
+        if self.itypes is None or self.otypes is None:
+            raise NotImplementedError(f"{self} defines neither make_node nor itypes and otypes")
+        if len(inputs) != len(self.itypes):
+            raise TypeError(f"{self} takes {len(self.itypes)} inputs, got {len(inputs)}")
+        from minitensor.tensor.variable import as_tensor_variable
+        inputs = [var if isinstance(var, Variable) else as_tensor_variable(var) for var in inputs]
+        for position, (var, expected) in enumerate(zip(inputs, self.itypes)):
+            if var.type != expected:
+                raise TypeError(f"{self}: input {position} must have type {expected}, got {var.describe()}"
+                                f"{var.made_at()}")
+        return Apply(self, inputs, [t() for t in self.otypes])
 
     def impl(self, xp, *arrays):
-        raise NotImplementedError
+        raise NotImplementedError(f"{self} has neither impl(xp, ...) nor perform(node, inputs, output_storage)")
 
     def grad(self, inputs, outputs, output_grads):
         raise NotImplementedError(f"{self} has no gradient")
@@ -228,16 +350,44 @@ class Op:
         """A callable computing ``node``'s outputs from its input arrays.
 
         This runs once per compiled function, so an op can do here (not per
-        call) whatever depends only on the node's static types.
+        call) whatever depends only on the node's static types. An op with
+        Theano's ``perform`` and no ``impl`` runs through ``perform``.
         """
+        if computes_with_perform(self):
+            from minitensor.compile.perform import perform_thunk
+            return perform_thunk(node, xp)
         impl = self.impl
         return lambda *arrays: impl(xp, *arrays)
 
-    def __call__(self, *inputs):
-        node = self.make_node(*inputs)
+    def do_constant_folding(self, node):
+        """Whether a node of this op whose inputs are all constants may be computed when compiling."""
+        return True
+
+    def __call__(self, *inputs, **kwargs):
+        node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
+    # --- Theano's __props__: equality, hashing and a name from the listed attributes ---
+
+    def _props(self):
+        return tuple(getattr(self, name) for name in self.__props__)
+
+    def __eq__(self, other):
+        if not hasattr(self, "__props__"):
+            return self is other
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self):
+        if not hasattr(self, "__props__"):
+            return id(self)
+        return hash((type(self), self._props()))
+
     def __str__(self):
+        props = getattr(self, "__props__", ())
+        if props:
+            return f"{type(self).__name__}{{{', '.join(f'{p}={getattr(self, p)!r}' for p in props)}}}"
         return type(self).__name__
 
     def __getstate__(self):
@@ -246,6 +396,28 @@ class Op:
         cached = {name for cls in type(self).__mro__ for name, value in vars(cls).items()
                   if isinstance(value, functools.cached_property)}
         return {key: value for key, value in self.__dict__.items() if key not in cached}
+
+
+def computes_with_perform(op):
+    """Whether ``op`` computes through Theano's ``perform`` (it has one, and no ``impl`` of its own)."""
+    return type(op).impl is Op.impl and callable(getattr(op, "perform", None))
+
+
+def aliased_input(var):
+    """The input of ``var``'s node whose memory ``var``'s value may share, or None.
+
+    That is input 0 of an op that ``returns_view``, or the input that Theano's
+    ``view_map`` or ``destroy_map`` names for this output.
+    """
+    node = var.owner
+    if node is None:
+        return None
+    if node.op.returns_view:
+        return node.inputs[0]
+    for aliases in (node.op.view_map, node.op.destroy_map):
+        if var.index in aliases and aliases[var.index]:
+            return node.inputs[aliases[var.index][0]]
+    return None
 
 
 def toposort(outputs):

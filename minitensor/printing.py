@@ -10,7 +10,7 @@ import io
 import sys
 from typing import NamedTuple
 
-from minitensor.graph import Variable, toposort
+from minitensor.graph import Apply, Op, Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
 
@@ -49,6 +49,45 @@ def formula(variable, depth=None, leaf=None):
 pprint = pp
 
 
+class Print(Op):
+    """The input itself, printing ``message`` and its attributes when the graph runs, as in Theano.
+
+    ``Print('x is')(x)`` prints ``x is __str__ = [...]`` each time the compiled function
+    computes it; ``attrs`` names other attributes (or methods) of the value to print,
+    such as ``('shape',)``. Its gradient passes through, and it is never computed at
+    compile time (its printing is the point).
+    """
+
+    __props__ = ("message", "attrs")
+    view_map = {0: [0]}
+
+    def __init__(self, message="", attrs=("__str__",), global_fn=None):
+        self.message, self.attrs = message, tuple(attrs)
+        self.global_fn = global_fn
+
+    def make_node(self, x):
+        from minitensor.tensor.variable import as_tensor_variable
+        x = x if isinstance(x, Variable) else as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def impl(self, xp, x):
+        if self.global_fn is not None:
+            self.global_fn(self, x)
+        for attr in self.attrs:
+            value = getattr(x, attr)
+            print(f"{self.message} {attr} = {value() if callable(value) else value}")
+        return x
+
+    def grad(self, inputs, outputs, output_grads):
+        return list(output_grads)
+
+    def do_constant_folding(self, node):
+        return False
+
+    def __str__(self):
+        return f"Print{{message={self.message!r}}}"
+
+
 def _short_leaf(var):
     if var.name is None and isinstance(var, TensorConstant):
         return str(var.data.item()) if var.data.size == 1 else str(var)
@@ -71,7 +110,7 @@ def _pp_node(node, out, args):
 
 
 def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None):
-    """Print the graph of a variable, a list of variables or a compiled function as a tree.
+    """Print the graph of a variable, a list of variables, a node or a compiled function as a tree.
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
@@ -98,6 +137,8 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
     target = io.StringIO() if file == "str" else sys.stdout if file is None else file
     if isinstance(obj, Function):
         roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
+    elif isinstance(obj, Apply):  # a node, as MonitorMode's functions are given: its outputs
+        roots, order, inplace = obj.outputs[:1] if len(obj.outputs) == 1 else obj.outputs, [], {}
     else:
         roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
     labels = {} if done is None else done
@@ -144,12 +185,19 @@ def _op_text(op, inplace):
     return text.replace(",no_inplace}", ",inplace}") if ",no_inplace}" in text else text + "{inplace}"
 
 
+# Past this depth a line is indented no further, and says its depth instead: a chain 50,000
+# nodes deep would otherwise print lines 100,000 characters long (gigabytes in all).
+_MAX_INDENT = 40
+
+
 def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR", False)):
     """Lines of the tree under ``root``, depth first, drawn as Theano draws them: each input
-    on a line starting `` |`` under its node, with a bar continuing down to the next input."""
-    lines, stack = [], [(root, "", "", style.depth)]
+    on a line starting `` |`` under its node, with a bar continuing down to the next input.
+    Below ``_MAX_INDENT`` levels a line's indentation stops growing and names its level."""
+    lines, stack = [], [(root, "", "", 0)]
     while stack:
-        var, prefix, child_prefix, depth = stack.pop()
+        var, bars, child_bars, level = stack.pop()
+        prefix = bars if level <= _MAX_INDENT else f"(depth {level})".rjust(2 * _MAX_INDENT - 2) + " |"
         node = var.owner
         key = node if node is not None else var
         seen = key in labels
@@ -162,12 +210,14 @@ def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR"
         output = f".{var.index}" if len(node.outputs) > 1 else ""
         position = f"   {order[node]}" if node in order else ""
         lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output}{tag}{kind} '{var.name or ''}'{position}")
-        if seen or depth == 1 or (style.stop_on_name and var.name is not None and var is not root):
+        if seen or level + 1 == style.depth or (style.stop_on_name and var.name is not None and var is not root):
             continue
         last = len(node.inputs) - 1
         for i in reversed(range(len(node.inputs))):
-            below = child_prefix + ("  " if i == last else " |")
-            stack.append((node.inputs[i], child_prefix + " |", below, depth - 1))
+            if level < _MAX_INDENT:
+                stack.append((node.inputs[i], child_bars + " |", child_bars + ("  " if i == last else " |"), level + 1))
+            else:  # no deeper indentation: the line says its level instead
+                stack.append((node.inputs[i], bars, child_bars, level + 1))
     return lines
 
 
@@ -235,11 +285,12 @@ def print_program(function, file=None):
     a result overwrites a dead buffer, ``del`` after a value's last use. ``call``
     is what ``function(...)`` runs: it checks the arguments, calls ``compute``,
     copies results that could share memory and assigns the updates. The constants
-    the code names come first. Returns ``file``.
+    the code names come first. Returns ``file``. (On the GPU, a fused node is one
+    line calling its kernel; ``kernel_sources`` shows the kernel.)
 
     >>> import minitensor, minitensor.tensor as T
     >>> x = T.dvector('x')
-    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2))
+    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2, backend='numpy'))
     c0 = array(2.)
     <BLANKLINE>
     def compute(x):

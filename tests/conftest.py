@@ -32,6 +32,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "numpy_only(reason): a test that is NumPy-only by nature; "
                                        "it skips under --backend=cupy, giving the reason")
+    # A rule that fails or makes an ill-typed replacement is skipped with a warning when a
+    # user compiles; in the tests it is an error, so that no such rule goes unnoticed.
+    config.addinivalue_line("filterwarnings", "error::minitensor.rewriting.engine.RewriteWarning")
     if config.getoption("--backend") == "cupy":
         if _real_gpu_reason() is not None:
             import cupy_standin

@@ -20,6 +20,9 @@ from minitensor.tensor import elemwise as E
 from minitensor.rewriting.fusion import Composite, fuse
 from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, subtensor
 from minitensor.tensor import loop, raw_random
+from minitensor.compile.ops import DeepCopyOp, FromFunctionOp, as_op, deep_copy_op
+from minitensor.printing import Print
+from minitensor.tensor.inplace import ElemwiseInplace, add_inplace
 
 
 # --- value generators: (rng, shape, dtype) -> array --------------------------------------
@@ -172,6 +175,8 @@ SPECS = [
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),
     Spec("dimshuffle", shape_ops.DimShuffle, lambda x: x.dimshuffle(1, "x", 0), lambda x: x.T[:, None, :], (U,),
          shapes=shapes_of(array_shapes(min_dims=2, max_dims=2, max_side=3))),
+    Spec("unbroadcast", shape_ops.Unbroadcast, lambda x: T.unbroadcast(x.dimshuffle("x", 0)),
+         lambda x: x[None, :], (U,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=1, max_side=3))),
     Spec("reshape", shape_ops.Reshape, lambda x: x.reshape((-1,)), lambda x: x.reshape(-1), (U,),
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),
     Spec("reshape_symbolic", shape_ops.Shape, lambda x: T.reshape(x.T.reshape((-1,)), x.T.shape, ndim=x.ndim),
@@ -447,8 +452,8 @@ SPECS += [
          shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[0], s[3], s[1], 2)))),
     Spec("addbroadcast", broadcast.Rebroadcast, lambda x: T.addbroadcast(T.unbroadcast(x, 0), 0) * 2, lambda x: x * 2, (U,),
          shapes=st.integers(1, 3).map(lambda n: ((1, n),))),
-    Spec("unbroadcast", broadcast.Rebroadcast, lambda x: T.unbroadcast(x, 1), lambda x: x, (U,),
-         shapes=st.integers(1, 3).map(lambda n: ((n, 1),))),
+    Spec("patternbroadcast", broadcast.Rebroadcast, lambda x: T.patternbroadcast(x, (False, False)), lambda x: x,
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n, 1),))),
 ]
 
 from minitensor.tensor import math_functions as MF  # noqa: E402 -- kept beside its rows
@@ -626,4 +631,24 @@ SPECS += [
          differentiable=False),
     Spec("gammaln", special.GammaLn, T.gammaln, _scalar_reference(math.lgamma), (uniform(0.1, 30),),
          differentiable=False),
+]
+
+
+# --- ops written Theano's way, and the ones shape inference and debugging add (issue 16) ---
+
+def _tanh_via_numpy(x):
+    return np.tanh(x)
+
+
+_numpy_tanh = as_op(itypes=[T.dmatrix], otypes=[T.dmatrix])(_tanh_via_numpy)
+
+SPECS += [
+    Spec("shape_i", shape_ops.Shape_i, lambda x: shape_ops.Shape_i(1)(x), lambda x: np.int64(x.shape[1]), (U,),
+         shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3)), differentiable=False),
+    Spec("print_nothing", Print, lambda x: Print("", attrs=())(x) * 2, lambda x: x * 2, (U,)),
+    Spec("deep_copy", DeepCopyOp, lambda x: deep_copy_op(x) * 2, lambda x: x * 2, (U,)),
+    Spec("add_inplace", ElemwiseInplace, lambda x, y: add_inplace(T.exp(x), y), lambda x, y: np.exp(x) + y,
+         (U, U), shapes=st.just(((2, 3), (2, 3)))),
+    Spec("as_op_tanh", FromFunctionOp, _numpy_tanh, np.tanh, (U,), shapes=st.just(((2, 3),)),
+         differentiable=False, dtypes=("float64",)),
 ]

@@ -8,7 +8,9 @@ and a GPU are present (see conftest.py).
 """
 
 import io
+import pathlib
 import pickle
+import re
 import sys
 import types
 
@@ -108,7 +110,8 @@ class FakeGpuArray(np.ndarray):
     __cuda_array_interface__ = property(lambda self: {})
 
 
-def test_gpu_shared_variable_in_a_numpy_function_is_named():
+def test_gpu_shared_variable_in_a_numpy_function_is_named(device):
+    device("cpu")
     w = theano.shared(np.zeros(3), name="w")
     w._value = w._value.view(FakeGpuArray)
     x = T.dvector("x")
@@ -292,3 +295,58 @@ def test_a_fused_max_of_nothing_raises_as_numpy_does(standin):
     with pytest.raises(ValueError, match="zero-size array"):
         f(np.zeros((0, 3)))
     np.testing.assert_allclose(f(np.zeros((2, 3))), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "int16", "int8", "uint8", "bool"])
+def test_increments_at_repeated_indices_in_every_dtype(standin, dtype):
+    """CuPy's atomic add takes a few dtypes only; the others go through one it takes."""
+    x, i = T.vector("x", dtype=dtype), T.lvector("i")
+    value = np.ones(3, dtype) if dtype == "bool" else np.full(3, 2, dtype)
+    f = theano.function([x, i], T.inc_subtensor(x[i], value))
+    start = np.array([0, 1, 0, 1], dtype=dtype)
+    expected = start.copy()
+    np.add.at(expected, [0, 0, 3], value)
+    np.testing.assert_array_equal(f(start, [0, 0, 3]), expected)
+
+
+def test_fused_kernels_compute_what_numpy_computes_where_c_differs(standin):
+    """Floor division and remainders, and casts of NaN and infinities to integers: C's own
+    operators would give other numbers (1.0 // 0.1 is 10 in C, 9 in NumPy)."""
+    a, b, one = T.dvectors("a", "b", "one")
+    i, j, k = T.lvectors("i", "j", "k")
+    i32 = T.ivector("i32")
+    floats = theano.function([a, b, one, i32, k], [(a // b) * one, T.cast(a * one, "int32") * i32,
+                                                   T.cast(a * one, "int64") * k])
+    ints = theano.function([i, j, k], (i // j) * k)
+    for f in (floats, ints):  # the divisions and casts run in fused kernels, not NumPy's ufuncs
+        assert not {"IntDiv", "Cast"} & {type(node.op).__name__ for node in f.program.nodes}
+    left = np.array([1.0, -1.0, 7.0, -7.0, np.nan, np.inf, -np.inf, 0.0])
+    right = np.array([0.1, 0.1, -2.0, 2.0, 1.0, 1.0, 2.0, 0.0])
+    ones = np.ones(8)
+    with np.errstate(all="ignore"):
+        expected = [left // right, left.astype("int32"), left.astype("int64")]
+    for got, want in zip(floats(left, right, ones, ones.astype("int32"), ones.astype("int64")), expected):
+        np.testing.assert_array_equal(got, want)
+    m, n = np.array([7, -7, 7, -7, 5, np.iinfo(np.int64).min]), np.array([2, 2, -2, -2, 0, -1])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(ints(m, n, np.ones(6, "int64")), m // n)
+
+
+def test_the_example_trains_on_the_gpu_as_on_the_cpu(standin, device, capsys):
+    """examples/logistic.py under device=cuda (the stand-in here) and device=cpu: the same costs."""
+    import importlib.util
+    path = pathlib.Path(__file__).resolve().parent.parent / "examples" / "logistic.py"
+    spec = importlib.util.spec_from_file_location("logistic_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    final = {}
+    saved = theano.config.floatX
+    try:
+        for where in ("cuda", "cpu"):
+            device(where)
+            capsys.readouterr()
+            example.main(["--steps", "30", "--dtype", "float32"])
+            final[where] = float(re.search(r"final cost (\S+)", capsys.readouterr().out).group(1))
+    finally:
+        theano.config.floatX = saved
+    assert abs(final["cuda"] - final["cpu"]) <= 1e-4 * abs(final["cpu"])

@@ -36,6 +36,7 @@ def _stripped(text):
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
+@pytest.mark.numpy_only("the pages show what the NumPy backend prints (its program, its arrays)")
 @pytest.mark.parametrize("page", PAGES)
 def test_every_python_block_runs_and_prints_what_the_page_says(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -53,7 +54,7 @@ def test_every_python_block_runs_and_prints_what_the_page_says(page, tmp_path, m
                 f"(python docs/refresh_outputs.py {page} writes the new output into the page)"
     if left_out:
         pytest.skip(f"{page}: {left_out} block(s) that draw pictures need Graphviz "
-                    f'(pip install "minitensor[viz]" and the Debian package graphviz)')
+                    f'(pip install -e ".[viz]" and the Debian package graphviz)')
 
 
 def test_every_page_has_python_blocks_with_their_output():

@@ -26,7 +26,7 @@ try:
 except ImportError:
     HAVE_PACKAGE = False
 HAVE_DOT = HAVE_PACKAGE and shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason='needs Graphviz: pip install "minitensor[viz]" and '
+needs_dot = pytest.mark.skipif(not HAVE_DOT, reason='needs Graphviz: pip install -e ".[viz]" and '
                                                     'the dot program (Debian package graphviz)')
 
 PINK, GREEN, BLUE, CYAN, GREY = "#FFAABB", "limegreen", "dodgerblue", "cyan", "lightgrey"
@@ -280,11 +280,11 @@ def test_a_missing_package_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)
     with pytest.raises(ImportError) as error:
         printing.pydotprint(T.dvector("x"), format="svg", return_image=True)
-    assert 'pip install "minitensor[viz]"' in str(error.value)
+    assert 'pip install -e ".[viz]"' in str(error.value)
     assert "apt-get install graphviz" in str(error.value)
 
 
-@pytest.mark.skipif(not HAVE_PACKAGE, reason='needs the graphviz package: pip install "minitensor[viz]"')
+@pytest.mark.skipif(not HAVE_PACKAGE, reason='needs the graphviz package: pip install -e ".[viz]"')
 def test_a_missing_dot_program_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot program
     with pytest.raises(drawing.GraphvizNotFound, match="apt-get install graphviz"):

@@ -238,7 +238,7 @@ ERRORS = [
     ("debugprint of a number", lambda: theano.printing.debugprint(3),
      TypeError, ["debugprint takes a variable, a list of variables or a function, got 3"]),
     ("save_params of one variable", lambda: theano.save_params("p.npz", w),
-     TypeError, ["save_params takes a list of shared variables, got w"]),
+     TypeError, ["save_params takes a list of shared variables or a dict {name: shared variable}, got w"]),
     ("a floatX that does not exist", lambda: setattr(theano.config, "floatX", "float13"),
      ValueError, ["config.floatX must be one of", "got 'float13'"]),
     ("a device that does not exist", lambda: setattr(theano.config, "device", "tpu"),

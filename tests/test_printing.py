@@ -233,7 +233,9 @@ def test_debugprint_deep_graph_does_not_hit_the_recursion_limit():
     labels = [re.search(r"\[id (\w+)\]", line).group(1) for line in lines]
     assert len(set(labels[:DEPTH])) == DEPTH  # every addition has its own label
     x_label = labels[DEPTH]
-    assert lines[DEPTH] == " |" * DEPTH + f"x [id {x_label}]"  # each level's bar runs on to its x
+    # Deep lines say their depth rather than being indented ever further (see _MAX_INDENT).
+    assert lines[DEPTH].lstrip() == f"(depth {DEPTH}) |x [id {x_label}]"
+    assert max(map(len, lines)) < 120
     assert lines[-1] == f" |x [id {x_label}]"
     assert x_label not in labels[:DEPTH]
     f = theano.function([x], y, mode="FAST_COMPILE")

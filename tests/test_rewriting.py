@@ -18,6 +18,7 @@ from minitensor.compile.maker import RewriteError
 from minitensor.compile.mode import DebugMode, Mode, NanGuardMode
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
+from minitensor.tensor.reduction import ElementCount
 
 RNG = np.random.default_rng(7)
 
@@ -136,12 +137,12 @@ def test_stabilised_gradients_of_the_tutorial_cost_are_finite(dtype):
 
 m = T.dmatrix("m")
 v = T.dvector("v")
+ROWS = ElementCount((0,), "float64")(m)  # what mean divides by
 CANONICAL = [
     ("add_zero", v + 0),
     ("mul_one", v * 1),
     ("mul_minus_one", v * -1),
     ("sub_zero", 0 - v),
-    ("sub_self", m - m),
     ("div_one", v / 1),
     ("double_negation", -(-v)),
     ("neg_of_sub", -(m - v)),
@@ -162,9 +163,8 @@ CANONICAL = [
     ("element_count_of_elemwise", T.mean(T.exp(m) * v)),
     ("dimshuffle_lift", T.exp(v).dimshuffle("x", 0) * m),
     ("constant_folding", v + (T.constant(2.0) * 3 + 1)),
-    ("factor_out_of_sub", m * v - m * T.exp(v)),
-    ("divisor_out_of_sub", T.sqr(m) / T.exp(m) - m / T.exp(m)),
-    ("mul_by_reciprocal", m * (1 / T.exp(v))),
+    ("divisor_out_of_sub", T.sqr(m) / ROWS - m / ROWS),
+    ("mul_by_reciprocal", m * (1 / ROWS)),
 ]
 
 
@@ -175,7 +175,7 @@ def test_canonical_rule_fires_and_keeps_the_values(name, output):
     values = [RNG.uniform(-2, 2, (3, 4)), RNG.uniform(-2, 2, 4)]
     written = theano.function([m, v], output, mode="FAST_COMPILE", on_unused_input="ignore")
     # Factoring rounds differently: a * b - a * c and a * (b - c) agree to eps * |a * b| / |a * b - a * c|.
-    rtol = {"cast_of_cast": 1e-7, "factor_out_of_sub": 1e-12, "divisor_out_of_sub": 1e-12}.get(name, 1e-14)
+    rtol = {"cast_of_cast": 1e-7, "divisor_out_of_sub": 1e-12}.get(name, 1e-14)
     np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
 
 
@@ -198,14 +198,6 @@ def test_flattening_keeps_a_sum_that_something_else_reads():
     assert "flatten_add" in fired(g)
 
 
-def test_factoring_leaves_a_product_that_something_else_reads():
-    # m * v is an output too: a * (b - c) would add a multiplication, not save one.
-    f = theano.function([m, v], [m * v - m * T.exp(v), m * v])
-    assert "factor_out_of_sub" not in fired(f)
-    g = theano.function([m, v], m * v - m * T.exp(v))
-    assert "factor_out_of_sub" in fired(g)
-
-
 def test_neg_out_of_sub_leaves_a_change_of_dtype_alone():
     small = T.bvector("small")
     f = theano.function([small, v], -small - v)
@@ -226,7 +218,7 @@ def test_cast_of_cast_keeps_a_lossy_inner_cast():
     np.testing.assert_array_equal(f(np.array([1.7, -2.2])), [1.0, -2.0])
 
 
-@pytest.mark.parametrize("exponent, op", [(2, "Sqr"), (0.5, "Sqrt"), (3, "Mul"), (4, "Sqr"), (-1, "TrueDiv"),
+@pytest.mark.parametrize("exponent, op", [(2, "Sqr"), (3, "Mul"), (4, "Sqr"), (-1, "TrueDiv"),
                                           (-2, "TrueDiv")])
 def test_small_constant_powers_are_specialised(exponent, op):
     pos = T.dvector("pos")
@@ -386,6 +378,11 @@ def test_a_constant_wider_than_the_other_operands_keeps_the_result_that_wide():
 
 
 # --- property: random graphs compute the same under FAST_RUN and FAST_COMPILE -----------
+#
+# The inputs may hold NaN, infinities, signed zeros and ties (equal entries, equal arguments
+# of maximum and minimum), in float64, float32 or float16, and the gradients are compared too:
+# rewrites must keep every NaN and infinity the graph as written gives. In CI a bounded number
+# of graphs runs (the ``ci`` profile); ``MINITENSOR_FUZZ=1`` runs 2,000.
 
 UNARY = [
     lambda a: T.tanh(a), lambda a: T.nnet.sigmoid(a), lambda a: T.nnet.softplus(a), lambda a: -a,
@@ -393,13 +390,25 @@ UNARY = [
     lambda a: a ** 2, lambda a: a * 1, lambda a: a + 0, lambda a: T.log(1 - T.nnet.sigmoid(a)),
     lambda a: 1 / (1 + T.exp(-a)), lambda a: T.sum(a, axis=0, keepdims=True), lambda a: T.mean(a, axis=-1, keepdims=True),
     lambda a: T.max(a, axis=0, keepdims=True), lambda a: abs(a), lambda a: T.cast(a, "float32").astype(a.dtype),
+    lambda a: a - a, lambda a: a * 0, lambda a: -1 * T.gt(a, 0) + a, lambda a: T.clip(a, -1, 1),
+    lambda a: T.maximum(a, a), lambda a: T.minimum(a, 0.0), lambda a: T.mean(a, keepdims=True), lambda a: a / 1,
+    lambda a: a ** 0.5, lambda a: a ** 3, lambda a: a ** -2, lambda a: a ** -1,
 ]
 BINARY = [
     lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
     lambda a, b: T.maximum(a, b), lambda a, b: T.switch(a > b, a, b * 2), lambda a, b: a - a * b,
-    lambda a, b: T.fill(a, b) * a,
+    lambda a, b: T.fill(a, b) * a, lambda a, b: T.minimum(a, b), lambda a, b: T.clip(a, b, a),
+    lambda a, b: a * b - a * T.tanh(b), lambda a, b: abs(a) ** T.nnet.sigmoid(b),
     lambda a, b: -b * T.log(T.nnet.sigmoid(a)) - (1 - b) * T.log(1 - T.nnet.sigmoid(a)),  # a cross-entropy
 ]
+# Rules that make these stable may give a number where the formula as written overflows to
+# an infinity, or makes a NaN of 0 * inf. The stable cross-entropy, max(x, 0) - t * x + ...,
+# also differs at infinite x or t (NaN for x = inf and t = 0, where the formula written gives
+# inf; see docs/differences.md), and whatever reads it then differs too: graphs with it get
+# finite inputs.
+STABILISED_UNARY, STABILISED_BINARY = {10}, {len(BINARY) - 1}
+FINITE_ONLY_BINARY = {len(BINARY) - 1}
+SPECIAL_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0]
 
 
 @st.composite
@@ -409,15 +418,40 @@ def random_graphs(draw):
     return steps
 
 
-@given(random_graphs(), st.sampled_from(["float64", "float32"]), st.integers(0, 2 ** 32 - 1))
-def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed):
+def _with_special_values(rng, array, non_finite, ties):
+    if ties:  # few distinct values: many equal entries, and equal arguments
+        array = np.round(array)
+    if non_finite:
+        mask = rng.random(array.shape) < 0.3
+        array = np.where(mask, rng.choice(SPECIAL_VALUES, array.shape), array)
+    return array
+
+
+def assert_rewritten_agrees(fast, plain, tolerance, stabilised):
+    """``fast`` is ``plain`` within ``tolerance`` where plain is finite, and has the same NaNs
+    and infinities elsewhere, unless the graph was ``stabilised``: a stable formula is meant
+    to differ where the one written overflows or meets 0 * inf (as DebugMode's check says)."""
+    assert fast.dtype == plain.dtype and fast.shape == plain.shape
+    fast, plain = np.atleast_1d(fast), np.atleast_1d(plain)
+    finite = np.isfinite(plain)
+    np.testing.assert_allclose(fast[finite], plain[finite], rtol=tolerance, atol=tolerance)
+    if not stabilised:
+        np.testing.assert_array_equal(fast[~finite], plain[~finite])  # NaN matches NaN
+
+
+@given(random_graphs(), st.sampled_from(["float64", "float32", "float16"]), st.integers(0, 2 ** 32 - 1),
+       st.booleans(), st.booleans())
+def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed, non_finite, ties):
     mat, vec, row = T.matrix("mat", dtype=dtype), T.vector("vec", dtype=dtype), T.row("row", dtype=dtype)
-    values = [mat, vec, row]
+    values, stabilised = [mat, vec, row], False
     for binary, op, first, second in steps:
         if binary:
             values.append(BINARY[op % len(BINARY)](values[first % len(values)], values[second % len(values)]))
+            stabilised |= op % len(BINARY) in STABILISED_BINARY
+            non_finite &= op % len(BINARY) not in FINITE_ONLY_BINARY
         else:
             values.append(UNARY[op % len(UNARY)](values[first % len(values)]))
+            stabilised |= op % len(UNARY) in STABILISED_UNARY
     output = values[-1]
     rng = np.random.default_rng(seed)
     direction = rng.uniform(0.5, 1.5, (3, 4)).astype(dtype)
@@ -425,15 +459,19 @@ def test_random_graphs_compute_the_same_rewritten_or_not(steps, dtype, seed):
     inputs = [mat, vec, row]
     gradients = T.grad(cost, inputs, disconnected_inputs="ignore")
     arrays = [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, 4), rng.uniform(-2, 2, (1, 4))]
-    arrays = [a.astype(dtype) for a in arrays]
+    arrays = [_with_special_values(rng, a, non_finite, ties).astype(dtype) for a in arrays]
     results = {}
-    for mode in ("FAST_RUN", "FAST_COMPILE"):
-        f = theano.function(inputs, [output] + gradients, mode=mode, on_unused_input="ignore")
-        results[mode] = f(*arrays)
-    tolerance = 1e-9 if dtype == "float64" else 2e-3
+    with np.errstate(all="ignore"):
+        for mode in ("FAST_RUN", "FAST_COMPILE"):
+            f = theano.function(inputs, [output] + gradients, mode=mode, on_unused_input="ignore")
+            results[mode] = f(*arrays)
+    tolerance = {"float64": 1e-9, "float32": 2e-3, "float16": 5e-2}[dtype]
+    if stabilised and dtype != "float64":
+        # The formula as written loses digits where a stable one keeps them: log(1 - sigmoid(a))
+        # in float32 is off by a few percent for a near 16, where 1 - sigmoid(a) is an ulp.
+        tolerance = {"float32": 5e-2, "float16": 2e-1}[dtype]
     for fast, plain in zip(results["FAST_RUN"], results["FAST_COMPILE"]):
-        assert fast.dtype == plain.dtype and fast.shape == plain.shape
-        np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance)
+        assert_rewritten_agrees(fast, plain, tolerance, stabilised)
 
 
 # --- expansion of sigmoid and softplus ---------------------------------------------------

@@ -166,6 +166,7 @@ def test_theano_tutorial_constructors():
 
 # --- config ------------------------------------------------------------------------------------
 
+@pytest.mark.numpy_only("--backend=cupy sets config.device to cuda")
 def test_config_defaults():
     assert theano.config.floatX == "float64"
     assert theano.config.device == "cpu"
@@ -289,7 +290,7 @@ def test_tutorial_promotion_examples():
     assert (T.fvector() < T.fvector()).dtype == "bool"
     assert T.eq(T.ivector(), 1).dtype == "bool"
     assert T.exp(T.wvector()).dtype == "float32"
-    assert T.exp(T.bvector()).dtype == "float16"
+    assert T.exp(T.bvector()).dtype == "float32"  # Theano's upcast; NumPy's float16 holds neither
     assert T.exp(T.ivector()).dtype == "float64"
 
 
@@ -374,7 +375,8 @@ EXHAUSTIVE_UNARY = {
 
 
 def _check_declared_dtype(op, reference, dtypes):
-    """None if ``op`` on ``dtypes`` declares and computes NumPy's dtype, else what went wrong.
+    """None if ``op`` on ``dtypes`` declares and computes NumPy's dtype (but float32 where NumPy
+    makes float16 of integers, as Theano does), else what went wrong.
 
     An op must refuse, with a TypeError when the graph is built, dtypes NumPy has no
     loop for. It may also refuse bools where NumPy would compute in int8 (bool // bool,
@@ -384,6 +386,8 @@ def _check_declared_dtype(op, reference, dtypes):
     arrays = [np.ones(2, dtype) for dtype in dtypes]
     variables = [TensorType(dtype, (False,))() for dtype in dtypes]
     expected = _numpy_result(reference, arrays)
+    if expected == "float16" and "float16" not in dtypes:
+        expected = "float32"  # exp(int8): Theano's upcast, where NumPy gives float16 (see elemwise.py)
     try:
         out = op(*variables)
     except TypeError:

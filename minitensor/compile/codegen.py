@@ -84,15 +84,23 @@ def write_call(program, checks, copies, updates, returns, has_check):
 
     def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
         asarray = "host_asarray" if program.lives_on_host(outputs[k]) else "asarray"
-        return f"{asarray}({results[k]})" if outputs[k].ndim == 0 else results[k]
+        return f"{asarray}({results[k]})" if getattr(outputs[k].type, "ndim", None) == 0 else results[k]
 
     def stored(k, target):  # a shared value stays where it lives
         on_host = program.backend.on_host or getattr(target, "lives_on_host", False)
         if on_host == program.lives_on_host(outputs[k]):
             return value(k)
         return f"{'to_host' if on_host else 'to_device'}({results[k]})"
+    # Updates commit all or nothing, even under Ctrl-C: every new value is made first, then one
+    # statement assigns them all. It calls nothing, and CPython runs signal handlers (raising
+    # KeyboardInterrupt) only at calls and jumps, so no signal can land between two assignments.
     for k, target in updates:
-        lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {stored(k, target)}")
+        new_value = stored(k, target)
+        if new_value != results[k]:
+            lines.append(f"{INDENT}{results[k]} = {new_value}")
+    if updates:
+        targets = [f"{writer.global_(target, 'shared_' + str(target))}._value" for _, target in updates]
+        lines.append(f"{INDENT}{', '.join(targets)} = {', '.join(results[k] for k, _ in updates)}")
     count = len(outputs) - len(updates)
     if returns == "none":
         lines.append(f"{INDENT}return None")
@@ -401,7 +409,7 @@ class _Writer:
             self.names[node.outputs[0]] = self.names[node.inputs[overwrite]]
         targets = [self.name(out) if out in self.read else "_" for out in node.outputs]
         target = targets[0] if len(targets) == 1 else ", ".join(targets)
-        self.line(f"{target} = {callee}({arguments}){_comment(op)}", node)
+        self.line(f"{target} = {callee}({arguments}){_comment(op, overwrite is not None)}", node)
 
     def operands(self, op, variables, full_name, short_name, target):
         """The names of ``variables`` to pass to ``op``'s call. Each goes by its
@@ -424,7 +432,7 @@ class _Writer:
         xp = self.xp if node is None else self.module_of(node)
         ufunc = self.global_(getattr(xp, op.ufunc), op.ufunc)
         name = self.names[out]
-        note = _comment(op) if comment else ""
+        note = _comment(op, target is not None) if comment else ""
         if not _is_chain(op, inputs):
             into = f", out={target}" if target is not None else ""
             self.line(f"{name} = {ufunc}({', '.join(inputs)}{into}){note}", node, inner, input_names)
@@ -550,7 +558,7 @@ class _Writer:
                 self.ufunc_lines(inner.op, inner.inputs, inputs, out, target, node, inner, input_names=input_names)
                 owned.add(out)
             else:
-                compute = self.global_(inner.op._compute(self.xp, None), type(inner.op).__name__.lower())
+                compute = self.global_(inner.op._compute(self.module_of(node), None), type(inner.op).__name__.lower())
                 self.line(f"{names[out]} = {compute}({', '.join(inputs)})", node, inner, input_names)
                 if getattr(inner.op, "returns_new_array", False):
                     owned.add(out)
@@ -640,8 +648,11 @@ def _ufunc_inputs_ok(op, node):
     return op.ufunc is not None and (op.nin == len(node.inputs) or (op.nin is None and len(node.inputs) >= 2))
 
 
-def _comment(op):
-    return f"  # {op}"
+def _comment(op, inplace=False):
+    """The op's name after the line that runs it, marked as debugprint marks a node that
+    writes over an input's buffer (``Elemwise{add,inplace}``)."""
+    from minitensor.printing import _op_text
+    return f"  # {_op_text(op, inplace)}"
 
 
 def _sizes_differ(node, *arrays):

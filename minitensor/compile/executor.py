@@ -32,15 +32,15 @@ between host and device only where a node needs it on the other side.
 import numpy as np
 
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.graph import Constant, toposort
+from minitensor.graph import Constant, computes_with_perform, aliased_input, toposort
 
 
 class MissingInputError(ValueError):
     """A graph needs a variable that is neither an input, a shared variable nor a constant."""
 
 
-class NanGuardError(FloatingPointError):
-    """A node produced NaN or infinity under NanGuardMode."""
+class NanGuardError(FloatingPointError, AssertionError):
+    """A node produced NaN, infinity or a huge value under NanGuardMode (an AssertionError, as in Theano)."""
 
 
 class Program:
@@ -52,7 +52,7 @@ class Program:
     ``nan_guard`` is a NanGuardMode whose checks follow every node.
     """
 
-    def __init__(self, inputs, outputs, backend, inplace=False, nan_guard=None):
+    def __init__(self, inputs, outputs, backend, inplace=False, nan_guard=None, profile=None):
         from minitensor.compile.codegen import write_program  # codegen reads this module's plans
 
         self.inputs, self.outputs = list(inputs), list(outputs)
@@ -63,7 +63,11 @@ class Program:
         self.nodes = flatten(self.blocks)
         self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
         self.placement = None if backend.on_host else plan_placement(self.inputs, self.shared, self.nodes)
-        self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
+        self.overwrites = plan_inplace(self.nodes, self.outputs, self.placement) if inplace else {}
+        watchers = [w for w in (nan_guard, profile) if w is not None]
+        if profile is not None or hasattr(nan_guard, "wrap_thunk"):
+            # Modes watching each node by its position (MonitorMode), or a profile timing it.
+            nan_guard = _NodeWatch(watchers, self.nodes)
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
         self.compute = _compile(self.source, self.namespace, "compute")
@@ -167,7 +171,7 @@ def plan_placement(inputs, shared, nodes):
     place = {}
     for var in inputs:
         reads = readers.get(var, ())
-        on_host = var.ndim == 0 or (reads and all(position in node.op.host_inputs(node) for node, position in reads))
+        on_host = getattr(var, "ndim", 0) == 0 or (reads and all(position in node.op.host_inputs(node) for node, position in reads))
         place[var] = HOST if on_host else DEVICE
     for var in shared:
         place[var] = HOST if getattr(var, "lives_on_host", False) else DEVICE
@@ -182,10 +186,14 @@ def runs_on_host(node, place):
     """Whether ``node`` computes on the host, given where its inputs live (see plan_placement)."""
     op = node.op
     if op.runs_on_host:
+        if computes_with_perform(op):  # NumPy code of a user's: worth saying it costs two copies
+            from minitensor.compile.perform import warn_host_round_trip
+            warn_host_round_trip(op)
         return True
     if op.allocates or getattr(op, "lazy", False):
         return False
-    small = all(out.ndim == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu") for out in node.outputs)
+    small = all(getattr(out, "ndim", 0) == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu")
+                for out in node.outputs)  # a value of a user's Type (no ndim) is a host object
     return small and all(place.get(var, HOST) == HOST for var in node.inputs)
 
 
@@ -268,18 +276,20 @@ def flatten(block):
 
 def _memory_root(var):
     """The variable whose buffer ``var``'s value may be a view of."""
-    while var.owner is not None and var.owner.op.returns_view:
-        var = var.owner.inputs[0]
+    source = aliased_input(var)
+    while source is not None:
+        var, source = source, aliased_input(source)
     return var
 
 
-def plan_inplace(nodes, outputs):
+def plan_inplace(nodes, outputs, placement=None):
     """{node: input position} for elementwise nodes that may write their result into that input.
 
     An input qualifies when it has the output's dtype and broadcast pattern (so the
     same shape), is computed in this graph (never a function input, a shared value
-    or a constant), is not an output, and neither it nor any view of its buffer is
-    read after this node. Nodes are in execution order.
+    or a constant), is not an output, lives where the result does (``placement``: a
+    device result cannot be written into a host buffer), and neither it nor any view
+    of its buffer is read after this node. Nodes are in execution order.
     """
     last_read = {}
     for step, node in enumerate(nodes):
@@ -298,6 +308,7 @@ def plan_inplace(nodes, outputs):
             root = _memory_root(var)
             if (var.owner is not None and root is var and var.type == out.type and root not in kept
                     and last_read[root] == step
+                    and (placement is None or placement.get(var) == placement.get(out))
                     and all(other is var or _memory_root(other) is not root for other in node.inputs)):
                 overwrites[node] = position
                 break
@@ -307,12 +318,15 @@ def plan_inplace(nodes, outputs):
 # --- NanGuardMode --------------------------------------------------------------------------
 
 def guarded(thunk, node, mode, xp):
-    """``thunk`` followed by NanGuardMode's checks of the node's outputs.
+    """``thunk`` followed by NanGuardMode's checks of the node's outputs, or wrapped by the
+    ``wrap_thunk(thunk, node, xp)`` of another mode that watches every node (MonitorMode).
 
     NumPy's own warnings about the values the mode looks for are silenced: the
     mode reports them itself, naming the node, and a warning before would only
     repeat it less clearly.
     """
+    if hasattr(mode, "wrap_thunk"):
+        return mode.wrap_thunk(thunk, node, xp)
     silenced = dict(invalid="ignore" if mode.nan_is_error else "warn",
                     divide="ignore" if mode.inf_is_error else "warn",
                     over="ignore" if mode.inf_is_error else "warn")
@@ -337,12 +351,34 @@ def guarded(thunk, node, mode, xp):
     return run
 
 
+#: NanGuardMode's ``big_is_error`` threshold, Theano's.
+BIG_VALUE = 1e10
+
+
+class _NodeWatch:
+    """The watchers of every node (a NanGuardMode, a MonitorMode, a profile), each told the
+    node's position in one program's order."""
+
+    def __init__(self, watchers, nodes):
+        self.watchers, self.position = watchers, {node: k for k, node in enumerate(nodes)}
+
+    def wrap_thunk(self, thunk, node, xp):
+        for watcher in self.watchers:
+            if hasattr(watcher, "wrap_thunk"):
+                thunk = watcher.wrap_thunk(thunk, node, xp, self.position[node])
+            else:  # NanGuardMode
+                thunk = guarded(thunk, node, watcher, xp)
+        return thunk
+
+
 def _bad_values(value, mode, xp):
-    """'NaN' or 'infinity' if ``value`` holds what ``mode`` forbids, else None."""
+    """'NaN', 'infinity' or 'a value above 1e10' if ``value`` holds what ``mode`` forbids, else None."""
     if mode.nan_is_error and bool(xp.isnan(value).any()):
         return "NaN"
     if mode.inf_is_error and bool(xp.isinf(value).any()):
         return "infinity"
+    if getattr(mode, "big_is_error", False) and bool((xp.abs(value) > BIG_VALUE).any()):
+        return f"a value above {BIG_VALUE:g} in magnitude"
     return None
 
 
@@ -369,7 +405,12 @@ def _explain(error, node, arguments):
 
 
 def _same_class(error, message):
-    try:
-        return type(error)(message)
-    except Exception:
-        return RuntimeError(message)
+    """An exception of ``error``'s class with ``message``, or of its nearest base class that
+    takes a message: NumPy's _ArrayMemoryError wants a shape and a dtype, and becomes a
+    MemoryError, still caught by ``except MemoryError``."""
+    for cls in type(error).__mro__:
+        try:
+            return cls(message)
+        except Exception:  # noqa: BLE001 -- a class whose constructor wants other arguments
+            continue
+    return RuntimeError(message)

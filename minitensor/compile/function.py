@@ -7,6 +7,7 @@ are assigned after every output and new value has been computed: a call that
 raises leaves every shared variable as it was.
 """
 
+import threading
 import warnings
 
 import numpy as np
@@ -15,9 +16,11 @@ from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In, Out, as_input
 from minitensor.compile.maker import FunctionMaker
+from minitensor.compile.profiling import ProfileStats
+from minitensor.configuration import config
 from minitensor.compile.sharedvalue import SharedVariable
-from minitensor.graph import Constant, Variable, ancestors, clone_replace, graph_inputs, toposort
-from minitensor.tensor.type import describe_value
+from minitensor.graph import Constant, Variable, aliased_input, ancestors, clone_replace, graph_inputs, toposort
+from minitensor.tensor.type import TensorType, describe_value
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 class UnusedInputError(ValueError):
@@ -26,7 +29,7 @@ class UnusedInputError(ValueError):
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              on_unused_input=None, name=None, mode=None, no_default_updates=False, backend=None,
-             device_outputs=False):
+             device_outputs=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
     ``inputs`` are variables or ``In`` objects (for a default value or a keyword
@@ -38,16 +41,22 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
     state) is updated with it too, unless it has an explicit update or
     ``no_default_updates`` is True or a list that holds it.
 
+    Threads: a function with updates runs one call at a time (a lock of its own), so calls
+    from several threads lose no update; two functions updating the same shared variable
+    from two threads are not kept apart (see docs/differences.md).
+
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
     arrays with ``device_outputs=True``. ``on_unused_input`` and ``mode`` default to
     ``config.on_unused_input`` ('raise') and ``config.mode`` ('FAST_RUN').
+
+    ``profile=True`` (or ``config.profile``) times the function's compilation and each
+    node's calls: ``f.profile.summary()`` prints them (``minitensor.compile.profiling``).
     """
     if on_unused_input is None:
-        from minitensor.configuration import config
         on_unused_input = config.on_unused_input
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                    no_default_updates, backend, device_outputs)
+                    no_default_updates, backend, device_outputs, profile)
 
 
 class Function:
@@ -56,7 +65,7 @@ class Function:
     of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                 no_default_updates=False, backend=None, device_outputs=False):
+                 no_default_updates=False, backend=None, device_outputs=False, profile=None):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
@@ -73,7 +82,7 @@ class Function:
         output_vars = [] if outputs is None else [_output_variable(position, o) for position, o in
                                                    enumerate(listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
-        replacements = _check_givens(givens)
+        replacements = _check_givens(givens, self.inputs)
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
                                          + list(replacements.values()), update_pairs, replacements,
                                          no_default_updates)
@@ -90,13 +99,16 @@ class Function:
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
         self.backend = get_backend(backend)
-        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend)
+        if profile is None and config.profile:
+            profile = True
+        self.profile = ProfileStats(name) if profile is True else profile or None
+        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend, self.profile)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
         self.update_targets = [target for target, _ in update_pairs + input_updates]
         self._copy = _needs_copy(computed)
-        self._checks = [(v.type.dtype, v.type.ndim, not any(v.type.broadcastable)) for v in self.inputs]
+        self._checks = [_fast_check(v.type) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
         # What a call runs: generated code that checks the arguments, computes, copies and updates.
         returns = ("none" if outputs is None else self.output_keys if self.output_keys is not None
@@ -114,11 +126,22 @@ class Function:
             check=checker.check if checker is not None else None, convert_host=self._convert_on_host)
         if not self.backend.on_host and not device_outputs:
             self._call = cuda.host_results(self._call)
+        # A function with updates runs one call at a time: two threads calling it together
+        # would both read the old values, and one of their updates would be lost. (Two
+        # different functions updating the same shared variable are not kept apart.)
+        self._lock = threading.Lock() if self.update_targets else None
+        if self.profile is not None:
+            self._call = self.profile.timed_call(self._call)
 
     def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self.inputs):
-            args = self._bind(args, kwargs)
-        return self._call(*args)
+        if self._lock is None:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
+        with self._lock:
+            if kwargs or len(args) != len(self.inputs):
+                args = self._bind(args, kwargs)
+            return self._call(*args)
 
     def _repr_svg_(self):
         """Jupyter shows a compiled function as a drawing of its graph (its text, without Graphviz)."""
@@ -127,8 +150,7 @@ class Function:
 
     def _inputs_phrase(self):
         count = len(self.inputs)
-        names = ", ".join(str(v) for v in self.inputs)
-        return f"{count} input{'' if count == 1 else 's'} ({names})"
+        return f"{count} input{'' if count == 1 else 's'} ({_some(self.inputs)})"
 
     def _convert_on_host(self, position, value):
         """``_convert`` for an input a GPU function keeps in host memory (a scalar, a size)."""
@@ -139,7 +161,7 @@ class Function:
         strict, allow_downcast = self._conversions[position]
         try:
             return variable.type.filter(value, strict=strict, allow_downcast=allow_downcast)
-        except TypeError as error:
+        except (TypeError, ValueError) as error:  # a user's Type may refuse a value either way
             raise TypeError(f"bad input argument '{variable}' at position {position} (0-based) of "
                             f"{self._title}: expected {variable.type}, got {describe_value(value)}: "
                             f"{error}{variable.made_at()}") from None
@@ -152,7 +174,7 @@ class Function:
         for key, value in kwargs.items():
             if key not in self._names:
                 raise TypeError(f"{self._title} has no input named {key!r}; "
-                                f"named inputs: {sorted(self._names)}")
+                                f"named inputs: [{_some(map(repr, sorted(self._names)))}]")
             position = self._names[key]
             if position < len(args):
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
@@ -161,7 +183,7 @@ class Function:
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
             raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
-                            f"{len(args) + len(kwargs)}; missing: {', '.join(missing)}")
+                            f"{len(args) + len(kwargs)}; missing: {_some(missing)}")
         return bound
 
     def __reduce__(self):
@@ -180,9 +202,10 @@ class Function:
                 self._defaults[position] = value
 
     def __getitem__(self, key):
-        """The default value of the input ``key`` (its name, variable or ``In``); None if it has none."""
+        """The default value of the input ``key`` (its name, variable or ``In``); None if it has none.
+        A value the function keeps on the GPU (an ``In`` with an update) is copied to the host."""
         default = self._defaults[self._position(key)]
-        return None if default is _MISSING else _value_of(default)
+        return None if default is _MISSING else to_host(_value_of(default))
 
     def __setitem__(self, key, value):
         """Set the default value of the input ``key`` (its name, variable or ``In``)."""
@@ -284,6 +307,14 @@ def _compile_definition(definition, name):
 _MISSING = object()
 
 
+def _some(items, limit=12):
+    """The first ``limit`` of ``items``, comma-separated, and how many more: an error about a
+    function of 10,000 inputs stays a few lines long."""
+    items = [str(item) for item in items]
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}, ... ({len(items) - limit:,} more)"
+
+
 class _InputState:
     """The default value of an input with an update; after each call it holds the update's value."""
 
@@ -370,7 +401,18 @@ def _check_output_keys(outputs):
     return list(outputs)
 
 
+def _fast_check(type_):
+    """(dtype, ndim, plain) for an input of ``type_``: a plain one takes an ndarray of that dtype
+    and rank as it is; any other value, or any value of a type that is not a tensor type,
+    goes through the type's filter."""
+    if not isinstance(type_, TensorType):
+        return None, None, False
+    return type_.dtype, type_.ndim, not any(type_.broadcastable)
+
+
 def _output_variable(position, output):
+    if isinstance(output, Variable):  # of any type: a user's Type too
+        return output
     try:
         return as_tensor_variable(output)
     except TypeError as error:
@@ -422,18 +464,26 @@ def _check_updates(updates):
                 raise TypeError(f"updates: bad new value for shared variable {target.describe()}: "
                                 f"{error}{target.made_at()}") from None
         value = as_tensor_variable(value)
-        if not target.type.accepts(value.type):
+        if value.type != target.type:
+            # Exactly its type, as in Theano: a value broadcastable where the variable is not
+            # would silently shrink it to length 1 there.
+            extra = [d for d, (t, v) in enumerate(zip(target.broadcastable, value.broadcastable)) if v and not t]
+            fix = (f"T.unbroadcast(value, {', '.join(map(str, extra))}) if that length 1 is meant"
+                   if value.ndim == target.ndim and value.dtype == target.dtype and extra
+                   else "cast it with T.cast or .astype")
             raise TypeError(f"updates: the new value of shared variable {target.describe()} has type "
                             f"{value.type}, but the update must have its type {target.type} "
-                            f"(cast it with T.cast or .astype){target.made_at()}")
+                            f"({fix}){target.made_at()}")
         checked.append((target, value))
     return checked
 
 
 def _default_updates(roots, explicit, replaced, no_default_updates):
     """(shared variable, its ``default_update``) for each shared variable that the ``roots``
-    read, unless it is updated explicitly, replaced through givens, or excluded by
-    ``no_default_updates``; the new updates' own graphs are searched in turn."""
+    read once the ``replaced`` variables (givens) are swapped, unless it is updated
+    explicitly or excluded by ``no_default_updates``; the new updates' own graphs are
+    searched in turn. A shared variable replaced through givens is still updated where
+    its replacement reads it (givens={a: a + 10}), as in Theano."""
     if no_default_updates is True:
         return []
     excluded = list(no_default_updates or ())
@@ -441,10 +491,10 @@ def _default_updates(roots, explicit, replaced, no_default_updates):
         if not isinstance(var, SharedVariable):
             raise TypeError(f"no_default_updates must be True, False or a list of shared variables, "
                             f"got {var!r} in the list")
-    seen = {target for target, _ in explicit} | set(replaced) | set(excluded)
+    seen = {target for target, _ in explicit} | set(excluded)
     pairs = []
     while roots:
-        found = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
+        found = [v for v in graph_inputs(clone_replace(roots, replaced)) if isinstance(v, SharedVariable)
                  and v.default_update is not None and v not in seen]
         seen.update(found)
         pairs += [(v, v.default_update) for v in found]
@@ -463,11 +513,16 @@ def _check_swap(swap):
     return swap
 
 
-def _check_givens(givens):
+def _check_givens(givens, inputs=()):
     replacements = {}
     for old, new in _pairs(givens, "givens"):
         if not isinstance(old, Variable):
             raise TypeError(f"givens: {old!r} is not a variable to replace")
+        if any(old is i for i in inputs):
+            # As in Theano: the replacement would make the argument passed for it unused.
+            raise RuntimeError(f"givens: {old.describe()} is an input of the function, and an input "
+                               f"cannot be replaced (its argument would be ignored); make a new input y and "
+                               f"pass givens={{{old}: g(y)}}{old.made_at()}")
         try:
             new = as_tensor_variable(new)
         except TypeError as error:
@@ -502,8 +557,9 @@ def _check_missing(inputs, computed):
 
 def _view_root(var):
     """The variable whose memory ``var``'s value may be a view of (``var`` itself if no view op)."""
-    while var.owner is not None and var.owner.op.returns_view:
-        var = var.owner.inputs[0]
+    source = aliased_input(var)
+    while source is not None:
+        var, source = source, aliased_input(source)
     return var
 
 
@@ -512,6 +568,8 @@ def _needs_copy(computed):
     an input, a shared value, a constant, or another result."""
     copies, roots = [], set()
     for index, var in enumerate(computed):
+        if not isinstance(var.type, TensorType):
+            continue  # a value of a user's type is the type's business (Python floats need no copy)
         root = _view_root(var)
         if root.owner is None or root in roots:
             copies.append(index)

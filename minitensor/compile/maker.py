@@ -6,50 +6,88 @@ every rule that fired (``printing.explain(f)`` prints it), and ``f.maker.mode``
 the mode. Under DebugMode it also checks each call.
 """
 
+import contextlib
+import gc
+import time
+
 import numpy as np
 
 from minitensor.backends import to_host
 from minitensor.compile.executor import Program
 from minitensor.compile.mode import get_mode
-from minitensor.graph import toposort
+from minitensor.compile.ops import deep_copy_op
+from minitensor.fgraph import FunctionGraph
+from minitensor.graph import aliased_input
+from minitensor.rewriting.engine import rewrite_graph, rule
 
 
 class RewriteError(AssertionError):
     """Under DebugMode: a rewrite changed the values it computes."""
 
 
-class FunctionGraph:
-    """A compiled graph: its inputs, its outputs, and the nodes between them in execution order."""
-
-    def __init__(self, inputs, outputs):
-        self.inputs, self.outputs = list(inputs), list(outputs)
-        self.apply_nodes = toposort(self.outputs)
-
-    def toposort(self):
-        return list(self.apply_nodes)
-
-    @property
-    def variables(self):
-        found = dict.fromkeys(self.inputs)
-        for node in self.apply_nodes:
-            found.update(dict.fromkeys(node.inputs + node.outputs))
-        return list(found)
-
-    def __repr__(self):
-        return f"FunctionGraph({len(self.apply_nodes)} nodes, {len(self.outputs)} outputs)"
-
-
 class FunctionMaker:
     """Rewrites ``outputs`` with ``mode`` and plans how to run them on ``backend``."""
 
-    def __init__(self, inputs, outputs, mode, backend):
+    def __init__(self, inputs, outputs, mode, backend, profile=None):
+        start = time.perf_counter()
         self.mode = get_mode(mode)
         self.original_outputs = list(outputs)
-        rewritten, self.rewrites = self.mode.rewrite(self.original_outputs)
-        self.fgraph = FunctionGraph(inputs, rewritten)
-        guard = self.mode if self.mode.nan_guard else None
-        self.program = Program(inputs, rewritten, backend, inplace=self.mode.enabled("inplace"), nan_guard=guard)
+        with _collector_paused():
+            rewritten, self.rewrites, self.phase_times = list(outputs), [], {}
+            for phase, rewritten, done in self.mode.phases(rewritten):
+                self.rewrites += done
+                self.phase_times[phase] = self.phase_times.get(phase, 0.0) + time.perf_counter() - start
+                start = time.perf_counter()
+            rewritten, protected = rewrite_graph(rewritten, [protect_destroyed_inputs], phase="destroy")
+            self.rewrites += protected
+            # An output that is a leaf (an input, a constant, a shared value) is returned as a copy, as
+            # in Theano: the user gets memory of their own, and the graph shows it.
+            rewritten = [deep_copy_op(var) if var.owner is None else var for var in rewritten]
+            self.fgraph = FunctionGraph(inputs, rewritten, clone=False)
+            guard = self.mode if self.mode.nan_guard else None
+            self.program = Program(inputs, rewritten, backend, inplace=self.mode.enabled("inplace"),
+                                   nan_guard=guard, profile=profile)
+        if profile is not None:
+            profile.phase_times = dict(self.phase_times)
+            profile.compile_time = sum(self.phase_times.values()) + time.perf_counter() - start
         self.checker = RewriteChecker(inputs, self.rewrites, backend) if self.mode.check_rewrites else None
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off while a graph compiles.
+
+    Compiling makes tens of thousands of graph objects, each variable and its node a
+    reference cycle, and the collector would scan them all again and again as they
+    pile up (a third of the time of a 10,000-node gradient). Whatever became garbage
+    meanwhile is collected after, as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+@rule(needs_readers=True)
+def protect_destroyed_inputs(node, readers):
+    """op(x) -> op(copy(x)) when op writes over x (Theano's destroy_map) and x is needed elsewhere
+
+    That is when x is a leaf (a function input, a shared value, a constant), another
+    node or an output reads it, or it may be a view of another value: then the node
+    is given a copy, and the graph means the same whatever order its nodes run in."""
+    destroyed = {p for positions in node.op.destroy_map.values() for p in positions}
+    if not destroyed:
+        return None
+    inputs = list(node.inputs)
+    for p in destroyed:
+        var = inputs[p]
+        if var.owner is None or readers[var] > 1 or aliased_input(var) is not None or inputs.count(var) > 1:
+            inputs[p] = deep_copy_op(var)
+    if inputs == node.inputs:
+        return None
+    return node.op.make_node(*inputs).outputs
 
 
 class RewriteChecker:

@@ -6,7 +6,7 @@ The phases, in order (each can be switched off by name, and so can each rule):
 merge           identical nodes and equal constants become one
 canonicalize    x*1, x+0, --x, constant folding, flattening, useless dimshuffles ...
 stabilize       1/(1+exp(-x)) -> sigmoid(x), log(1-sigmoid(x)) -> -softplus(x) ...
-specialize      x**2 -> sqr(x), x**0.5 -> sqrt(x) ...
+specialize      x**2 -> sqr(x), x**-1 -> 1/x, x**3 -> sqr(x) * x ...
 expand          sigmoid and softplus -> exp(-|x|), log1p and where, one exp shared
 merge           again, for what the rules made twice
 fusion          connected elementwise nodes become one Composite node
@@ -20,6 +20,10 @@ log1p(exp(-|x|)) back into softplus.
 
 >>> Mode(excluding=['fusion']).excluding('inplace')
 Mode(excluding=['fusion', 'inplace'], rewrites=True)
+
+Rewrites a user registers in ``minitensor.rewriting.optdb`` (Theano's ``optdb``,
+``register_canonicalize``, ...) run in their places among these phases, and are
+switched off by name like the built-in ones.
 """
 
 from minitensor.rewriting.canonicalize import CANONICALIZE
@@ -27,6 +31,7 @@ from minitensor.rewriting.engine import rewrite_graph
 from minitensor.rewriting.expand import EXPAND
 from minitensor.rewriting.fusion import fuse
 from minitensor.rewriting.merge import merge
+from minitensor.rewriting.optdb import PHASE_POSITIONS, RULE_PHASE_NAMES, optdb, registered_names, registered_rules
 from minitensor.rewriting.specialize import SPECIALIZE
 from minitensor.rewriting.stabilize import STABILIZE
 
@@ -37,6 +42,8 @@ RULE_PHASES = {
     "expand": EXPAND,
 }
 PHASES = ("merge", "canonicalize", "stabilize", "specialize", "expand", "merge", "fusion", "inplace")
+#: Theano's names for phases that have another name here.
+ALIASES = {"local_elemwise_fusion": "fusion", "elemwise_fusion": "fusion", "merge1": "merge", "merge2": "merge"}
 
 
 class Mode:
@@ -60,6 +67,14 @@ class Mode:
         copy.__dict__.update(self.__dict__, excluded=self.excluded + _known_names(names))
         return copy
 
+    def including(self, *names):
+        """This mode with the phases or rules ``names`` switched back on (every phase is on unless
+        excluded, so Theano's ``including('canonicalize')`` only undoes an exclusion)."""
+        names = _known_names(names)
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__, excluded=tuple(n for n in self.excluded if n not in names))
+        return copy
+
     def __repr__(self):
         return f"{type(self).__name__}(excluding={list(self.excluded)}, rewrites={self.rewrites})"
 
@@ -77,25 +92,48 @@ class Mode:
         """Each enabled rewrite phase in turn: yields (phase, outputs after it, rewrites it made).
 
         ``printing.compilation_stages`` shows a learner the graph between phases with this.
+        A global optimizer registered in ``optdb`` is a phase of its own, at its position.
         """
-        for phase in PHASES:
-            if not self.enabled(phase):
+        user = [(name, optimizer, position) for name, optimizer, position, tags in optdb.user_optimizers()
+                if "fast_run" in tags or name in tags]
+        seen_merge = False
+        for phase in PHASES + (None,):
+            position = PHASE_POSITIONS["merge2" if phase == "merge" and seen_merge else phase] if phase else 1e9
+            seen_merge = seen_merge or phase == "merge"
+            while user and user[0][2] < position:
+                name, optimizer, _ = user.pop(0)
+                if self.enabled(name):
+                    outputs, done = optimizer.rewrite_outputs(_free_inputs(outputs), outputs, name)
+                    yield name, outputs, done
+            if phase is None or not self.enabled(phase) or phase == "inplace":  # inplace: the executor's
                 continue
-            if phase == "merge":
-                outputs, done = merge(outputs)
-            elif phase == "fusion":
-                outputs, done = fuse(outputs)
-            elif phase in RULE_PHASES:
-                rules = [r for r in RULE_PHASES[phase] if r.name not in self.excluded]
-                outputs, done = rewrite_graph(outputs, rules, phase=phase)
-            else:
-                continue  # inplace belongs to the executor, which plans memory
+            outputs, done = self.run_phase(phase, outputs)
             yield phase, outputs, done
+
+    def run_phase(self, phase, outputs):
+        """``outputs`` after the built-in ``phase``, and the rewrites it made."""
+        if phase == "merge":
+            return merge(outputs)
+        if phase == "fusion":
+            return fuse(outputs)
+        rules = list(RULE_PHASES[phase])
+        if phase in RULE_PHASE_NAMES:  # a user's rule also runs in the phases after its own
+            for earlier in RULE_PHASE_NAMES[:RULE_PHASE_NAMES.index(phase) + 1]:
+                rules += registered_rules(earlier)
+        rules = [r for r in rules if r.name not in self.excluded]
+        return rewrite_graph(outputs, rules, phase=phase)
+
+
+def _free_inputs(outputs):
+    """The leaves of ``outputs`` that are not constants: a FunctionGraph's inputs."""
+    from minitensor.graph import Constant, graph_inputs
+    return [var for var in graph_inputs(outputs) if not isinstance(var, Constant)]
 
 
 def _known_names(names):
     """``names`` as a tuple, if each is a phase or a rule; a misspelt one would silently do nothing."""
-    known = set(PHASES) | {r.name for rules in RULE_PHASES.values() for r in rules}
+    names = tuple(ALIASES.get(name, name) for name in names)
+    known = set(PHASES) | {r.name for rules in RULE_PHASES.values() for r in rules} | registered_names()
     unknown = sorted(set(names) - known)
     if unknown:
         raise ValueError(f"no phase or rule is called {', '.join(map(repr, unknown))}; phases: "
@@ -105,20 +143,31 @@ def _known_names(names):
 
 class DebugMode(Mode):
     """FAST_RUN that, on every call, evaluates the graph before and after each rewrite and
-    raises ``RewriteError`` naming the rule and the node when they differ."""
+    raises ``RewriteError`` naming the rule and the node when they differ.
+
+    Theano's keywords about its C code and its own checks (``check_c_code``,
+    ``check_py_code``, ``check_isfinite``, ``require_matching_strides``, ...) are accepted
+    and have nothing to act on here; an op's ``perform`` is always checked for the dtype
+    and rank of what it writes (``minitensor.compile.perform``).
+    """
 
     check_rewrites = True
 
+    def __init__(self, excluding=(), rewrites=True, linker=None, optimizer="fast_run", **theano_checks):
+        super().__init__(excluding, rewrites, linker, optimizer)
+
 
 class NanGuardMode(Mode):
-    """FAST_RUN that stops at the first node producing NaN or infinity, naming the node and
-    the user's line that made it."""
+    """FAST_RUN that stops at the first node producing NaN (``nan_is_error``), infinity
+    (``inf_is_error``) or a value larger than 1e10 in magnitude (``big_is_error``), naming
+    the node and the user's line that made it. As in Theano, the error is an AssertionError."""
 
     nan_guard = True
 
-    def __init__(self, nan_is_error=True, inf_is_error=True, excluding=()):
-        super().__init__(excluding)
-        self.nan_is_error, self.inf_is_error = nan_is_error, inf_is_error
+    def __init__(self, nan_is_error=True, inf_is_error=True, big_is_error=True, excluding=(), optimizer="fast_run",
+                 linker=None):
+        super().__init__(excluding, optimizer=optimizer)
+        self.nan_is_error, self.inf_is_error, self.big_is_error = nan_is_error, inf_is_error, big_is_error
 
 
 MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False), "DebugMode": DebugMode(),

@@ -59,7 +59,8 @@ class SharedVariable(_TensorOperators, Variable):
         if is_device_array(value) and value.dtype == self.type.dtype and value.ndim == self.type.ndim:
             self._value = value if borrow else value.copy()  # checked on the GPU, not copied to the host
         else:
-            self._value = get_backend("cupy").to_device(self._filter(to_host(value), copy=False))
+            value = to_host(value) if is_device_array(value) else value
+            self._value = get_backend("cupy").to_device(self._filter(value, copy=False))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -77,10 +78,15 @@ class SharedVariable(_TensorOperators, Variable):
 
     def _filter(self, value, copy):
         try:
-            filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast)
+            filtered = self.type.filter(value, strict=self._strict, allow_downcast=self._allow_downcast,
+                                        downcast_option="allow_downcast=True to shared()")
         except TypeError as error:
             raise TypeError(f"bad value for shared variable {self.describe()}: {error}{self.made_at()}") from None
-        return filtered.copy() if copy and filtered is value else filtered
+        # Copied unless the conversion certainly made a new array: an array over a memoryview or
+        # an __array__ object (pandas, a PyTorch CPU tensor) may be the caller's memory itself.
+        made_here = (filtered is not value and filtered.base is None
+                     and isinstance(value, (np.ndarray, np.generic, list, tuple, int, float, bool)))
+        return filtered if made_here or not copy else filtered.copy()
 
 
 def shared(value, name=None, borrow=False, strict=False, allow_downcast=None, broadcastable=None):
@@ -97,7 +103,8 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None, br
     if is_device_array(value):  # it stays where it is
         array = value if borrow else value.copy()
     else:
-        array = value if borrow and isinstance(value, np.ndarray) else np.array(value)
+        # np.array makes a plain ndarray (of an np.matrix or a masked array too), as Theano does.
+        array = value if borrow and type(value) is np.ndarray else np.array(value)
         if array.dtype == object:
             raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
         if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)

@@ -13,15 +13,27 @@ from minitensor.graph import Constant
 from minitensor.ifelse import IfElse
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.shapes import SHAPES
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import Alloc
 from minitensor.tensor.reduction import ElementCount, Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
 from minitensor.tensor.variable import constant
+from minitensor.tensor.type import TensorType
 
 # Folding a broadcast would turn a small constant into a large one stored in the graph.
 _FOLD_LIMIT = 10_000
+
+
+def _may_fold(node):
+    """Whether ``node``'s op lets it be computed when compiling (Print, for one, does not):
+    its ``do_constant_folding(node)``, or PyTensor's ``do_constant_folding(fgraph, node)``."""
+    decide = node.op.do_constant_folding
+    try:
+        return decide(node)
+    except TypeError:
+        return decide(None, node)
 
 
 @rule()
@@ -29,16 +41,19 @@ def constant_folding(node):
     """op(constants) -> constant: computed once, at compile time"""
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
+    if not _may_fold(node):
+        return None
     try:
         with np.errstate(all="ignore"):
-            values = node.op.impl(np, *[i.data for i in node.inputs])
+            values = node.op.make_thunk(node, np)(*[i.data for i in node.inputs])
     except Exception:
         return None  # left to fail when the function runs, where the error names the node and its line
     values = values if len(node.outputs) > 1 else (values,)
-    largest_input = max(i.data.size for i in node.inputs)
+    largest_input = max(np.size(i.data) for i in node.inputs)
     if any(np.size(v) > max(_FOLD_LIMIT, largest_input) for v in values):
         return None
-    return [constant(v, dtype=out.dtype) for v, out in zip(values, node.outputs)]
+    return [constant(v, dtype=out.dtype) if isinstance(out.type, TensorType) else out.type.make_constant(v)
+            for v, out in zip(values, node.outputs)]
 
 
 def _drop_constant_terms(node, op_class, neutral):
@@ -51,13 +66,19 @@ def _drop_constant_terms(node, op_class, neutral):
     return kept or [node.inputs[0]]
 
 
+def _in_output_dtype(node, var):
+    """``var`` cast to the dtype of ``node``'s output: dropping a constant from ``x * 1.0``
+    must not drop the conversion of an integer x to float, which the constant caused."""
+    return E.cast(var, node.outputs[0].dtype)
+
+
 @rule(E.Add)
 def add_zero(node):
     """x + 0 -> x"""
     kept = _drop_constant_terms(node, E.Add, 0)
     if kept is None:
         return None
-    return [kept[0] if len(kept) == 1 else E.add(*kept)]
+    return [_in_output_dtype(node, kept[0] if len(kept) == 1 else E.add(*kept))]
 
 
 @rule(E.Mul)
@@ -66,7 +87,7 @@ def mul_one(node):
     kept = _drop_constant_terms(node, E.Mul, 1)
     if kept is None:
         return None
-    return [kept[0] if len(kept) == 1 else E.mul(*kept)]
+    return [_in_output_dtype(node, kept[0] if len(kept) == 1 else E.mul(*kept))]
 
 
 @rule(E.Mul)
@@ -75,9 +96,9 @@ def mul_minus_one(node):
     if len(node.inputs) == 2:
         a, b = node.inputs
         if is_constant(a, -1):
-            return [E.neg(b)]
+            return [E.neg(_in_output_dtype(node, b))]
         if is_constant(b, -1):
-            return [E.neg(a)]
+            return [E.neg(_in_output_dtype(node, a))]
     return None
 
 
@@ -86,17 +107,9 @@ def sub_zero(node):
     """x - 0 -> x;  0 - x -> -x"""
     a, b = node.inputs
     if is_constant(b, 0):
-        return [a]
+        return [_in_output_dtype(node, a)]
     if is_constant(a, 0):
-        return [E.neg(b)]
-    return None
-
-
-@rule(E.Sub)
-def sub_self(node):
-    """x - x -> 0 (with x's shape)"""
-    if node.inputs[0] is node.inputs[1]:
-        return [E.zeros_like(node.inputs[0])]
+        return [E.neg(_in_output_dtype(node, b))]
     return None
 
 
@@ -104,7 +117,7 @@ def sub_self(node):
 def div_one(node):
     """x / 1 -> x"""
     if is_constant(node.inputs[1], 1):
-        return [node.inputs[0]]
+        return [_in_output_dtype(node, node.inputs[0])]
     return None
 
 
@@ -204,36 +217,32 @@ def flatten_mul(node, readers):
     return _flatten(node, readers, E.Mul, E.mul)
 
 
-@rule(E.Sub, needs_readers=True)
-def factor_out_of_sub(node, readers):
-    """a * b - a * c -> a * (b - c): one multiplication by a instead of two
+def _is_element_count(var):
+    """Whether ``var`` is an element count (maybe given leading axes or a dtype): an integer
+    that is at least 1 wherever it divides something that is not empty.
 
-    Only when nothing else reads a * b or a * c (they would be computed anyway),
-    and when all share one dtype, so the products round and promote as before.
+    Rules that move a division keep their values' NaNs and infinities only for such a
+    divisor: a * (1 / b) is inf where a / b is finite when 1 / b overflows, and a / c - b / c
+    is NaN (inf - inf) where (a - b) / c is -inf when c is 0.
     """
-    left, right = (owner_op(i, E.Mul) for i in node.inputs)
-    if left is None or right is None or any(readers[i] != 1 for i in node.inputs):
-        return None
-    dtype = node.outputs[0].dtype
-    if any(i.dtype != dtype for i in left.inputs + right.inputs):
-        return None
-    common = next((a for a in left.inputs if any(a is c for c in right.inputs)), None)
-    if common is None:
-        return None
-
-    def without_common(inputs):
-        rest = list(inputs)
-        rest.pop(next(k for k, i in enumerate(rest) if i is common))
-        return rest[0] if len(rest) == 1 else E.mul(*rest)
-    return [E.mul(common, E.sub(without_common(left.inputs), without_common(right.inputs)))]
+    while var.owner is not None and isinstance(var.owner.op, (DimShuffle, E.Cast)):
+        var = var.owner.inputs[0]
+    return owner_op(var, ElementCount) is not None
 
 
 @rule(E.Sub, needs_readers=True)
 def divisor_out_of_sub(node, readers):
-    """a / c - b / c -> (a - b) / c: one division by c instead of two (on the conditions
-    of factor_out_of_sub)"""
+    """a / c - b / c -> (a - b) / c: one division by c instead of two, for an element count c
+
+    Only when nothing else reads a / c or b / c (they would be computed anyway), and
+    when all share one dtype, so the quotients round and promote as before. (A common
+    factor, a * b - a * c -> a * (b - c), is not taken out: for an infinite a that
+    turns NaN into an infinity.)
+    """
     left, right = (owner_op(i, E.TrueDiv) for i in node.inputs)
     if left is None or right is None or left.inputs[1] is not right.inputs[1]:
+        return None
+    if not _is_element_count(left.inputs[1]):
         return None
     dtype = node.outputs[0].dtype
     if any(readers[i] != 1 for i in node.inputs) or any(i.dtype != dtype for i in left.inputs + right.inputs):
@@ -243,14 +252,16 @@ def divisor_out_of_sub(node, readers):
 
 @rule(E.Mul)
 def mul_by_reciprocal(node):
-    """a * (1 / b) -> a / b: one division instead of a division and a multiplication,
-    and a / b is the correctly rounded one"""
+    """a * (1 / b) -> a / b for an element count b: one division instead of a division and a
+    multiplication, and a / b is the correctly rounded one"""
     dtype = node.outputs[0].dtype
     for position, i in enumerate(node.inputs):
         reciprocal = owner_op(i, E.TrueDiv)
         if reciprocal is None or not is_constant(reciprocal.inputs[0], 1):
             continue
         b = reciprocal.inputs[1]
+        if not _is_element_count(b):
+            continue
         # The 1 must add no axes, and no dtype may change: a / b is then a * (1 / b) exactly
         # in type, and within one rounding in value.
         if b.broadcastable == i.broadcastable and all(v.dtype == dtype for v in node.inputs + [b]):
@@ -403,12 +414,12 @@ def ifelse_of_same_branches(node):
 
 
 CANONICALIZE = [
-    constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, sub_self, div_one,
+    constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, div_one,
     double_negation, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
-    factor_out_of_sub, divisor_out_of_sub, mul_by_reciprocal,
+    divisor_out_of_sub, mul_by_reciprocal,
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,
-]
+] + SHAPES
 
 __all__ = ["CANONICALIZE", "scalar_constant"]

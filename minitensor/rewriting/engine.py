@@ -6,12 +6,18 @@ order, rebuilding each node whose inputs were replaced, so a rule always sees
 inputs that are already rewritten; it repeats until a whole pass changes nothing.
 The original graph is never modified: the result is a new graph sharing every
 unchanged node with the old one.
+
+A rule that raises, or that offers a replacement of another dtype or rank than
+the output it replaces (an ill-typed graph), has a bug: the engine skips that
+rewrite and warns with a ``RewriteWarning`` naming the rule and the node, so the
+function still compiles, as written there (Theano's ``on_opt_error='warn'``).
+The tests turn the warning into an error.
 """
 
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
-
-from collections import Counter
 
 from minitensor.graph import toposort
 
@@ -66,7 +72,7 @@ class Rewrite:
     def __str__(self):
         from minitensor.printing import formula as pp  # constants as numbers, for a short log
         site = self.before.owner.creation_site if self.before.owner is not None else None
-        where = f"  (made at {site.filename.rsplit('/', 1)[-1]}:{site.lineno})" if site else ""
+        where = f"  (made at {site.short})" if site else ""
         if self.rule == "merge":
             return f"merge: {pp(self.before, depth=3)} was computed twice; one copy kept{where}"
         return f"{self.phase}/{self.rule}: {pp(self.before, depth=3)}  ->  {pp(self.after, depth=3)}{where}"
@@ -92,8 +98,8 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
             if op_class not in by_op_class:
                 by_op_class[op_class] = [r for r in rules if r.applies_to(node.op)]
             for candidate in by_op_class[op_class]:
-                replacement = candidate.apply(node, readers) if candidate.needs_readers else candidate.apply(node)
-                if replacement is not None and _same_types(node.outputs, replacement):
+                replacement = _apply(candidate, node, readers, phase)
+                if replacement is not None:
                     log.extend(Rewrite(phase, candidate.name, old, out)
                                for old, out in zip(node.outputs, replacement))
                     changed = True
@@ -112,8 +118,42 @@ def rewrite_graph(outputs, rules, protected=(), max_passes=100, phase=""):
                        f"{[r.name for r in rules]}")
 
 
-def _same_types(outputs, replacement):
-    """Whether each replacement has the type of the output it replaces. A replacement
-    broadcastable along an axis where the output is not would have length 1 there, where
-    the output may not: x + zeros((3, 4)) is not x for a row x."""
-    return all(old.type == out.type for old, out in zip(outputs, replacement))
+class RewriteWarning(UserWarning):
+    """A rule failed on a node, or offered an ill-typed replacement; the rewrite was skipped."""
+
+
+def _apply(candidate, node, readers, phase):
+    """The replacements ``candidate`` offers for ``node``'s outputs, or None: None when it does not
+    apply, and when it is wrong (it raised, or offered the wrong dtype or rank), with a warning."""
+    try:
+        replacement = candidate.apply(node, readers) if candidate.needs_readers else candidate.apply(node)
+    except Exception as error:  # noqa: BLE001 -- any exception from a rule is a bug in that rule
+        _reject(candidate, node, phase, f"raised {type(error).__name__}: {error}")
+        return None
+    if replacement is None:
+        return None
+    if len(replacement) != len(node.outputs):
+        _reject(candidate, node, phase, f"offered {len(replacement)} replacements for {len(node.outputs)} outputs")
+        return None
+    for old, new in zip(node.outputs, replacement):
+        if old.type == new.type:
+            continue
+        if _same_but_broadcasting(old.type, new.type):
+            # Not a bug: a rule may offer a replacement that broadcasts where the output does
+            # not (x + zeros((3, 4)) is not x for a row x); it simply does not apply here.
+            return None
+        _reject(candidate, node, phase, f"replaced {old.type} by {new.type}")
+        return None
+    return replacement
+
+
+def _same_but_broadcasting(old, new):
+    return (getattr(old, "dtype", None) == getattr(new, "dtype", None) is not None
+            and getattr(old, "ndim", None) == getattr(new, "ndim", None))
+
+
+def _reject(candidate, node, phase, why):
+    where = f" (the node was made at {node.creation_site})" if node.creation_site else ""
+    warnings.warn(f"rewrite rule {candidate.name} ({phase or 'no phase'}) skipped on {node.op}: it {why}; "
+                  f"the node is compiled as written{where}. This is a bug in the rule.",
+                  RewriteWarning, stacklevel=3)

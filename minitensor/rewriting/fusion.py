@@ -54,7 +54,7 @@ class Composite(Elemwise):
     def impl(self, xp, *arrays):
         values = dict(zip(self.inputs, arrays))
         for node in self.nodes:
-            arguments = [i.data if isinstance(i, Constant) else values[i] for i in node.inputs]
+            arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in node.inputs]
             values[node.outputs[0]] = node.op.impl(xp, *arguments)
         results = tuple(values[o] for o in self.outputs)
         return results if len(results) > 1 else results[0]
@@ -105,7 +105,7 @@ class Composite(Elemwise):
         values = dict(zip(self.inputs, arrays))
         with np.errstate(all="ignore"):
             for inner in self.nodes:
-                arguments = [i.data if isinstance(i, Constant) else values[i] for i in inner.inputs]
+                arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in inner.inputs]
                 values[inner.outputs[0]] = inner.op.impl(xp, *arguments)
                 if is_bad(values[inner.outputs[0]]):
                     return inner
@@ -115,7 +115,7 @@ class Composite(Elemwise):
         """Re-run the inner nodes one by one, each with its own checks, to name the failing one."""
         values = dict(zip(self.inputs, arrays))
         for inner in self.nodes:
-            arguments = [i.data if isinstance(i, Constant) else values[i] for i in inner.inputs]
+            arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in inner.inputs]
             try:
                 values[inner.outputs[0]] = inner.op.make_thunk(inner, xp)(*arguments)
             except ValueError as error:
@@ -145,6 +145,11 @@ class Composite(Elemwise):
         names = {placeholder: f"i{k}" for k, placeholder in enumerate(self.inputs)}
         renamed = clone_replace(list(self.outputs), {p: _named(p, n) for p, n in names.items()})
         return "Composite{" + ", ".join(formula(o) for o in renamed) + "}"
+
+
+def _constant(var, xp):
+    """A constant's value for array module ``xp``: on a GPU, a copy there (CuPy takes no host arrays)."""
+    return var.data if xp is np else xp.asarray(var.data)
 
 
 def _named(placeholder, name):
@@ -186,7 +191,7 @@ def fuse(outputs):
         group = group_of.get(node)
         if group is not None and len(group["nodes"]) > 1:
             if node is group["root"]:
-                for old, out in _composite(group, clients, new).items():
+                for old, out in _composite(group, clients, new, position).items():
                     new[old] = out
                     log.append(Rewrite("fusion", "fuse", old, out))
             continue
@@ -214,7 +219,7 @@ def _group_to_join(node, clients, group_of, position):
     return None
 
 
-def _composite(group, clients, new):
+def _composite(group, clients, new, position):
     """The group's outputs mapped to the outputs of one Composite node on rebuilt inputs."""
     members = set(group["nodes"])
     inner = [v for node in group["nodes"] for v in node.outputs]
@@ -222,7 +227,14 @@ def _composite(group, clients, new):
     inputs = list(dict.fromkeys(var for node in group["nodes"] for var in node.inputs  # first uses, in order
                                 if var.owner not in members and not isinstance(var, Constant)))
     placeholders = [var.type() for var in inputs]
-    inner_outputs = clone_replace(outputs, dict(zip(inputs, placeholders)))
+    # The members are copied onto the placeholders one by one, in execution order. (Cloning
+    # the outputs would walk everything they depend on, the whole graph before the group:
+    # quadratic in the depth of a graph made of many groups.)
+    inner_of = dict(zip(inputs, placeholders))
+    for node in sorted(group["nodes"], key=position.__getitem__):
+        copy = node.with_inputs([inner_of.get(i, i) for i in node.inputs])
+        inner_of.update(zip(node.outputs, copy.outputs))
+    inner_outputs = [inner_of[o] for o in outputs]
     fused = Composite(tuple(placeholders), tuple(inner_outputs)).make_node(*[new.get(v, v) for v in inputs])
     fused.creation_site = group["root"].creation_site
     return dict(zip(outputs, fused.outputs))

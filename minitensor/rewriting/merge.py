@@ -2,7 +2,7 @@
 
 Two nodes are identical when their ops are equal (ops are dataclasses, so equal
 parameters mean equal ops) and their inputs are the same variables; constants
-are equal when their types and values are.
+are equal when their types, shapes, dtypes and bytes are.
 """
 
 from minitensor.graph import Constant, toposort
@@ -15,7 +15,11 @@ def merge(outputs):
 
     def canonical(var):
         if isinstance(var, Constant):
-            key = ("constant", var.type, var.data.tobytes())
+            data = var.data  # an array, or a value of a user's type (a Python float, ...)
+            if hasattr(data, "tobytes"):  # the bytes alone would make shapes (2, 0) and (0, 2) one constant
+                key = ("constant", var.type, data.shape, data.dtype.str, data.tobytes())
+            else:
+                key = ("constant", var.type, type(data), repr(data))
             return seen.setdefault(key, var)
         return replace.get(var, var)
 

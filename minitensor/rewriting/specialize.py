@@ -6,6 +6,7 @@
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.patterns import scalar_constant
 from minitensor.tensor import elemwise as E
+from minitensor.tensor.type import is_float
 
 
 def _power_by_multiplication(x, n):
@@ -18,16 +19,23 @@ def _power_by_multiplication(x, n):
 
 @rule(E.Pow)
 def pow_specialize(node):
-    """x**2 -> sqr(x);  x**0.5 -> sqrt(x);  x**-1 -> 1/x;  x**n -> multiplications for small integer n"""
+    """x**2 -> sqr(x);  x**-1 -> 1/x;  x**n -> multiplications for small integer n
+
+    Not x**0.5 -> sqrt(x): the two differ at -inf (pow gives inf, sqrt NaN) and at -0.0
+    (0.0 and -0.0), and an optimised function gives what the graph as written gives.
+    (NumPy computes a float32 or float64 x**0.5 with its square root anyway.)
+    """
     x, exponent = node.inputs[0], scalar_constant(node.inputs[1])
     if exponent is None:
         return None
-    if exponent == 0.5:
-        return [E.sqrt(x)]
-    if exponent == -1:
-        return [E.true_div(1, x)]
+    dtype = node.outputs[0].dtype
+    x = E.cast(x, dtype)  # int8 ** 2.0 is a float64: the multiplications must be too
     if exponent == int(exponent) and 1 <= exponent <= 8:
         return [_power_by_multiplication(x, int(exponent))]
+    if not is_float(dtype):
+        return None  # an integer to a negative power is an error in NumPy, not a division
+    if exponent == -1:
+        return [E.true_div(1, x)]
     if exponent == int(exponent) and -8 <= exponent <= -2:
         return [E.true_div(1, _power_by_multiplication(x, -int(exponent)))]
     return None

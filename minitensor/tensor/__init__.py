@@ -25,13 +25,13 @@ from minitensor.tensor.special import erf, erfc, gamma, gammaln
 from minitensor.tensor.reduction import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod,
                                          ptp, std, sum, var)
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
-                                         swapaxes, transpose)
+                                         swapaxes, transpose, unbroadcast)
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
 from minitensor.tensor.construction import (alloc, arange, concatenate, eye, horizontal_stack,
                                             identity_like, join, mgrid, ogrid, ones, stack, stacklists,
                                             tri, tril, triu, vertical_stack, zeros)
 from minitensor.tensor.broadcast import (Rebroadcast, addbroadcast, patternbroadcast, shape_padaxis,
-                                         shape_padleft, shape_padright, squeeze, unbroadcast)
+                                         shape_padleft, shape_padright, squeeze)
 from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer, tensordot
 from minitensor.tensor.extra_ops import (bincount, cumprod, cumsum, diff, flatnonzero, nonzero,
                                          nonzero_values, repeat, searchsorted, to_one_hot, unique, where)
@@ -40,6 +40,7 @@ from minitensor.tensor.rearranging import inverse_permutation, permute_row_eleme
 from minitensor.tensor.nlinalg import diag, diagonal, extract_diag, trace
 from minitensor.tensor import extra_ops, nlinalg, nnet, shared_randomstreams
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
+from minitensor.tensor import inplace, opt  # noqa: E402  (Theano's theano.tensor.inplace and .opt)
 
 globals().update(TYPED)  # bscalar ... dtensor4
 globals().update(TYPED_PLURALS)  # bscalars ... dtensor4s

@@ -1,4 +1,5 @@
-"""Changing a tensor's broadcastable pattern: ``addbroadcast``, ``unbroadcast``, ``patternbroadcast``,
+"""Changing a tensor's broadcastable pattern: ``addbroadcast``, ``patternbroadcast`` (and
+``unbroadcast``, whose op ``Unbroadcast`` is in ``shape_ops.py``),
 and the padding helpers ``shape_padleft``, ``shape_padright``, ``shape_padaxis`` and ``squeeze``.
 
 A broadcastable dimension has length 1 and broadcasts against others (see
@@ -84,17 +85,6 @@ def addbroadcast(x, *axes):
         if not 0 <= axis < x.ndim:
             raise ValueError(f"addbroadcast: {x.describe()} has no axis {axis}")
         pattern[axis] = True
-    return patternbroadcast(x, pattern)
-
-
-def unbroadcast(x, *axes):
-    """``x`` with ``axes`` made not broadcastable."""
-    x = as_tensor_variable(x)
-    pattern = list(x.broadcastable)
-    for axis in _axes(x, axes):
-        if not 0 <= axis < x.ndim:
-            raise ValueError(f"unbroadcast: {x.describe()} has no axis {axis}")
-        pattern[axis] = False
     return patternbroadcast(x, pattern)
 
 

@@ -52,6 +52,12 @@ class Join(Op):
     def impl(self, xp, *arrays):
         return xp.concatenate(arrays, axis=self.axis)
 
+    def infer_shape(self, node, input_shapes):
+        lengths = [shape[self.axis] for shape in input_shapes]
+        total = lengths[0] if len(lengths) == 1 else E.add(*lengths)
+        first = input_shapes[0]
+        return [first[:self.axis] + (total,) + first[self.axis + 1:]]
+
     def grad(self, inputs, outputs, grads):
         g, pieces, start = grads[0], [], 0
         for x in inputs:
@@ -187,6 +193,9 @@ class Alloc(Op):
         out = xp.empty(shape, dtype=value.dtype)
         out[...] = value
         return out
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(node.inputs[1:])]
 
     def make_thunk(self, node, xp):
         impl = self.impl

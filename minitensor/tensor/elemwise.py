@@ -14,7 +14,9 @@ Each op gives, side by side:
 
 Dtypes follow NumPy 2: Python numbers are weak (``fvector * 0.1`` stays float32),
 comparisons give bool, and ops with a float result (``exp``, true division) see
-integer inputs cast to float first, so the declared dtype is the computed one.
+integer inputs cast to float first, so the declared dtype is the computed one. The
+float that a math function gives an integer is Theano's, not NumPy's: ``exp(int8)``
+is float32, not float16.
 """
 
 import functools
@@ -107,11 +109,21 @@ class Elemwise(Op):
 
     @staticmethod
     def float_dtype(dtype):
-        """The float dtype NumPy's math functions give for ``dtype`` (``exp(int16)`` is float32)."""
-        return promote((dtype, "float16"))
+        """The float dtype of a math function of ``dtype``: a float's own, else Theano's upcast:
+        float32 for bools and 8- and 16-bit integers, float64 for wider ones. (NumPy gives
+        float16 for exp(int8), which holds neither its range nor its precision.)"""
+        if is_float(dtype):
+            return dtype
+        return "float32" if np.dtype(dtype).itemsize <= 2 else "float64"
 
     def impl(self, xp, *arrays):
         return getattr(xp, self.ufunc)(*arrays)
+
+    def infer_shape(self, node, input_shapes):
+        """Along each axis, the length of the first input not broadcastable there (or 1)."""
+        out = node.outputs[0]
+        return [tuple(next((shape[d] for var, shape in zip(node.inputs, input_shapes)
+                            if not var.broadcastable[d]), 1) for d in range(out.ndim))] * len(node.outputs)
 
     def make_thunk(self, node, xp, overwrite=None):
         """The node's callable; with ``overwrite`` = p it writes its result into input p.
@@ -273,7 +285,11 @@ class Neg(Elemwise):
 
 @dataclass(frozen=True)
 class Pow(Elemwise):
-    """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
+    """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y, which is 0 where x = 0 (as in Theano).
+
+    At x = 0, log(x) x**y is -inf * 0 = NaN, but x**y is constantly 0 there for y > 0,
+    so d/dy is 0: the switch keeps one zero in a vector from making a sum's gradient NaN.
+    """
     ufunc = "power"
     nin, scalar_name, symbol, allowed_kinds = 2, "pow", "**", "iuf"
 
@@ -284,7 +300,7 @@ class Pow(Elemwise):
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
-        return [grads[0] * y * x ** (y - 1), grads[0] * log(x) * outputs[0]]
+        return [grads[0] * y * x ** (y - 1), grads[0] * switch(eq(x, 0), 0, log(x) * outputs[0])]
 
 
 @dataclass(frozen=True)
@@ -310,32 +326,48 @@ class Sgn(Elemwise):
         return [None]
 
 
+def _first_or_second(g, chosen_first):
+    """The gradient g split between two inputs: all of it to the first where ``chosen_first``,
+    else all to the second. The two parts always sum to g, ties included."""
+    return [g * chosen_first, g * invert(chosen_first)]
+
+
 @dataclass(frozen=True)
 class Maximum(Elemwise):
-    """max(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    """max(x, y) elementwise; the gradient goes to the input that is the output, to x at a tie.
+
+    A tie gives all of the gradient to the first input, as Theano does (JAX splits it in
+    halves): the parts sum to the output's gradient, so grad(maximum(x, x), x) is 1.
+    """
     ufunc = "maximum"
     nin, scalar_name = 2, "maximum"
     # x != x is true only for NaN, which NumPy's maximum propagates.
     c_template = "(({0}) > ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 
     def grad(self, inputs, outputs, grads):
-        return [grads[0] * eq(outputs[0], x) for x in inputs]
+        return _first_or_second(grads[0], eq(outputs[0], inputs[0]))
 
 
 @dataclass(frozen=True)
 class Minimum(Elemwise):
-    """min(x, y) elementwise; the gradient goes to whichever input equals the output."""
+    """min(x, y) elementwise; the gradient goes to the input that is the output, to x at a tie
+    (see ``Maximum``)."""
     ufunc = "minimum"
     nin, scalar_name = 2, "minimum"
     c_template = "(({0}) < ({1}) || ({0}) != ({0}) ? ({0}) : ({1}))"
 
     def grad(self, inputs, outputs, grads):
-        return [grads[0] * eq(outputs[0], x) for x in inputs]
+        return _first_or_second(grads[0], eq(outputs[0], inputs[0]))
 
 
 @dataclass(frozen=True)
 class Clip(Elemwise):
-    """min(max(x, low), high); the gradient goes to x inside the range, else to the bound."""
+    """min(max(x, low), high); the gradient follows that formula, with Maximum's tie rule.
+
+    So it goes to x inside [low, high] (ends included), to low below, and to high above;
+    when low > high the result is high everywhere (as in NumPy), and so is the gradient's
+    destination: grad(clip(x, 0, x), x) is 1 for a negative x.
+    """
     nin, scalar_name = 3, "clip"
     c_template = "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0})))"
 
@@ -344,8 +376,10 @@ class Clip(Elemwise):
 
     def grad(self, inputs, outputs, grads):
         x, low, high = inputs
-        g = grads[0]
-        return [g * and_(ge(x, low), le(x, high)), g * lt(x, low), g * gt(x, high)]
+        raised = maximum(x, low)
+        to_raised, to_high = _first_or_second(grads[0], le(raised, high))
+        to_x, to_low = _first_or_second(to_raised, ge(x, low))
+        return [to_x, to_low, to_high]
 
 
 # --- mathematical functions -------------------------------------------------------------

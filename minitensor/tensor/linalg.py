@@ -42,6 +42,10 @@ class Dot(Op):
         # Only the inner product of two vectors comes back from dot as a scalar, not an array.
         return super().make_thunk(node, xp) if node.outputs[0].ndim == 0 else xp.dot
 
+    def infer_shape(self, node, input_shapes):
+        x_shape, y_shape = input_shapes
+        return [x_shape[:-1] + y_shape[1:]]  # (m, k) . (k, n) is (m, n); a vector's k is dropped
+
     def grad(self, inputs, outputs, grads):
         x, y = inputs
         g = grads[0]

@@ -62,6 +62,9 @@ class Reduce(Op):
     def output_dtype(self, dtype):
         return dtype
 
+    def infer_shape(self, node, input_shapes):
+        return [tuple(size for d, size in enumerate(input_shapes[0]) if d not in self.axes)]
+
     def __str__(self):
         return f"{type(self).__name__}{{axis={self.axes}}}"
 
@@ -295,9 +298,15 @@ def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
 
 
 def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-    """Mean of ``x`` over ``axis``; integers give float64, float32 stays float32."""
+    """Mean of ``x`` over ``axis``; integers give float64, float32 stays float32.
+
+    float16 stays float16, but is summed, counted and divided in float32, as in Theano:
+    float16 counts no further than 65,504, and rounds 2,049 to 2,048.
+    """
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
+    if x.dtype == "float16" and acc_dtype is None:
+        acc_dtype, dtype = "float32", dtype or "float16"
     total = sum(x, axes, acc_dtype=acc_dtype)
     # Counted in a float total's dtype, so that float32 means stay float32.
     count = ElementCount(axes, total.dtype if np.dtype(total.dtype).kind == "f" else "int64")(x)

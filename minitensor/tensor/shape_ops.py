@@ -79,6 +79,10 @@ class DimShuffle(Op):
         back = tuple(self.new_order.index(d) if d in self.new_order else "x" for d in range(x.ndim))
         return [DimShuffle(g.broadcastable, back)(g)]
 
+    def infer_shape(self, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(1 if d == "x" else shape[d] for d in self.new_order)]
+
     def __str__(self):
         return "DimShuffle{" + ",".join(map(str, self.new_order)) + "}"
 
@@ -89,6 +93,43 @@ def dimshuffle(x, *pattern):
     if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
         pattern = tuple(pattern[0])
     return DimShuffle(x.broadcastable, tuple(pattern))(x)
+
+
+@dataclass(frozen=True)
+class Unbroadcast(Op):
+    """x itself, with the dimensions ``axes`` no longer broadcastable: a change of type only.
+
+    Theano's ``unbroadcast``: a value of length 1 along an axis may then stand where
+    any length is allowed, such as the update of a shared variable (which has no
+    broadcastable dimensions) or a gradient of the variable's own type.
+    """
+
+    axes: tuple
+    returns_view = True
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if any(not 0 <= a < x.ndim for a in self.axes):
+            raise ValueError(f"unbroadcast: axes {self.axes} are not all dimensions of {x.type}")
+        broadcastable = tuple(b and d not in self.axes for d, b in enumerate(x.broadcastable))
+        return Apply(self, [x], [TensorType(x.dtype, broadcastable)()])
+
+    def impl(self, xp, x):
+        return x
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]]  # the grad engine sums it back to x's pattern
+
+    def __str__(self):
+        return f"Unbroadcast{{{','.join(map(str, self.axes))}}}"
+
+
+def unbroadcast(x, *axes):
+    """``x`` with the dimensions ``axes`` no longer broadcastable, as in Theano (``x`` itself if
+    none of them is)."""
+    x = as_tensor_variable(x)
+    axes = tuple(sorted({a % x.ndim for a in axes if x.broadcastable[a % x.ndim]}))
+    return Unbroadcast(axes)(x) if axes else x
 
 
 def transpose(x, axes=None):
@@ -211,8 +252,45 @@ class Shape(Op):
     def grad(self, inputs, outputs, grads):
         return [None]
 
+    def infer_shape(self, node, input_shapes):
+        return [(len(input_shapes[0]),)]
+
 
 shape = Shape()
+
+
+@dataclass(frozen=True)
+class Shape_i(Op):
+    """The length of x along axis ``i``, an int64 scalar: what shape inference builds shapes of
+    (``x.shape`` of ``(x ** 2)`` compiles to ``MakeVector(Shape_i{0}(x), Shape_i{1}(x))``)."""
+
+    i: int
+    runs_on_host = reads_only_shapes = True  # a length is host metadata, as a shape is
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise ValueError(f"{self} of {x.describe()}, which has {x.ndim} dimensions")
+        return Apply(self, [x], [TensorType("int64", ())()])
+
+    def impl(self, xp, x):
+        return np.asarray(x.shape[self.i], dtype=np.int64)  # host metadata, as Shape's
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def __str__(self):
+        return f"Shape_i{{{self.i}}}"
+
+
+def shape_of(var):
+    """The lengths of ``var`` along its axes, for shape inference: 1 where it is broadcastable,
+    else ``Shape_i{k}(var)``, which the compiler rewrites into the shapes of var's inputs
+    when var's op has ``infer_shape`` (``minitensor.rewriting.shapes``)."""
+    return tuple(1 if b else Shape_i(k)(var) for k, b in enumerate(var.broadcastable))
 
 
 @dataclass(frozen=True)
@@ -229,6 +307,9 @@ class MakeVector(Op):
 
     def impl(self, xp, *scalars):
         return xp.stack(scalars)
+
+    def infer_shape(self, node, input_shapes):
+        return [(len(node.inputs),)]
 
     def grad(self, inputs, outputs, grads):
         return [grads[0][i] for i in range(len(inputs))]
@@ -317,6 +398,9 @@ class SpecifyShape(Op):
 
     def grad(self, inputs, outputs, grads):
         return [grads[0], None]
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(shape_entries(node.inputs[1]))]
 
 
 def specify_shape(x, shape):

@@ -245,16 +245,27 @@ def _indices_shape(indices):
     return np.broadcast_shapes(*[(int(i.sum()),) if i.dtype == "bool" else i.shape for i in indices])
 
 
+# The dtypes CuPy's atomic ``add.at`` takes; the others add through one of the same width or wider.
+_ATOMIC_ADD = {"int32", "uint32", "uint64", "float16", "float32", "float64"}
+
+
 def scatter_add(xp, out, index, values):
     """out[index] += values, adding once for each occurrence of a repeated index.
 
-    ``out[index] += values`` would add only once per distinct element.
+    ``out[index] += values`` would add only once per distinct element. On a GPU the
+    additions are atomic, which CuPy has for some dtypes only: int64 adds as uint64
+    (two's complement makes it the same sum), and 8- and 16-bit integers and bools add
+    in int32 and are cast back (wrapping as NumPy's do).
     """
-    if xp.__name__ == "cupy":  # CuPy has no ufunc.at; cupyx.scatter_add is its equivalent
-        import cupyx
-        cupyx.scatter_add(out, index, values)
-    else:
+    dtype = out.dtype.name
+    if xp is np or dtype in _ATOMIC_ADD:
         xp.add.at(out, index, values)
+    elif dtype == "int64":
+        xp.add.at(out.view("uint64"), index, xp.asarray(values, dtype="int64").view("uint64"))
+    else:
+        wide = out.astype("int32")
+        xp.add.at(wide, index, xp.asarray(values).astype("int32"))
+        out[...] = wide.astype(dtype) if dtype != "bool" else wide != 0
 
 
 @dataclass(frozen=True)

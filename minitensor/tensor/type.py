@@ -78,18 +78,23 @@ class TensorType(Type):
         return (other.dtype == self.dtype and other.ndim == self.ndim
                 and all(o or not s for s, o in zip(self.broadcastable, other.broadcastable)))
 
-    def filter(self, value, strict=False, allow_downcast=None):
+    def filter(self, value, strict=False, allow_downcast=None, downcast_option="allow_input_downcast=True"):
         """``value`` as an ndarray of this type, or TypeError saying why it is not one.
 
         As in Theano: with ``strict`` only an ndarray of the exact dtype passes;
         with ``allow_downcast`` anything is cast; by default an array converts only
         to a dtype that holds all its values (an upcast), a Python float converts
         to ``floatX``, and lists and numbers convert when no value changes.
+        ``downcast_option`` is what a refusal advises passing to allow a downcast.
         """
+        if type(value) is not np.ndarray and isinstance(value, np.ndarray):
+            # np.matrix and masked arrays become plain arrays, as in Theano: a matrix would
+            # keep two dimensions through a sum, and a mask is not part of the value.
+            value = np.asarray(value)
         if is_device_array(value):  # checked on the GPU, by its metadata: nothing is copied
-            value = self._convert_on_device(value, strict, allow_downcast)
+            value = self._convert_on_device(value, strict, allow_downcast, downcast_option)
         elif not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
-            value = self._convert(value, strict, allow_downcast)
+            value = self._convert(value, strict, allow_downcast, downcast_option)
         if value.ndim != self.ndim:
             raise TypeError(f"expected {self.ndim} dimensions, got {value.ndim} (shape {value.shape})")
         for axis, (size, broadcastable) in enumerate(zip(value.shape, self.broadcastable)):
@@ -98,7 +103,7 @@ class TensorType(Type):
                                 f"got shape {value.shape}")
         return value
 
-    def _convert_on_device(self, value, strict, allow_downcast):
+    def _convert_on_device(self, value, strict, allow_downcast, downcast_option):
         if value.dtype == self.dtype:
             return value
         if strict:
@@ -106,19 +111,23 @@ class TensorType(Type):
         if allow_downcast or np.can_cast(value.dtype, self.dtype, "safe"):
             return value.astype(self.dtype)
         raise TypeError(f"{self.dtype} cannot store a value of dtype {value.dtype} without "
-                        f"risking loss of precision; cast it yourself or pass allow_input_downcast=True")
+                        f"risking loss of precision; cast it yourself or pass {downcast_option}")
 
-    def _convert(self, value, strict, allow_downcast):
+    def _convert(self, value, strict, allow_downcast, downcast_option):
         if strict:
             raise TypeError(f"expected an ndarray of dtype {self.dtype} (strict), got {describe_value(value)}")
         if allow_downcast:
-            return np.asarray(value, dtype=self.dtype)
+            try:
+                with np.errstate(invalid="raise"):  # NaN or an infinity to an integer has no value
+                    return np.asarray(value, dtype=self.dtype)
+            except (ValueError, TypeError, OverflowError, FloatingPointError) as error:
+                raise TypeError(f"cannot convert {describe_value(value)} to {self.dtype}: {error}") from None
         if isinstance(value, np.ndarray):
             if np.can_cast(value.dtype, self.dtype, "safe"):
                 return value.astype(self.dtype)
             raise TypeError(f"{self.dtype} cannot store a value of dtype {value.dtype} without "
                             f"risking loss of precision; cast it yourself or pass "
-                            f"allow_input_downcast=True")
+                            f"{downcast_option}")
         if allow_downcast is None and type(value) is float and self.dtype == config.floatX:
             return np.asarray(value, dtype=self.dtype)
         try:
@@ -128,7 +137,7 @@ class TensorType(Type):
             raise TypeError(f"cannot convert {describe_value(value)} to {self.dtype}: {error}") from None
         if original.shape != converted.shape or not np.array_equal(original, converted, equal_nan=is_float(self.dtype) and original.dtype.kind == "f"):
             raise TypeError(f"{describe_value(value)} cannot be stored as {self.dtype} without changing "
-                            f"its values; cast it yourself or pass allow_input_downcast=True")
+                            f"its values; cast it yourself or pass {downcast_option}")
         return converted
 
 
