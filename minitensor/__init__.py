@@ -8,6 +8,7 @@ Theano tutorial code runs with the imports changed::
 
 from minitensor.configuration import change_flags, config
 from minitensor.graph import Apply, Constant, Op, Type, Variable
+from minitensor.fgraph import FunctionGraph
 from minitensor import tensor
 from minitensor import gradient, ifelse, printing
 from minitensor.gradient import grad
@@ -22,6 +23,6 @@ from minitensor.printing import pp
 from minitensor import compile, gof, scalar  # noqa: E402  (Theano's theano.compile, theano.gof, theano.scalar)
 
 __version__ = "0.1.0"
-__all__ = ["config", "change_flags", "Apply", "Constant", "Op", "Type", "Variable", "compile", "gof", "scalar",
+__all__ = ["config", "change_flags", "Apply", "Constant", "Op", "Type", "Variable", "FunctionGraph", "compile", "gof", "scalar",
            "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable", "function",
            "Function", "In", "Out", "clone", "dot", "Mode", "pp", "save_params", "load_params"]

@@ -108,3 +108,13 @@ def test_integer_mod_and_floor_division_by_zero_give_zero_as_numpy():
     mod, div = f(np.array([-7, 7, 5], dtype='int32'), np.array([3, -3, 0], dtype='int32'))
     np.testing.assert_array_equal(mod, [2, -2, 0])
     np.testing.assert_array_equal(div, [-3, -3, 0])
+
+
+def test_shape_of_variables_for_given_input_shapes():
+    from minitensor.tensor.utils import shape_of_variables
+    x, w = T.dmatrix('x'), T.dmatrix('w')
+    h = T.tanh(T.dot(x, w))[:, 1:]
+    fgraph = theano.FunctionGraph([x, w], [h], clone=False)
+    shapes = shape_of_variables(fgraph, {x: (1000, 30), w: (30, 7)})
+    assert shapes[h] == (1000, 6) and shapes[x] == (1000, 30)
+    assert all(isinstance(size, np.ndarray) for size in shapes[h])
