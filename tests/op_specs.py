@@ -652,3 +652,10 @@ SPECS += [
     Spec("as_op_tanh", FromFunctionOp, _numpy_tanh, np.tanh, (U,), shapes=st.just(((2, 3),)),
          differentiable=False, dtypes=("float64",)),
 ]
+
+from minitensor.tensor import opt as tensor_opt  # noqa: E402 -- kept beside its row
+
+SPECS += [
+    Spec("assert", tensor_opt.Assert, lambda x: tensor_opt.Assert()(x, T.all(T.isinf(x) < 1)) * 2, lambda x: x * 2,
+         (U,)),
+]

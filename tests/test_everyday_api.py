@@ -118,3 +118,12 @@ def test_shape_of_variables_for_given_input_shapes():
     shapes = shape_of_variables(fgraph, {x: (1000, 30), w: (30, 7)})
     assert shapes[h] == (1000, 6) and shapes[x] == (1000, 30)
     assert all(isinstance(size, np.ndarray) for size in shapes[h])
+
+
+def test_assert_raises_when_a_condition_fails():
+    from minitensor.tensor.opt import Assert
+    x = T.dvector('x')
+    f = theano.function([x], Assert("x must be short")(x, x.size < 2) * 2)
+    np.testing.assert_array_equal(f([1.0]), [2.0])
+    with pytest.raises(AssertionError, match="x must be short"):
+        f([1.0, 2.0])
