@@ -45,6 +45,11 @@ OP_COLOURS = {
     "loop": "yellow",  # Theano's Scan
     "reduction": "#C6E2FF",  # light blue
     "linalg": "#DDEE99",  # light olive
+    "nlinalg": "#DDEE99",  # linear algebra too
+    "broadcast": "#D2B48C",  # shape ops
+    "sorting": "#C6E2FF",  # reading along an axis, as reductions do
+    "extra_ops": "#C6E2FF",
+    "rng_mrg": "white",  # random draws, as raw_random's
 }
 INPUT_COLOUR, SHARED_COLOUR, CONSTANT_COLOUR, OUTPUT_COLOUR = "limegreen", "cyan", "lightgrey", "dodgerblue"
 OVERWRITE_COLOUR, VIEW_COLOUR = "red", "blue"
@@ -110,7 +115,7 @@ def _picture(obj, title=None):
 
 # --- DOT text ------------------------------------------------------------------------------
 
-def to_dot(obj, var_with_name_simple=False, compact=True, with_ids=False, title=None):
+def to_dot(obj, var_with_name_simple=False, compact=True, with_ids=False, title=None, max_label_size=MAX_LABEL_SIZE):
     """The graph of ``obj`` as DOT text, Graphviz's input language; needs no package.
 
     ``obj`` is a variable, a list of variables, an Apply node, a compiled function or
@@ -132,7 +137,7 @@ def to_dot(obj, var_with_name_simple=False, compact=True, with_ids=False, title=
     }
     <BLANKLINE>
     """
-    writer = _DotWriter(var_with_name_simple, compact, with_ids)
+    writer = _DotWriter(var_with_name_simple, compact, with_ids, max_label_size)
     return writer.write(_picture(obj, title))
 
 
@@ -147,15 +152,16 @@ def _attributes(attributes):
     return (f" [{', '.join(parts)}]" if parts else "") + ";"
 
 
-def _cut(text):
-    return text if len(text) <= MAX_LABEL_SIZE else text[:MAX_LABEL_SIZE - 3] + "..."
+def _cut(text, size=MAX_LABEL_SIZE):
+    return text if len(text) <= size else text[:size - 3] + "..."
 
 
 class _DotWriter:
     """Writes one picture's DOT text; ids are given in drawing order, so the text is reproducible."""
 
-    def __init__(self, var_with_name_simple, compact, with_ids):
+    def __init__(self, var_with_name_simple, compact, with_ids, max_label_size=MAX_LABEL_SIZE):
         self.names_only, self.compact, self.with_ids = var_with_name_simple, compact, with_ids
+        self.cut = lambda text: _cut(text, max_label_size)
         self.lines = []
         self.ids = {}  # Variable or Apply -> DOT node id
         self.boxes = set()  # variables drawn as boxes
@@ -188,7 +194,7 @@ class _DotWriter:
             text = "Composite{inplace}" if inplace else "Composite"
         else:
             from minitensor.printing import _op_text  # printing imports this module
-            text = _cut(_op_text(node.op, inplace))
+            text = self.cut(_op_text(node.op, inplace))
         if self.with_ids:
             text += f"  id={position}"
         if isinstance(node.op, Composite):
@@ -227,7 +233,7 @@ class _DotWriter:
         # each subgraph that names it, even in an edge.
         sources = [self._source(var, indent) for var in node.inputs]
         self.lines.append(f"{indent}subgraph cluster_{node_id} {{")
-        self.lines.append(f"{inner}label={_quoted(_cut('fused: ' + pp_composite(op)))};")
+        self.lines.append(f"{inner}label={_quoted(self.cut('fused: ' + pp_composite(op)))};")
         self.lines.append(f'{inner}style="rounded,filled"; fillcolor="#FFF0F3"; color="{OP_COLOURS["elemwise"]}";')
         for k, placeholder in enumerate(op.inputs):
             place_id = self._id(placeholder, "v")
@@ -237,7 +243,7 @@ class _DotWriter:
             inner_id = self._id(inner_node, "a")
             name = getattr(inner_node.op, "scalar_name", None) or str(inner_node.op)
             self.lines.append(f"{inner}{inner_id}" + _attributes(
-                {"label": _cut(name), "shape": "ellipse", "style": "filled",
+                {"label": self.cut(name), "shape": "ellipse", "style": "filled",
                  "fillcolor": OP_COLOURS.get(op_family(inner_node.op))}))
             for position, var in enumerate(inner_node.inputs):
                 label = str(position) if len(inner_node.inputs) > 1 else None
@@ -305,7 +311,7 @@ class _DotWriter:
         elif isinstance(var, Constant):
             data = np.asarray(var.data)
             text = str(data.item()) if data.size == 1 else np.array2string(data, threshold=6)
-            text = _cut(text.splitlines()[0])
+            text = self.cut(text.splitlines()[0])
         elif var in self.new_value_of:
             target = self.new_value_of[var]
             text = f"new {target.name}" if target.name else "new value"
@@ -333,30 +339,39 @@ def pp_composite(op):
 _FORMATS = {"png", "svg", "pdf", "jpg", "jpeg", "gif", "ps", "dot"}
 
 
-def pydotprint(obj, outfile=None, format="png", var_with_name_simple=False, compact=True, with_ids=False,
-               return_image=False, title=None):
+def pydotprint(obj, outfile=None, compact=True, format=None, with_ids=False, high_contrast=True,
+               cond_highlight=None, colorCodes=None, max_label_size=MAX_LABEL_SIZE, scan_graphs=False,
+               var_with_name_simple=False, print_output_file=True, return_image=False, title=None):
     """Draw the graph of ``obj`` into ``outfile`` as Theano's ``pydotprint`` did; returns the file's path.
 
     ``obj`` is a variable, a list of variables, an Apply node, a compiled function
-    or a compilation stage. ``format`` is any Graphviz output format ('png', 'svg',
-    'pdf', ...); ``outfile`` defaults to ``minitensor.pydotprint.<format>`` in the
-    current directory. ``var_with_name_simple`` labels a named variable with its name
-    alone (else with its type too); ``compact`` leaves out the boxes of unnamed
-    intermediate variables; ``with_ids`` adds each node's position in the schedule.
-    With ``return_image`` nothing is written: the image's bytes are returned (in
+    or a compilation stage. The arguments are Theano's, in its order. ``format`` is any
+    Graphviz output format ('png', 'svg', 'pdf', ...); by default the outfile's suffix,
+    else 'png'; ``outfile`` defaults to ``minitensor.pydotprint.<format>`` in the current
+    directory. ``var_with_name_simple`` labels a named variable with its name alone (else
+    with its type too); ``compact`` leaves out the boxes of unnamed intermediate variables;
+    ``with_ids`` adds each node's position in the schedule; labels longer than
+    ``max_label_size`` are cut; ``print_output_file`` prints where the file went, as Theano
+    does. With ``return_image`` nothing is written: the image's bytes are returned (in
     Jupyter, ``IPython.display.SVG(pydotprint(f, format='svg', return_image=True))``).
+    ``high_contrast``, ``cond_highlight``, ``colorCodes`` and ``scan_graphs`` are accepted:
+    the nodes are always filled with their family's colour, and there is no scan here.
 
     Needs the graphviz package and program; ``to_dot`` needs neither.
     """
+    suffix = pathlib.Path(outfile).suffix.lstrip(".").lower() if outfile is not None else ""
+    if format is None:
+        format = suffix if suffix in _FORMATS else "png"
     outfile = pathlib.Path(f"minitensor.pydotprint.{format}" if outfile is None else outfile)
-    suffix = outfile.suffix.lstrip(".").lower()
     if not return_image and suffix in _FORMATS and suffix != format and {suffix, format} != {"jpg", "jpeg"}:
         raise ValueError(f"pydotprint: outfile {str(outfile)!r} ends in .{suffix} but format is "
                          f"{format!r}; pass format={suffix!r}")
-    image = render(to_dot(obj, var_with_name_simple, compact, with_ids, title), format)
+    image = render(to_dot(obj, var_with_name_simple, compact, with_ids, title, max_label_size), format)
     if return_image:
         return image
     outfile.write_bytes(image)
+    if print_output_file:
+        print("The output file is available at", outfile)
     return str(outfile)
 
 

@@ -44,6 +44,10 @@ from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
 
+from minitensor.grad_modifiers import (consider_constant, disconnected_grad, grad_clip,  # noqa: E402,F401
+                                       grad_scale, zero_grad)
+
+
 class DisconnectedInputError(ValueError):
     """Raised by ``grad`` when the cost does not depend on a variable it was asked about."""
 
@@ -182,8 +186,8 @@ def _report_disconnected(message, disconnected, keyword, made_at):
             warnings.warn_explicit(message, UserWarning, site.filename, site.lineno)
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None,
-         return_disconnected="zero"):
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
+         return_disconnected="zero", null_gradients="raise"):
     """The gradient of the 0-d ``cost`` with respect to ``wrt`` (a variable or a list of them).
 
     ``consider_constant`` variables are treated as constants: no gradient flows
@@ -191,7 +195,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     ``DisconnectedInputError`` unless ``disconnected_inputs`` is 'warn' or 'ignore';
     its gradient is then what ``return_disconnected`` says: 'zero' (zeros of its
     shape), 'None', or 'Disconnected' (a ``DisconnectedType`` variable), as in
-    Theano. Integer-valued variables have zero gradients.
+    Theano. Integer-valued variables have zero gradients, except that the gradient of an
+    integer cost with respect to itself is 1 (a float), as in Theano.
 
     ``known_grads`` maps variables to gradients known from elsewhere; the walk
     starts from them as well as from the cost, which may then be None. The result
@@ -200,10 +205,19 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     (Theano lets it replace what flows in instead; the two agree unless one of
     the variables the walk starts from depends on another, and only the sum is
     right for ``Lop`` of several outputs that depend on each other.)
+
+    With ``add_names`` (the default, as in Theano) the gradient of a named ``wrt``
+    by a named cost is named ``(dcost/dwrt)``. The arguments are Theano's, in its
+    order; ``null_gradients`` is accepted for that and has nothing to choose here.
     """
     starts = _starting_gradients(cost, known_grads)
-    return _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected,
-                      "grad: the cost" if cost is not None else "grad: the known_grads' variables")
+    results = _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected,
+                         "grad: the cost" if cost is not None else "grad: the known_grads' variables")
+    if add_names and cost is not None and getattr(cost, "name", None):
+        for w, g in zip(*(([wrt], [results]) if isinstance(wrt, Variable) else (wrt, results))):
+            if isinstance(g, Variable) and w.name and g.name is None and g.owner is not None:
+                g.name = f"(d{cost.name}/d{w.name})"
+    return results
 
 
 def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disconnected, what):
@@ -221,10 +235,13 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
         if not isinstance(w, Variable):
             raise TypeError(f"grad takes variables to differentiate with respect to, got {w!r}")
     blockers = set(consider_constant or ())
+    # No gradient flows back through a disconnected_grad node: the walk stops at its output.
+    blockers |= {node.outputs[0] for node in toposort([var for var, _ in starts])
+                 if getattr(node.op, "disconnects_gradient", False)}
     # Differentiate the stable form of the cost (log(sigmoid(x)) as -softplus(-x), ...):
     # the same function, but its gradient graph has no inf * 0 in it.
     stable, _ = rewrite_graph([var for var, _ in starts], STABILIZE, protected=set(wrt) | blockers)
-    starts = [(var, E.ones_like(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
+    starts = [(var, _ones_for(var) if g is None else g) for var, (_, g) in zip(stable, starts)]
 
     grads = _backpropagate(starts, blockers, {w for w in wrt if isinstance(w, Constant)})
     connected = ancestors([var for var, _ in starts], blockers)
@@ -243,6 +260,35 @@ def _gradients(starts, wrt, consider_constant, disconnected_inputs, return_disco
     return results[0] if single else results
 
 
+def _ones_for(cost):
+    """The gradient of ``cost`` with respect to itself: ones, of floatX for an integer cost."""
+    return E.ones_like(cost, dtype=cost.dtype if is_float(cost.dtype) else config.floatX)
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """The gradients of ``wrt`` and of ``end`` from a part of a graph, as Theano's ``subgraph_grad``.
+
+    ``start`` maps variables to their known gradients (``grad``'s ``known_grads``), ``cost``
+    adds a cost's own; the walk stops at the ``end`` variables, whose gradients are
+    returned too, so that the part below them can be differentiated next, one piece at
+    a time. Returns ``(wrt_grads, end_grads)``, and with ``details`` also the gradients
+    from ``start`` and from ``cost`` separately.
+    """
+    wrt, end = list(wrt), list(end)
+    params = list(dict.fromkeys(wrt + end))
+    from_start = from_cost = None
+    if start:
+        from_start = grad(None, params, known_grads=start, consider_constant=end, disconnected_inputs="ignore")
+    if cost is not None:
+        from_cost = grad(cost, params, consider_constant=end, disconnected_inputs="ignore")
+    parts = [p for p in (from_start, from_cost) if p is not None]
+    if not parts:
+        raise TypeError("subgraph_grad needs start gradients or a cost")
+    totals = dict(zip(params, parts[0] if len(parts) == 1 else [a + b for a, b in zip(*parts)]))
+    wrt_grads, end_grads = [totals[v] for v in wrt], [totals[v] for v in end]
+    return (wrt_grads, end_grads, from_start, from_cost) if details else (wrt_grads, end_grads)
+
+
 def _starting_gradients(cost, known_grads, what="known_grads"):
     """(variable, gradient) pairs where the reverse walk starts; the cost's gradient is None, for 1.
 
@@ -254,9 +300,7 @@ def _starting_gradients(cost, known_grads, what="known_grads"):
         if cost.ndim != 0:
             raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first"
                             f"{cost.made_at()}")
-        if not is_float(cost.dtype):
-            raise TypeError(f"grad needs a float cost, got {cost.describe()}{cost.made_at()}")
-        starts.append((cost, None))
+        starts.append((cost, None))  # an integer cost too, as in Theano: its gradient is a float 1
     for var, g in (known_grads or {}).items():
         if not isinstance(var, Variable):
             raise TypeError(f"{what}: the keys must be variables, got {var!r}")

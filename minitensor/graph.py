@@ -475,3 +475,29 @@ def clone_replace(outputs, replace):
         for old, out in zip(node.outputs, copy.outputs):
             new.setdefault(old, out)
     return [new.get(o, o) for o in outputs]
+
+
+def clone(output, replace=None, strict=True, share_inputs=True):
+    """Theano's ``theano.clone``: ``output`` (a variable or a list) with the variables in
+    ``replace`` (a dict or a list of pairs) swapped for their replacements.
+
+    With ``strict`` a replacement must have its variable's type. With ``share_inputs``
+    false the leaves are replaced by copies too (a shared variable's copy keeps its
+    storage). Nodes that depend on nothing replaced are shared with the original graph,
+    which no one can tell apart from a copy, since graphs are never changed in place.
+    """
+    pairs = list(replace.items()) if isinstance(replace, dict) else list(replace or [])
+    for old, new in pairs:
+        if strict and getattr(new, "type", None) != old.type:
+            raise TypeError(f"clone: the replacement {new} of {old} has type "
+                            f"{getattr(new, 'type', type(new).__name__)}, not {old.type} (strict=True)")
+    mapping = dict(pairs)
+    outputs = output if isinstance(output, (list, tuple)) else [output]
+    if not share_inputs:
+        for leaf in graph_inputs(outputs):
+            if leaf not in mapping and not isinstance(leaf, Constant):
+                copied = object.__new__(type(leaf))
+                copied.__dict__.update(leaf.__dict__)
+                mapping[leaf] = copied
+    cloned = clone_replace(list(outputs), mapping)
+    return cloned if isinstance(output, (list, tuple)) else cloned[0]

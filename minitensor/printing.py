@@ -3,21 +3,31 @@
 >>> import minitensor.tensor as T
 >>> x, y = T.dscalars('x', 'y')
 >>> pp(x + y * 2)
-'(x + (y * 2.0))'
+'(x + (y * TensorConstant{2.0}))'
 """
 
+import io
 import sys
+from typing import NamedTuple
 
 from minitensor.graph import Apply, Op, Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
 
 def pp(variable, depth=None):
-    """A one-line, math-like rendering of the graph that computes ``variable``.
+    """A one-line, math-like rendering of the graph that computes ``variable``, as Theano's
+    ``pp``: constants are written ``TensorConstant{2.0}`` and ``second`` is ``fill``.
 
     With ``depth``, only that many levels below ``variable`` are written out;
     deeper subexpressions show as ``...``.
     """
+    return formula(variable, depth, leaf=str)
+
+
+def formula(variable, depth=None, leaf=None):
+    """``pp``'s text, with each leaf written by ``leaf`` (by default: a scalar constant as its
+    number, ``2.0``, as fused nodes are named: ``Composite{(exp(-i0) * 2.0)}``)."""
+    leaf = leaf or _short_leaf
     if not isinstance(variable, Variable):
         raise TypeError(f"pp takes a variable, got {variable!r}")
     order = toposort([variable])
@@ -29,11 +39,11 @@ def pp(variable, depth=None):
     text = {}
     # Iterative, so deep graphs do not hit Python's recursion limit.
     for node in order:
-        args = [_pp_leaf(i) if i.owner is None else text[i] for i in node.inputs]
+        args = [leaf(i) if i.owner is None else text[i] for i in node.inputs]
         for out in node.outputs:
             too_deep = depth is not None and out.name is None and distance.get(out, 0) >= depth
             text[out] = "..." if too_deep else _pp_node(node, out, args)
-    return _pp_leaf(variable) if variable.owner is None else text[variable]
+    return leaf(variable) if variable.owner is None else text[variable]
 
 
 pprint = pp
@@ -78,7 +88,7 @@ class Print(Op):
         return f"Print{{message={self.message!r}}}"
 
 
-def _pp_leaf(var):
+def _short_leaf(var):
     if var.name is None and isinstance(var, TensorConstant):
         return str(var.data.item()) if var.data.size == 1 else str(var)
     return str(var)
@@ -94,44 +104,75 @@ def _pp_node(node, out, args):
     if symbol is not None:
         return "(" + f" {symbol} ".join(args) + ")"
     name = getattr(op, "scalar_name", None) or str(op)
+    name = "fill" if name == "second" else name  # Theano's pp calls second fill
     suffix = "" if len(node.outputs) == 1 else f".{out.index}"
     return f"{name}({', '.join(args)}){suffix}"
 
 
-def debugprint(obj, file=None):
+def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_name=False, done=None):
     """Print the graph of a variable, a list of variables, a node or a compiled function as a tree.
 
     Each node shows its op, an ``[id X]`` label and its output's name; a node
     seen before is shown by its label alone. For a compiled function the nodes
     also show their position in the execution order, and whether they write their
-    result over an input's buffer. Returns ``file``.
+    result over an input's buffer. The arguments are Theano's:
+
+    * ``depth``: how many levels to print (-1 for all);
+    * ``print_type``: add each variable's type after its label;
+    * ``file``: where to print: stdout by default, a file object, or ``'str'`` to
+      return the text instead of printing it;
+    * ``ids``: the labels: ``'CHAR'`` (A, B, ..., as Theano), ``'int'`` (0, 1, ...),
+      ``'id'`` (Python's ``id``) or ``''`` (none);
+    * ``stop_on_name``: do not print below a variable that has a name;
+    * ``done``: a dict of labels given so far, to share them between calls.
+
+    Returns the text for ``file='str'``, the file when one is given, else None, as Theano.
     """
     from minitensor.compile.function import Function
 
-    file = sys.stdout if file is None else file
+    if not isinstance(depth, int):
+        raise TypeError(f"debugprint's depth must be an int, got {depth!r}")
+    if ids not in ("CHAR", "int", "id", ""):
+        raise ValueError(f"debugprint's ids must be 'CHAR', 'int', 'id' or '', got {ids!r}")
+    target = io.StringIO() if file == "str" else sys.stdout if file is None else file
     if isinstance(obj, Function):
         roots, order, inplace = obj.program.outputs, obj.program.nodes, obj.program.overwrites
     elif isinstance(obj, Apply):  # a node, as MonitorMode's functions are given: its outputs
         roots, order, inplace = obj.outputs[:1] if len(obj.outputs) == 1 else obj.outputs, [], {}
     else:
         roots, order, inplace = (list(obj) if isinstance(obj, (list, tuple)) else [obj]), [], {}
-    labels = {}
+    labels = {} if done is None else done
+    style = _TreeStyle(depth, print_type, ids, stop_on_name)
     for root in roots:
         if not isinstance(root, Variable):
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
-        for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace):
-            print(line, file=file)
-    return file
+        for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace, style):
+            print(line, file=target)
+    if file == "str":
+        return target.getvalue()
+    return None if file is None else file
 
 
-def _label(key, labels):
+class _TreeStyle(NamedTuple):
+    depth: int
+    print_type: bool
+    ids: str
+    stop_on_name: bool
+
+
+def _label(key, labels, ids="CHAR"):
     if key not in labels:
         n, text = len(labels), ""
-        while True:
-            text = chr(ord("A") + n % 26) + text
-            n = n // 26 - 1
-            if n < 0:
-                break
+        if ids == "int":
+            text = str(n)
+        elif ids == "id":
+            text = str(id(key))
+        else:
+            while True:
+                text = chr(ord("A") + n % 26) + text
+                n = n // 26 - 1
+                if n < 0:
+                    break
         labels[key] = text
     return labels[key]
 
@@ -149,35 +190,70 @@ def _op_text(op, inplace):
 _MAX_INDENT = 40
 
 
-def _prefix(depth):
-    """The indentation of a node ``depth`` levels under the root: ' |', '   |', ..."""
-    if depth == 0:
-        return ""
-    if depth <= _MAX_INDENT:
-        return " " * (2 * depth - 2) + " |"
-    tag = f"(depth {depth})"
-    return tag.rjust(2 * _MAX_INDENT - 2) + " |"
-
-
-def _tree_lines(root, labels, order, inplace):
-    """Lines of the tree under ``root``, depth first, each child one step further in."""
-    lines, stack = [], [(root, 0)]
+def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR", False)):
+    """Lines of the tree under ``root``, depth first, drawn as Theano draws them: each input
+    on a line starting `` |`` under its node, with a bar continuing down to the next input.
+    Below ``_MAX_INDENT`` levels a line's indentation stops growing and names its level."""
+    lines, stack = [], [(root, "", "", 0)]
     while stack:
-        var, depth = stack.pop()
-        prefix = _prefix(depth)
+        var, bars, child_bars, level = stack.pop()
+        prefix = bars if level <= _MAX_INDENT else f"(depth {level})".rjust(2 * _MAX_INDENT - 2) + " |"
         node = var.owner
         key = node if node is not None else var
         seen = key in labels
-        label = _label(key, labels)
+        label = _label(key, labels, style.ids)
+        tag = f" [id {label}]" if style.ids else ""
+        kind = f" <{var.type}>" if style.print_type else ""
         if node is None:
-            lines.append(f"{prefix}{var} [id {label}]")
+            lines.append(f"{prefix}{var}{tag}{kind}")
             continue
         output = f".{var.index}" if len(node.outputs) > 1 else ""
         position = f"   {order[node]}" if node in order else ""
-        lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output} [id {label}] '{var.name or ''}'{position}")
-        if not seen:
-            stack.extend((i, depth + 1) for i in reversed(node.inputs))
+        lines.append(f"{prefix}{_op_text(node.op, node in inplace)}{output}{tag}{kind} '{var.name or ''}'{position}")
+        if seen or level + 1 == style.depth or (style.stop_on_name and var.name is not None and var is not root):
+            continue
+        last = len(node.inputs) - 1
+        for i in reversed(range(len(node.inputs))):
+            if level < _MAX_INDENT:
+                stack.append((node.inputs[i], child_bars + " |", child_bars + ("  " if i == last else " |"), level + 1))
+            else:  # no deeper indentation: the line says its level instead
+                stack.append((node.inputs[i], bars, child_bars, level + 1))
     return lines
+
+
+def min_informative_str(obj, indent_level=0):
+    """The least of the graph of ``obj`` that says what it is, as Theano's ``min_informative_str``:
+    each line a tag (A, B, ...) and a variable's name, or for an unnamed computed variable its op
+    followed by its inputs one space further in; a named variable ends its branch, and a variable
+    met again is shown as ``<tag>``.
+
+    >>> import minitensor.tensor as T
+    >>> h, v = T.dscalars('log_likelihood_h', 'log_likelihood_v_given_h')
+    >>> print(min_informative_str(v + h))
+    A. Elemwise{add,no_inplace}
+     B. log_likelihood_v_given_h
+     C. log_likelihood_h
+    """
+    lines, tags = [], {}
+    stack = [(obj, indent_level)]
+    while stack:  # iterative, so deep graphs do not hit Python's recursion limit
+        var, level = stack.pop()
+        indent = " " * level
+        if id(var) in tags:
+            lines.append(f"{indent}<{tags[id(var)]}>")
+            continue
+        tag = _label(id(var), tags)
+        if hasattr(var, "__array__"):
+            text = "<ndarray>"
+        elif getattr(var, "name", None) is not None:
+            text = var.name
+        elif getattr(var, "owner", None) is not None:
+            text = str(var.owner.op)
+            stack.extend((i, level + 1) for i in reversed(var.owner.inputs))
+        else:
+            text = str(var)
+        lines.append(f"{indent}{tag}. {text}")
+    return "\n".join(lines)
 
 
 def explain(function, file=None):

@@ -351,6 +351,20 @@ def _function(name):
     return on_device
 
 
+def _linalg_function(target):
+    @functools.wraps(target)
+    def on_device(*args, **kwargs):
+        counters["launches"] += 1
+        return _wrap_result(target(*_operands(args), **_operands(kwargs)))
+    return on_device
+
+
+# cupy.linalg: the functions of numpy.linalg that CuPy has, on device arrays.
+linalg = types.SimpleNamespace(**{name: _linalg_function(getattr(np.linalg, name))
+                                  for name in ("inv", "det", "solve", "eigh", "eigvalsh", "svd", "qr",
+                                               "pinv", "norm", "slogdet", "cholesky", "lstsq")})
+
+
 def __getattr__(name):
     """The rest of CuPy's namespace, from NumPy's: ufuncs and functions on device arrays,
     and dtypes and constants (``cupy.float32 is numpy.float32``, as in CuPy)."""

@@ -431,6 +431,209 @@ SPECS += [
 ]
 
 
+# --- issue 17: products of tensors, broadcast patterns, and Theano's everyday functions ------
+
+from minitensor.tensor import broadcast  # noqa: E402 -- kept beside its rows
+
+BATCHES = st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))
+
+SPECS += [
+    Spec("batched_dot", linalg.BatchedDot, T.batched_dot, np.matmul, (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[0], s[2], s[3])))),
+    Spec("batched_dot_vectors", linalg.BatchedDot, T.batched_dot, lambda x, y: np.einsum("bi,bi->b", x, y),
+         (U, U), shapes=BATCHES.map(lambda s: ((s[0], s[1]), (s[0], s[1])))),
+    Spec("tensordot_pairs", shape_ops.Reshape, lambda x, y: T.tensordot(x, y, [[0, 2], [1, 0]]),
+         lambda x, y: np.tensordot(x, y, [[0, 2], [1, 0]]), (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[2], s[0], s[3])))),
+    Spec("dot_3d", linalg.Dot, T.dot, np.dot, (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[2], s[3])))),
+    Spec("batched_tensordot", linalg.BatchedDot, lambda x, y: T.batched_tensordot(x, y, [[1], [2]]),
+         lambda x, y: np.einsum("bij,bkil->bjkl", x, y), (U, U),
+         shapes=BATCHES.map(lambda s: ((s[0], s[1], s[2]), (s[0], s[3], s[1], 2)))),
+    Spec("addbroadcast", broadcast.Rebroadcast, lambda x: T.addbroadcast(T.unbroadcast(x, 0), 0) * 2, lambda x: x * 2, (U,),
+         shapes=st.integers(1, 3).map(lambda n: ((1, n),))),
+    Spec("patternbroadcast", broadcast.Rebroadcast, lambda x: T.patternbroadcast(x, (False, False)), lambda x: x,
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n, 1),))),
+]
+
+from minitensor.tensor import math_functions as MF  # noqa: E402 -- kept beside its rows
+
+UNIT = uniform(-0.9, 0.9)  # inside the domains of arcsin, arccos and arctanh
+HALVES = integers(-8, 8)  # with the 0.5 below, values on and between halves
+
+
+def _halves(rng, shape, dtype):
+    return (rng.integers(-8, 8, shape) * 0.5 + rng.choice([0, 0.25], shape)).astype(dtype)
+
+
+SPECS += [
+    Spec("tan", MF.Tan, T.tan, np.tan, (uniform(-1.2, 1.2),)),
+    Spec("arcsin", MF.ArcSin, T.arcsin, np.arcsin, (UNIT,)),
+    Spec("arccos", MF.ArcCos, T.arccos, np.arccos, (UNIT,)),
+    Spec("arctan", MF.ArcTan, T.arctan, np.arctan, (U,)),
+    Spec("arctan2", MF.ArcTan2, T.arctan2, np.arctan2, (NONZERO, NONZERO)),
+    Spec("deg2rad", MF.Deg2Rad, T.deg2rad, np.deg2rad, (U,)),
+    Spec("rad2deg", MF.Rad2Deg, T.rad2deg, np.rad2deg, (U,)),
+    Spec("sinh", MF.Sinh, T.sinh, np.sinh, (U,)),
+    Spec("cosh", MF.Cosh, T.cosh, np.cosh, (U,)),
+    Spec("arcsinh", MF.ArcSinh, T.arcsinh, np.arcsinh, (U,)),
+    Spec("arccosh", MF.ArcCosh, T.arccosh, np.arccosh, (uniform(1.5, 3),)),
+    Spec("arctanh", MF.ArcTanh, T.arctanh, np.arctanh, (UNIT,)),
+    Spec("log2", MF.Log2, T.log2, np.log2, (POSITIVE,)),
+    Spec("log10", MF.Log10, T.log10, np.log10, (POSITIVE,)),
+    Spec("exp2", MF.Exp2, T.exp2, np.exp2, (U,)),
+    Spec("inv", MF.Inv, T.inv, np.reciprocal, (NONZERO,)),
+    Spec("floor", MF.Floor, T.floor, np.floor, (_halves,), differentiable=False),
+    Spec("ceil", MF.Ceil, T.ceil, np.ceil, (_halves,), differentiable=False),
+    Spec("trunc", MF.Trunc, T.trunc, np.trunc, (_halves,), differentiable=False),
+    Spec("round_half_to_even", MF.RoundHalfToEven, T.round, np.round, (_halves,), differentiable=False),
+    Spec("round_half_away_from_zero", MF.RoundHalfAwayFromZero,
+         lambda x: T.round(x, "half_away_from_zero"),
+         lambda x: (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(x.dtype), (_halves,), differentiable=False),
+    Spec("isnan", MF.IsNaN, T.isnan, np.isnan, (U,), differentiable=False),
+    Spec("isinf", MF.IsInf, lambda x: T.isinf(x / (x > 0)), lambda x: np.isinf(x / (x > 0)), (U,),
+         differentiable=False),
+    Spec("tensor_copy", MF.Identity, T.tensor_copy, np.copy, (U,)),
+    Spec("mod", MF.Mod, lambda x, y: x % y, np.remainder, (U, NONZERO)),
+    Spec("xor", MF.Xor, lambda x, y: x ^ y, np.bitwise_xor, (booleans, booleans), differentiable=False,
+         dtypes=("bool", "int32")),
+    Spec("any", reduction.Any, lambda x: T.any(x > 0, axis=-1), lambda x: np.any(x > 0, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
+    Spec("all", reduction.All, lambda x: x.all(), lambda x: np.all(x), (booleans,),
+         shapes=shapes_of(UPTO3), differentiable=False, dtypes=("bool",)),
+    Spec("var", reduction.ElementCount, lambda x: T.var(x, axis=0), lambda x: np.var(x, axis=0), (U,),
+         shapes=shapes_of(ROWS)),
+]
+
+from minitensor.tensor import extra_ops  # noqa: E402 -- kept beside its rows
+from minitensor.tensor.sorting import ArgSort, PermuteAlongAxis  # noqa: E402
+
+
+def _distinct(rng, shape, dtype):
+    """Values with no ties (sorting is then unambiguous and its gradient defined)."""
+    return (rng.permutation(int(np.prod(shape))).reshape(shape) * 0.5 - 1 + rng.uniform(0, 0.1, shape)).astype(dtype)
+
+
+SPECS += [
+    Spec("cumsum", extra_ops.CumOp, lambda x: T.cumsum(x, axis=-1), lambda x: np.cumsum(x, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("cumprod_flat", extra_ops.CumOp, T.cumprod, np.cumprod, (NONZERO,), shapes=shapes_of(UPTO3)),
+    Spec("repeat", extra_ops.Repeat, lambda x: T.repeat(x, 2, axis=0), lambda x: np.repeat(x, 2, axis=0), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("repeat_counts", extra_ops.Repeat, lambda x: T.repeat(x, np.array([1, 0, 2])),
+         lambda x: np.repeat(x, [1, 0, 2]), (U,), shapes=st.just(((3,),)), differentiable=False),
+    Spec("searchsorted", extra_ops.SearchSorted, lambda x, v: T.searchsorted(T.sort(x), v),
+         lambda x, v: np.searchsorted(np.sort(x), v), (U, U),
+         shapes=st.tuples(array_shapes(min_dims=1, max_dims=1, max_side=4), UPTO3), differentiable=False),
+    Spec("unique", extra_ops.Unique, lambda x: T.unique(x, return_counts=True)[1],
+         lambda x: np.unique(x, return_counts=True)[1], (integers(0, 3),), shapes=shapes_of(UPTO3),
+         differentiable=False),
+    Spec("nonzero", extra_ops.Nonzero, lambda x: T.nonzero(x)[-1], lambda x: np.nonzero(x)[-1].astype("int64"),
+         (integers(0, 2),), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)),
+         differentiable=False),
+    Spec("bincount", extra_ops.BinCount, lambda i: T.bincount(i, minlength=4),
+         lambda i: np.bincount(i, minlength=4), (integers(0, 3),), dtypes=("int64",),
+         shapes=st.integers(1, 5).map(lambda n: ((n,),)), differentiable=False),
+    Spec("bincount_weights", extra_ops.BinCount, lambda w: T.bincount(np.array([2, 0, 2]), w),
+         lambda w: np.bincount([2, 0, 2], w), (U,), shapes=st.just(((3,),))),
+    Spec("sort", PermuteAlongAxis, T.sort, np.sort, (_distinct,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("argsort_axis0", ArgSort, lambda x: T.argsort(x, axis=0), lambda x: np.argsort(x, axis=0),
+         (_distinct,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
+]
+
+from minitensor import grad_modifiers  # noqa: E402 -- kept beside its rows
+
+# Their values are the identity; their gradients differ from finite differences on purpose
+# (tests/test_gradient_helpers.py checks those).
+SPECS += [
+    Spec(name, cls, build, lambda x: x, (U,), shapes=shapes_of(UPTO3), differentiable=False)
+    for name, cls, build in [
+        ("zero_grad", grad_modifiers.ZeroGrad, grad_modifiers.zero_grad),
+        ("disconnected_grad", grad_modifiers.DisconnectedGrad, grad_modifiers.disconnected_grad),
+        ("grad_clip", grad_modifiers.GradClip, lambda x: grad_modifiers.grad_clip(x, -1, 1)),
+        ("grad_scale", grad_modifiers.GradScale, lambda x: grad_modifiers.grad_scale(x, -2)),
+    ]
+]
+
+from minitensor.tensor import nlinalg  # noqa: E402 -- kept beside its rows
+
+
+def well_conditioned(rng, shape, dtype):
+    """Square matrices far from singular: a random matrix plus a large diagonal."""
+    return (rng.uniform(-1, 1, shape) + 3 * np.eye(shape[-1])).astype(dtype)
+
+
+SQUARE = st.integers(1, 3).map(lambda n: ((n, n),))
+
+SPECS += [
+    Spec("matrix_inverse", nlinalg.MatrixInverse, nlinalg.matrix_inverse, np.linalg.inv, (well_conditioned,),
+         shapes=SQUARE),
+    Spec("det", nlinalg.Det, nlinalg.det, np.linalg.det, (well_conditioned,), shapes=SQUARE),
+    Spec("solve_vector", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
+         shapes=st.integers(1, 3).map(lambda n: ((n, n), (n,)))),
+    Spec("solve_matrix", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
+         shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda s: ((s[0], s[0]), (s[0], s[1])))),
+    Spec("eigh_values", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[0], lambda x: np.linalg.eigh(x + x.T)[0],
+         (well_conditioned,), shapes=SQUARE, differentiable=False),
+    Spec("svd_values", nlinalg.SVD, lambda x: nlinalg.svd(x, compute_uv=False),
+         lambda x: np.linalg.svd(x, compute_uv=False), (U,), shapes=shapes_of(MATRICES), differentiable=False),
+    Spec("qr_r_abs", nlinalg.QR, lambda x: abs(nlinalg.qr(x, "r")), lambda x: abs(np.linalg.qr(x, "r")), (U,),
+         shapes=shapes_of(MATRICES), differentiable=False),
+    Spec("pinv", nlinalg.MatrixPinv, nlinalg.pinv, np.linalg.pinv, (well_conditioned,), shapes=SQUARE,
+         differentiable=False),
+    Spec("trace", subtensor.AdvancedSubtensor, nlinalg.trace, np.trace, (U,), shapes=shapes_of(MATRICES)),
+    Spec("diag_of_vector", subtensor.AdvancedIncSubtensor, lambda v: nlinalg.diag(v, -1), lambda v: np.diag(v, -1),
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n,),))),
+]
+
+from minitensor.sandbox import rng_mrg  # noqa: E402 -- kept beside its row
+
+
+def _mrg_reference(states):
+    from test_rng_mrg import reference_draws
+    return np.array([reference_draws(states[k], 1)[0][0] for k in range(len(states))]).reshape(2, 2)
+
+
+SPECS += [
+    Spec("mrg_uniform", rng_mrg.MRGUniform, lambda s: rng_mrg.MRGUniform("float64", 2)(s, [2, 2])[1], _mrg_reference,
+         (integers(1, 2 ** 31 - 21070),), shapes=st.just(((4, 6),)), differentiable=False, input_dtypes=("int32",)),
+]
+
+SPECS += [
+    Spec("roll", construction.Join, lambda x: T.roll(x, 4, axis=-1), lambda x: np.roll(x, 4, axis=-1), (U,),
+         shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3))),
+    Spec("tile", construction.Alloc, lambda x: T.tile(x, (2, 1, 3)), lambda x: np.tile(x, (2, 1, 3)), (U,),
+         shapes=shapes_of(UPTO3)),
+    Spec("permute_row_elements_inverse", PermuteAlongAxis,
+         lambda x: T.permute_row_elements(x, np.array([2, 0, 1]), inverse=1), lambda x: x[..., np.argsort([2, 0, 1])],
+         (U,), shapes=st.integers(1, 3).map(lambda n: ((n, 3),))),
+]
+
+SPECS += [
+    Spec("poisson", raw_random.Poisson, lambda s: raw_random.Poisson("int64", 2)(s, (2, 3), 3.5)[1],
+         _numpy_draw("poisson", 3.5), **RANDOM_STATE),
+]
+
+import math  # noqa: E402
+from minitensor.tensor import special  # noqa: E402 -- kept beside its rows
+
+
+def _scalar_reference(function):
+    """``function`` of the math module, elementwise, in the input's dtype."""
+    return lambda x: np.vectorize(function, otypes=[x.dtype])(x)
+
+
+SPECS += [
+    Spec("erf", special.Erf, T.erf, _scalar_reference(math.erf), (uniform(-4, 4),)),
+    Spec("erfc", special.Erfc, T.erfc, _scalar_reference(math.erfc), (uniform(-2, 5),)),
+    Spec("gamma", special.Gamma, T.gamma, _scalar_reference(math.gamma), (uniform(-2.9, 6),),
+         differentiable=False),
+    Spec("gammaln", special.GammaLn, T.gammaln, _scalar_reference(math.lgamma), (uniform(0.1, 30),),
+         differentiable=False),
+]
+
+
 # --- ops written Theano's way, and the ones shape inference and debugging add (issue 16) ---
 
 def _tanh_via_numpy(x):
@@ -448,4 +651,11 @@ SPECS += [
          (U, U), shapes=st.just(((2, 3), (2, 3)))),
     Spec("as_op_tanh", FromFunctionOp, _numpy_tanh, np.tanh, (U,), shapes=st.just(((2, 3),)),
          differentiable=False, dtypes=("float64",)),
+]
+
+from minitensor.tensor import opt as tensor_opt  # noqa: E402 -- kept beside its row
+
+SPECS += [
+    Spec("assert", tensor_opt.Assert, lambda x: tensor_opt.Assert()(x, T.all(T.isinf(x) < 1)) * 2, lambda x: x * 2,
+         (U,)),
 ]

@@ -255,7 +255,13 @@ def test_pydotprint_defaults_and_return_image(tmp_path, monkeypatch):
 
 def test_pydotprint_refuses_a_suffix_that_contradicts_the_format(tmp_path):
     with pytest.raises(ValueError, match="ends in .svg but format is 'png'; pass format='svg'"):
-        printing.pydotprint(T.dvector("x"), tmp_path / "graph.svg")
+        printing.pydotprint(T.dvector("x"), tmp_path / "graph.svg", format="png")
+
+
+def test_labels_are_cut_at_max_label_size():
+    x = T.dvector("x")
+    assert '"Elemwise..."' in printing.to_dot(T.exp(x), max_label_size=11)
+    assert "Elemwise{exp,no_inplace}" in printing.to_dot(T.exp(x))
 
 
 @needs_dot

@@ -199,3 +199,40 @@ def test_copy_checks_the_swap():
     with pytest.raises(TypeError, match="shared variables"):
         f.copy(swap={w: T.dvector('v')})
 
+
+
+# --- issue 17: Theano's input tuples, Out, f.value and f.container, shared's options ----------
+
+def test_input_tuples_are_theano_shorthands_for_In():
+    x, y, z, w = T.dscalar(), T.dscalar('y'), T.dscalar('z'), T.dscalar('w')
+    fn = theano.function([x, y, ('zed', z, 42.0), ((w, w + x), 0)], x + y + z)
+    assert fn(1, 2) == 45 and fn['w'] == 1  # w <- w + x after the call
+    assert fn(1, 2, zed=3) == 6 and fn['w'] == 2
+    with pytest.raises(TypeError, match="input tuple"):
+        theano.function([(x, 1, 2, 3)], x)
+
+
+def test_value_and_container_read_and_set_the_defaults():
+    a, b, c = T.dscalars('xys')  # one variable per letter: x, y and s
+    fn = theano.function([a, b, ((c, c + a + b), 10.0)], [])
+    assert fn['s'] is fn.value[c] and fn['s'] is fn.container[c].value
+    assert fn(1, 2) == [] and fn['s'] == 13.0
+    fn.value[c] = 99.0
+    fn(1, 0)
+    assert fn.container[c].value == 100.0
+
+
+def test_out_unwraps_to_its_variable_and_returns_the_callers_own_array():
+    x = T.dmatrix('x')
+    fn = theano.function([x], [x + x, theano.Out((x + x).T, borrow=True)])
+    first, second = fn(np.eye(2))
+    np.testing.assert_array_equal(second, 2 * np.eye(2))
+    assert not np.shares_memory(first, second)
+
+
+def test_shared_takes_a_broadcastable_pattern_and_get_value_its_internal_type():
+    s = theano.shared(np.ones((1, 3)), broadcastable=(True, False))
+    assert s.type == T.drow
+    assert s.get_value(borrow=True, return_internal_type=True) is s.get_value(borrow=True)
+    with pytest.raises(TypeError, match="broadcastable"):
+        theano.shared(np.ones((2, 3)), broadcastable=(True, False))

@@ -39,7 +39,8 @@ def test_pp_function_style_ops_and_constants():
     assert theano.pp(T.exp(x)) == "exp(x)"
     assert theano.pp(T.exp(x + y)) == "exp((x + y))"
     assert theano.pp(T.tanh(T.exp(x))) == "tanh(exp(x))"
-    assert theano.pp(x * 2) == "(x * 2.0)"
+    assert theano.pp(x * 2) == "(x * TensorConstant{2.0})"  # constants as Theano prints them
+    assert theano.pp(T.fill(x, 1.0)) == "fill(x, TensorConstant{1.0})"
     assert theano.pp(-x) == "-x"
 
 
@@ -91,8 +92,8 @@ def test_debugprint_repeated_node_is_printed_by_its_label_without_children():
     expected = (
         "Elemwise{mul,no_inplace} [id A] ''\n"
         " |Elemwise{add,no_inplace} [id B] ''\n"
-        "   |x [id C]\n"
-        "   |y [id D]\n"
+        " | |x [id C]\n"
+        " | |y [id D]\n"
         " |Elemwise{add,no_inplace} [id B] ''\n"
     )
     assert debugprint_text(h * h) == expected
@@ -180,13 +181,29 @@ def test_debugprint_compiled_function_positions_are_a_topological_order():
     f = theano.function([x, y], [b + a, b.sum()], mode="FAST_COMPILE")
     positions = {}
     for line in debugprint_text(f).splitlines():
-        match = re.match(r"^( *\|?)(\S+) \[id (\w+)\] '[^']*'\s+(\d+)$", line)
+        match = re.match(r"^((?: \||  )*)(\S+) \[id (\w+)\] '[^']*'\s+(\d+)$", line)
         if match:
             positions.setdefault(match.group(3), int(match.group(4)))
         else:
-            assert re.match(r"^ *\|(x|y) \[id \w+\]$", line), line  # leaves carry no position
+            assert re.match(r"^(?: \||  )*(x|y) \[id \w+\]$", line), line  # leaves carry no position
     assert sorted(positions.values()) == list(range(len(positions)))
     assert len(positions) == 4  # exp, mul, add, sum: each node once
+
+
+def test_debugprint_draws_theano_bars_and_takes_its_options():
+    x, y = T.dscalars("x", "y")
+    out = T.exp(x + y) * x
+    assert printing.debugprint(out, file="str") == (
+        "Elemwise{mul,no_inplace} [id A] ''\n"
+        " |Elemwise{exp,no_inplace} [id B] ''\n"
+        " | |Elemwise{add,no_inplace} [id C] ''\n"  # the bar continues down to B's sibling, x
+        " |   |x [id D]\n"
+        " |   |y [id E]\n"
+        " |x [id D]\n")
+    assert printing.debugprint(out, depth=2, ids="int", file="str") == (
+        "Elemwise{mul,no_inplace} [id 0] ''\n |Elemwise{exp,no_inplace} [id 1] ''\n |x [id 2]\n")
+    assert printing.debugprint(x, print_type=True, ids="", file="str") == "x <TensorType(float64, scalar)>\n"
+    assert printing.debugprint(out) is None
 
 
 def test_debugprint_writes_to_file_and_returns_it(capsys):
@@ -227,3 +244,17 @@ def test_debugprint_deep_graph_does_not_hit_the_recursion_limit():
     assert len(lines) == 2 * DEPTH + 1
     assert lines[0].endswith(f"   {DEPTH - 1}")
 
+
+
+def test_min_informative_str_stops_at_names_and_tags_repeats():
+    x = T.dscalar("x")
+    e = T.exp(x)
+    h = e * 2
+    h.name = "h"
+    assert printing.min_informative_str(e * x + h) == (
+        "A. Elemwise{add,no_inplace}\n"
+        " B. Elemwise{mul,no_inplace}\n"
+        "  C. Elemwise{exp,no_inplace}\n"
+        "   D. x\n"
+        "  <D>\n"
+        " E. h")  # a named variable ends its branch

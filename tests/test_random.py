@@ -366,3 +366,23 @@ def test_gradient_flows_around_a_sample_not_through_it():
     f = function([x], [mask, T.grad(cost, x)])
     m, g = f(np.ones(5))
     np.testing.assert_array_equal(g, m)  # the same draw in the output and in the gradient
+
+
+# --- issue 17: poisson and shuffle_row_elements ----------------------------------------------
+
+def test_shuffle_row_elements_permutes_each_row_on_its_own():
+    from minitensor.tensor.shared_randomstreams import RandomStreams
+    srng = RandomStreams(seed=5)
+    x = T.dmatrix('x')
+    f = theano.function([x], srng.shuffle_row_elements(x))
+    data = np.arange(40.0).reshape(4, 10)
+    first, second = f(data), f(data)
+    np.testing.assert_array_equal(np.sort(first, axis=1), data)  # each row keeps its elements
+    assert not np.array_equal(first, second)  # the stream advances
+    assert len({tuple(np.argsort(row)) for row in first}) > 1  # rows are shuffled independently
+
+
+def test_poisson_draws_counts_with_the_given_mean():
+    from minitensor.tensor.shared_randomstreams import RandomStreams
+    draws = theano.function([], RandomStreams(seed=1).poisson((20000,), lam=3.0))()
+    assert draws.dtype == np.int64 and abs(draws.mean() - 3.0) < 0.05

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minitensor
+import minitensor as theano
 import minitensor.tensor as T
 from minitensor.gradient import numeric_grad, verify_grad
 from minitensor.tensor.reduction import MaxAndArgmax
@@ -241,3 +242,32 @@ def test_sum_mean_and_prod_take_theanos_positional_arguments():
     assert m.mean(1, "float32").dtype == "float32" and T.prod(m, None, "float32").dtype == "float32"
     value = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(summed.eval({m: value}), value.sum(0, keepdims=True))
+
+
+# --- issue 17: Theano's hierarchical softmax and the cross-entropy of a sigmoid's input ------
+
+def _softmax_rows(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_h_softmax_is_class_probability_times_probability_within_the_class():
+    rng = np.random.default_rng(3)
+    batch, dim, classes, per_class, outputs = 3, 4, 3, 2, 5  # the last class has one real output
+    x, target = T.dmatrix("x"), T.ivector("target")
+    W1, b1 = rng.normal(size=(dim, classes)), rng.normal(size=classes)
+    W2, b2 = rng.normal(size=(classes, dim, per_class)), rng.normal(size=(classes, per_class))
+    every = T.nnet.h_softmax(x, batch, outputs, classes, per_class, W1, b1, W2, b2)
+    of_targets = T.nnet.h_softmax(x, batch, outputs, classes, per_class, W1, b1, W2, b2, target)
+    xs, ts = rng.normal(size=(batch, dim)), np.array([0, 4, 3], dtype="int32")
+    all_probs, target_probs = theano.function([x, target], [every, of_targets])(xs, ts)
+    within = _softmax_rows(np.einsum("bd,cdp->bcp", xs, W2) + b2)
+    expected = (_softmax_rows(xs @ W1 + b1)[:, :, None] * within).reshape(batch, -1)[:, :outputs]
+    np.testing.assert_allclose(all_probs, expected, rtol=1e-12)
+    np.testing.assert_allclose(target_probs, expected[np.arange(batch), ts], rtol=1e-12)
+
+
+def test_sigmoid_binary_crossentropy_is_finite_for_large_inputs():
+    z, t = T.dvectors("z", "t")
+    f = theano.function([z, t], T.nnet.sigmoid_binary_crossentropy(z, t))
+    np.testing.assert_allclose(f([-800.0, 0.0, 800.0], [1.0, 0.5, 0.0]), [800.0, np.log(2), 800.0])

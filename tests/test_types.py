@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minitensor as theano
+from minitensor import printing
 import minitensor.tensor as T
 from minitensor.tensor.type import SUPPORTED_DTYPES, TensorType
 from helpers import here
@@ -27,7 +28,9 @@ PATTERNS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (
             "col": (False, True), "tensor3": (False,) * 3, "tensor4": (False,) * 4}
 PLURALS = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows",
            "col": "cols", "tensor3": "tensor3s", "tensor4": "tensor4s"}
-NUMERIC_DTYPES = [d for d in SUPPORTED_DTYPES if d != "bool"]
+# Complex dtypes are types, but elementwise arithmetic on them is not built yet (docs/differences.md).
+REAL_DTYPES = [d for d in SUPPORTED_DTYPES if not d.startswith("complex")]
+NUMERIC_DTYPES = [d for d in REAL_DTYPES if d != "bool"]
 
 
 def run(inputs, output, *values):
@@ -71,8 +74,9 @@ def test_tensor_type_repr(dtype, pattern, text):
 
 
 def test_unsupported_dtype_is_a_type_error():
-    with pytest.raises(TypeError, match="complex128"):
-        TensorType("complex128", ())
+    with pytest.raises(TypeError, match="object"):
+        TensorType("object", ())
+    assert TensorType("complex64", [False, True, False]).dtype == "complex64"  # Theano's example
 
 
 # --- constructors ------------------------------------------------------------------------------
@@ -213,6 +217,64 @@ def test_invalid_flags_in_environment_fail_loudly():
     assert "ValueError" in result.stderr and "float33" in result.stderr
 
 
+def _python_with(code, **env):
+    return subprocess.run([sys.executable, "-c", code], env=dict(os.environ, **env), capture_output=True,
+                           text=True, timeout=60,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_theano_flags_are_read_and_minitensor_flags_win():
+    code = "import minitensor as theano; print(theano.config.floatX, theano.config.on_unused_input)"
+    result = _python_with(code, THEANO_FLAGS="floatX=float32,on_unused_input=warn",
+                          MINITENSOR_FLAGS="on_unused_input=ignore")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "ignore"]
+
+
+def test_an_unknown_flag_warns_with_its_close_matches_and_the_import_goes_on():
+    result = _python_with("import minitensor as theano; print(theano.config.floatX)",
+                          THEANO_FLAGS="floatx=float32,blas.ldflags=-lblas")
+    assert result.returncode == 0, result.stderr
+    assert "'floatx'" in result.stderr and "did you mean 'floatX'" in result.stderr
+    assert "blas.ldflags" in result.stderr and result.stdout.split() == ["float64"]
+
+
+def test_theanorc_file_is_read(tmp_path):
+    rc = tmp_path / "theanorc"
+    rc.write_text("[global]\nfloatX = float32\n\n[warn]\nround = False\n")
+    code = "import minitensor as theano; print(theano.config.floatX, theano.config.warn.round)"
+    result = _python_with(code, THEANORC=str(rc), MINITENSORRC=str(tmp_path / "absent"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "False"]
+
+
+def test_change_flags_restores_the_settings_after_a_block_or_a_call():
+    x = T.dscalar("x")
+    with theano.change_flags(floatX="float32", on_unused_input="ignore"):
+        assert T.matrix().dtype == "float32"
+        theano.function([x], T.constant(1.0))  # x is unused: allowed here
+    assert theano.config.floatX == "float64" and theano.config.on_unused_input == "raise"
+
+    @theano.config.change_flags({"warn.round": False})
+    def read():
+        return theano.config.warn.round
+    assert read() is False and theano.config.warn.round is True
+    with pytest.raises(ValueError, match="floatX"), theano.change_flags(floatX="float13"):
+        pass
+    assert theano.config.floatX == "float64"
+
+
+def test_config_mode_and_optimizer_choose_functions_default_mode():
+    x = T.dvector("x")
+    with theano.change_flags(mode="FAST_COMPILE"):
+        f = theano.function([x], T.exp(x) * 2)
+    assert len(f.maker.rewrites) == 0
+    with theano.change_flags(optimizer_excluding="fusion"):
+        g = theano.function([x], T.exp(x) * 2)
+    assert "Composite" not in printing.debugprint(g, file="str")
+    assert "Composite" in printing.debugprint(theano.function([x], T.exp(x) * 2), file="str")
+
+
 # --- dtype promotion ---------------------------------------------------------------------------
 
 def test_tutorial_promotion_examples():
@@ -272,7 +334,7 @@ def test_binary_promotion_matches_numpy(a, b, symbol):
     np.testing.assert_array_equal(out, expected)
 
 
-@given(dtype=st.sampled_from(list(SUPPORTED_DTYPES)),
+@given(dtype=st.sampled_from(REAL_DTYPES),
        number=st.one_of(st.booleans(), st.integers(0, 100),
                         st.floats(-100, 100, allow_nan=False, allow_subnormal=False)),
        symbol=st.sampled_from(["+", "*", "<", "/"]),
@@ -344,7 +406,7 @@ def _check_declared_dtype(op, reference, dtypes):
 def test_declared_dtype_is_computed_dtype_for_every_binary_op_and_dtype_pair():
     problems = []
     for (name, (op, reference)), a, b in itertools.product(
-            EXHAUSTIVE_BINARY.items(), SUPPORTED_DTYPES, SUPPORTED_DTYPES):
+            EXHAUSTIVE_BINARY.items(), REAL_DTYPES, REAL_DTYPES):
         problem = _check_declared_dtype(op, reference, (a, b))
         if problem:
             problems.append(f"{name}({a}, {b}): {problem}")
@@ -353,7 +415,7 @@ def test_declared_dtype_is_computed_dtype_for_every_binary_op_and_dtype_pair():
 
 def test_declared_dtype_is_computed_dtype_for_every_unary_op_and_dtype():
     problems = []
-    for (name, (op, reference)), dtype in itertools.product(EXHAUSTIVE_UNARY.items(), SUPPORTED_DTYPES):
+    for (name, (op, reference)), dtype in itertools.product(EXHAUSTIVE_UNARY.items(), REAL_DTYPES):
         problem = _check_declared_dtype(op, reference, (dtype,))
         if problem:
             problems.append(f"{name}({dtype}): {problem}")

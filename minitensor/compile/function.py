@@ -14,7 +14,7 @@ import numpy as np
 
 from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
-from minitensor.compile.io import In
+from minitensor.compile.io import In, Out, as_input
 from minitensor.compile.maker import FunctionMaker
 from minitensor.compile.profiling import ProfileStats
 from minitensor.configuration import config
@@ -28,7 +28,7 @@ class UnusedInputError(ValueError):
 
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
-             on_unused_input="raise", name=None, mode=None, no_default_updates=False, backend=None,
+             on_unused_input=None, name=None, mode=None, no_default_updates=False, backend=None,
              device_outputs=False, profile=None):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
@@ -47,11 +47,14 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
     ``backend`` ('numpy' or 'cupy') overrides ``config.device`` for this function
     (see ``minitensor.backends``). A CuPy function returns NumPy arrays, or CuPy
-    arrays with ``device_outputs=True``.
+    arrays with ``device_outputs=True``. ``on_unused_input`` and ``mode`` default to
+    ``config.on_unused_input`` ('raise') and ``config.mode`` ('FAST_RUN').
 
     ``profile=True`` (or ``config.profile``) times the function's compilation and each
     node's calls: ``f.profile.summary()`` prints them (``minitensor.compile.profiling``).
     """
+    if on_unused_input is None:
+        on_unused_input = config.on_unused_input
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
                     no_default_updates, backend, device_outputs, profile)
 
@@ -67,6 +70,7 @@ class Function:
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
         self._title = f"function {name!r}" if name else "the function"  # for error messages
+        outputs = _without_out(outputs)
         self.allow_input_downcast = allow_input_downcast
         self.inputs, specs = _split_inputs(inputs)
         self._defaults = [_check_default(spec, allow_input_downcast) for spec in specs]
@@ -214,6 +218,16 @@ class Function:
         else:
             self._defaults[position] = value
 
+    @property
+    def value(self):
+        """Theano's ``f.value``: ``f.value[x]`` is ``f[x]``, and can be set the same way."""
+        return _DefaultValues(self)
+
+    @property
+    def container(self):
+        """Theano's ``f.container``: ``f.container[x].value`` is ``f[x]``, and can be set."""
+        return _DefaultContainers(self)
+
     def _position(self, key):
         if isinstance(key, In):
             key = key.variable
@@ -223,10 +237,14 @@ class Function:
             return self._names[key]
         raise KeyError(f"{self._title} has no input {key!r}; its inputs are {self._inputs_phrase()}")
 
-    def copy(self, swap=None, delete_updates=False, name=None):
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
         """This function compiled again: ``swap`` ({old shared variable: new one}) makes the
         copy read and update the new shared variables instead, and with ``delete_updates``
-        it updates nothing. The copy takes the same inputs, even those left unused."""
+        it updates nothing. The copy takes the same inputs, even those left unused.
+
+        The arguments are Theano's, in its order; ``share_memory`` (Theano's copy may reuse
+        the original's buffers for intermediate values) and ``profile`` change nothing here:
+        each compiled function has buffers of its own."""
         swap = _check_swap(swap)
         definition = self._definition
 
@@ -248,6 +266,34 @@ class Function:
                         "ignore", self.name if name is None else name, definition["mode"],
                         no_default_updates=True, backend=definition["backend"],
                         device_outputs=definition["device_outputs"])  # the original's default updates are in its updates
+
+
+class _DefaultValues:
+    """What ``Function.value`` returns: the inputs' default values, read and set by input."""
+
+    def __init__(self, function):
+        self._function = function
+
+    def __getitem__(self, key):
+        return self._function[key]
+
+    def __setitem__(self, key, value):
+        self._function[key] = value
+
+
+class _DefaultContainers(_DefaultValues):
+    """What ``Function.container`` returns: for each input, a holder whose ``value`` is its default."""
+
+    def __getitem__(self, key):
+        return _Container(self._function, key)
+
+
+class _Container:
+    def __init__(self, function, key):
+        self._function, self._key = function, key
+
+    value = property(lambda self: self._function[self._key],
+                     lambda self, value: self._function.__setitem__(self._key, value))
 
 
 def _compile_definition(definition, name):
@@ -315,8 +361,20 @@ def _split_inputs(inputs):
     """The variables of ``inputs`` (variables or ``In`` objects), and an ``In`` for each."""
     if not isinstance(inputs, (list, tuple)):
         return _check_inputs(inputs), []  # raises
-    variables = _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
-    return variables, [i if isinstance(i, In) else In(i) for i in inputs]
+    specs = [as_input(i) for i in inputs]
+    variables = _check_inputs([i.variable if isinstance(i, In) else i for i in specs])
+    return variables, specs
+
+
+def _without_out(outputs):
+    """``outputs`` with each ``Out`` replaced by its variable (see ``Out`` on ``borrow``)."""
+    if isinstance(outputs, Out):
+        return outputs.variable
+    if isinstance(outputs, (list, tuple)):
+        return [o.variable if isinstance(o, Out) else o for o in outputs]
+    if isinstance(outputs, dict):
+        return {key: o.variable if isinstance(o, Out) else o for key, o in outputs.items()}
+    return outputs
 
 
 def _check_default(spec, allow_input_downcast):

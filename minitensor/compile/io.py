@@ -1,4 +1,5 @@
-"""``In``: a function input with a default value, a keyword name, an update, or its own conversion rules."""
+"""``In`` and ``Out``: how ``function`` takes an input (a default value, a keyword name, an update, its
+own conversion rules) and returns an output; and Theano's tuple shorthands for ``In``."""
 
 from minitensor.graph import Variable
 
@@ -51,3 +52,42 @@ class In:
         default = "" if self.value is None else f", value={self.value!r}"
         update = "" if self.update is None else f", update={self.update}"
         return f"In({self.variable}{default}{update})"
+
+
+def as_input(spec):
+    """``spec`` as an ``In``: an ``In`` itself, a variable, or one of Theano's tuples:
+    ``(name, r)``, ``(r, value)``, ``((r, update), value)``, ``(name, r, value)`` and
+    ``(name, (r, update), value)``."""
+    if isinstance(spec, In):
+        return spec
+    if not isinstance(spec, tuple):
+        return In(spec) if isinstance(spec, Variable) else spec  # function's checks name a bad one
+    name = spec[0] if spec and isinstance(spec[0], str) else None
+    rest = spec[1:] if name is not None else spec
+    if len(rest) == 1 and name is not None:
+        return In(rest[0], name=name)
+    if len(rest) != 2:
+        raise TypeError(f"an input tuple is (name, r), (r, value), ((r, update), value), (name, r, value) "
+                        f"or (name, (r, update), value), got {spec!r}")
+    target, value = rest
+    variable, update = target if isinstance(target, tuple) else (target, None)
+    return In(variable, name=name, value=value, update=update)
+
+
+class Out:
+    """An output of ``function``, as Theano's ``Out``: ``borrow=True`` lets the function return an
+    array that it may reuse on later calls.
+
+    Here every returned array is the caller's own (a buffer the function keeps is
+    copied out), so ``borrow`` never changes what a call returns; it is accepted so
+    that Theano code runs.
+    """
+
+    def __init__(self, variable, borrow=False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"Out takes a symbolic variable, got {variable!r}")
+        self.variable = variable
+        self.borrow = bool(borrow)
+
+    def __repr__(self):
+        return f"Out({self.variable}{', borrow=True' if self.borrow else ''})"

@@ -176,11 +176,27 @@ MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False), "DebugMode": 
 
 
 def get_mode(mode):
-    """A ``Mode`` from a Mode, one of the names in ``MODES``, or None (FAST_RUN)."""
+    """A ``Mode`` from a Mode, one of the names in ``MODES``, or None: the mode the settings
+    ``config.mode``, ``config.optimizer`` and ``config.optimizer_excluding`` describe (FAST_RUN
+    by default)."""
     if mode is None:
-        return MODES["FAST_RUN"]
+        return get_default_mode()
     if isinstance(mode, Mode):
         return mode
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use a Mode or one of {sorted(MODES)}")
     return MODES[mode]
+
+
+def get_default_mode():
+    """The mode ``function`` uses when given none, from the settings (see ``get_mode``)."""
+    from minitensor.configuration import config
+    name = {"Mode": "FAST_RUN", "ProfileMode": "FAST_RUN"}.get(config.mode, config.mode)
+    mode = MODES[name]
+    if config.optimizer == "None":
+        mode = MODES["FAST_COMPILE"]
+    excluded = [n for n in config.optimizer_excluding.split(":") if n]
+    return mode.excluding(*excluded) if excluded else mode
+
+
+predefined_modes = MODES  # Theano's name for the table

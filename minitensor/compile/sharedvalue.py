@@ -39,8 +39,13 @@ class SharedVariable(_TensorOperators, Variable):
         self._strict, self._allow_downcast = strict, allow_downcast
         self._value = value
 
-    def get_value(self, borrow=False):
-        """The current value; a copy unless ``borrow`` is True (a NumPy copy of a GPU value)."""
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The current value; a copy unless ``borrow`` is True (a NumPy copy of a GPU value).
+
+        With ``return_internal_type`` as well, a GPU value comes back as the CuPy array itself,
+        as Theano returns its GPU array type; without ``borrow`` it is a copy of that array."""
+        if return_internal_type:
+            return self._value if borrow else self._value.copy()
         if borrow:
             return self._value
         return self._value.copy() if isinstance(self._value, np.ndarray) else to_host(self._value)
@@ -84,25 +89,30 @@ class SharedVariable(_TensorOperators, Variable):
         return filtered if made_here or not copy else filtered.copy()
 
 
-def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
+def shared(value, name=None, borrow=False, strict=False, allow_downcast=None, broadcastable=None):
     """A shared variable holding ``value`` (copied unless ``borrow`` is True).
 
     Python ints and floats make 0-d int64 and float64 variables; arrays keep their
     dtype, and no dimension is broadcastable, because the value may be replaced
-    by one of another shape. The value lives on the GPU under ``device=cuda``, or
-    when it is a GPU array already; in host memory otherwise.
+    by one of another shape, unless ``broadcastable`` says which are (each of
+    length 1, then and for every later value), as in Theano. The value lives on the
+    GPU under ``device=cuda``, or when it is a GPU array already; in host memory otherwise.
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared takes a value, not the symbolic variable {value}")
     if is_device_array(value):  # it stays where it is
-        value = value if borrow else value.copy()
-        return SharedVariable(TensorType(value.dtype.name, (False,) * value.ndim), value,
-                              name=name, strict=strict, allow_downcast=allow_downcast)
-    # np.array makes a plain ndarray (of an np.matrix or a masked array too), as Theano does.
-    array = value if borrow and type(value) is np.ndarray else np.array(value)
-    if array.dtype == object:
-        raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
-    if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
-        array = get_backend().to_device(array)
-    return SharedVariable(TensorType(array.dtype, (False,) * array.ndim), array,
+        array = value if borrow else value.copy()
+    else:
+        # np.array makes a plain ndarray (of an np.matrix or a masked array too), as Theano does.
+        array = value if borrow and type(value) is np.ndarray else np.array(value)
+        if array.dtype == object:
+            raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
+        if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
+            array = get_backend().to_device(array)
+    pattern = (False,) * array.ndim if broadcastable is None else tuple(bool(b) for b in broadcastable)
+    if len(pattern) != array.ndim or any(b and size != 1 for b, size in zip(pattern, array.shape)):
+        raise TypeError(f"shared: a value of shape {array.shape} does not fit broadcastable={pattern}: "
+                        f"a broadcastable dimension has length 1")
+    tensor_type = TensorType(np.dtype(array.dtype).name, pattern)
+    return SharedVariable(tensor_type, array,
                           name=name, strict=strict, allow_downcast=allow_downcast)

@@ -113,7 +113,8 @@ def show_compilation(function, directory=None, format="png", file=None):
             continue
         if directory is not None:
             name = f"{number:02d}-{stage.phase.replace(' ', '-')}.{format}"
-            path = pydotprint(stage, pathlib.Path(directory) / name, format=format, var_with_name_simple=True)
+            path = pydotprint(stage, pathlib.Path(directory) / name, format=format, var_with_name_simple=True,
+                              print_output_file=False)
             print(f"picture: {path}", file=file)
         shown = stage.function if stage.function is not None else stage.outputs + [v for _, v in stage.updates]
         debugprint(shown, file=file)

@@ -70,7 +70,7 @@ class Rewrite:
     after: object  # its replacement
 
     def __str__(self):
-        from minitensor.printing import pp
+        from minitensor.printing import formula as pp  # constants as numbers, for a short log
         site = self.before.owner.creation_site if self.before.owner is not None else None
         where = f"  (made at {site.short})" if site else ""
         if self.rule == "merge":

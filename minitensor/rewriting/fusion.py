@@ -141,10 +141,10 @@ class Composite(Elemwise):
         return grad(cost, list(inputs), consider_constant=output_grads, disconnected_inputs="ignore")
 
     def __str__(self):
-        from minitensor.printing import pp
+        from minitensor.printing import formula
         names = {placeholder: f"i{k}" for k, placeholder in enumerate(self.inputs)}
         renamed = clone_replace(list(self.outputs), {p: _named(p, n) for p, n in names.items()})
-        return "Composite{" + ", ".join(pp(o) for o in renamed) + "}"
+        return "Composite{" + ", ".join(formula(o) for o in renamed) + "}"
 
 
 def _constant(var, xp):

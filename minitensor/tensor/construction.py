@@ -1,11 +1,15 @@
-"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``.
+"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``;
+and the arrays built from them: ``stacklists``, ``horizontal_stack``, ``vertical_stack``, ``eye``,
+``tri``, ``tril``, ``triu``, ``identity_like``, ``mgrid`` and ``ogrid``.
 
 ``Join`` concatenates along an axis; its gradient slices g back into one piece
 per input (with ``Subtensor``, so no split op is needed). ``stack`` is a join of
 inputs given a new axis, or a ``MakeVector`` when it stacks scalars into a
 vector, as shapes are built. ``Alloc`` broadcasts a value to a symbolic shape in
 new memory; ``zeros`` and ``ones`` are allocs of a constant. Shapes that are
-known only when the graph runs are integer scalars (``x.shape[0]``).
+known only when the graph runs are integer scalars (``x.shape[0]``). ``eye`` and
+the triangles compare two ``arange``s, broadcast against each other, so they need
+no op of their own.
 """
 
 from dataclasses import dataclass
@@ -213,3 +217,85 @@ def zeros(shape, dtype=None):
 def ones(shape, dtype=None):
     """Ones of ``shape`` (a tuple of ints and integer scalars, or some ``x.shape``), of ``dtype`` or floatX."""
     return alloc(constant(1, dtype=dtype or config.floatX), *shape_entries(shape))
+
+
+def stacklists(arg):
+    """A tensor from nested lists of tensors of one shape: ``stacklists([[a, b], [c, d]])`` of
+    scalars is a 2x2 matrix, of matrices a 4-d tensor, as in Theano."""
+    if isinstance(arg, (list, tuple)):
+        return stack([stacklists(item) for item in arg])
+    return as_tensor_variable(arg)
+
+
+def horizontal_stack(*tensors):
+    """Matrices (or vectors, as columns of one row) side by side: ``join(1, ...)``, as ``numpy.hstack``
+    does for matrices."""
+    return join(1 if all(as_tensor_variable(t).ndim == 2 for t in tensors) else 0, *tensors)
+
+
+def vertical_stack(*tensors):
+    """Matrices one above the other: ``join(0, ...)``."""
+    return join(0, *tensors)
+
+
+def tri(n, m=None, k=0, dtype=None):
+    """The n-by-m matrix with ones at and below diagonal ``k`` (``numpy.tri``), built from two aranges."""
+    m = n if m is None else m
+    below = E.ge(dimshuffle(arange(n), 0, "x"), dimshuffle(arange(m), "x", 0) - k)
+    return E.cast(below, dtype or config.floatX)
+
+
+def eye(n, m=None, k=0, dtype=None):
+    """The n-by-m matrix with ones on diagonal ``k`` and zeros elsewhere (``numpy.eye``)."""
+    m = n if m is None else m
+    on_diagonal = E.eq(dimshuffle(arange(n), 0, "x"), dimshuffle(arange(m), "x", 0) - k)
+    return E.cast(on_diagonal, dtype or config.floatX)
+
+
+def identity_like(x):
+    """The identity matrix of ``x``'s shape and dtype."""
+    x = as_tensor_variable(x)
+    return eye(shape(x)[0], shape(x)[1], dtype=x.dtype)
+
+
+def tril(m, k=0):
+    """``m`` with the elements above diagonal ``k`` set to zero."""
+    m = as_tensor_variable(m)
+    return m * tri(shape(m)[0], shape(m)[1], k, dtype=m.dtype)
+
+
+def triu(m, k=0):
+    """``m`` with the elements below diagonal ``k`` set to zero."""
+    m = as_tensor_variable(m)
+    return m * (1 - tri(shape(m)[0], shape(m)[1], k - 1, dtype=m.dtype))
+
+
+class _Grid:
+    """``mgrid`` and ``ogrid``: ``T.mgrid[0:5, 0:3]`` is the list of ``numpy.mgrid``'s arrays
+    (``ogrid`` the open, broadcastable ones), with symbolic bounds allowed."""
+
+    def __init__(self, sparse):
+        self.sparse = sparse
+
+    def __getitem__(self, slices):
+        slices = slices if isinstance(slices, tuple) else (slices,)
+        ndim = len(slices)
+        ranges = []
+        for axis, s in enumerate(slices):
+            if not isinstance(s, slice) or s.stop is None:
+                raise TypeError(f"mgrid and ogrid take slices with a stop, got {s!r}")
+            r = arange(0 if s.start is None else s.start, s.stop, 1 if s.step is None else s.step)
+            ranges.append(dimshuffle(r, *["x"] * axis, 0, *["x"] * (ndim - axis - 1)))
+        if self.sparse:
+            return ranges
+        grids = []
+        for axis in range(ndim):
+            grid = ranges[axis]
+            for other in range(ndim):
+                if other != axis:
+                    grid = grid * E.ones_like(ranges[other])
+            grids.append(grid)
+        return grids
+
+
+mgrid, ogrid = _Grid(sparse=False), _Grid(sparse=True)

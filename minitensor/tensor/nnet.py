@@ -1,5 +1,5 @@
 """Neural-network functions (``T.nnet`` in Theano): ``sigmoid``, ``softplus``, ``relu``,
-``softmax``, ``log_softmax`` and the cross-entropies.
+``softmax``, ``log_softmax``, the cross-entropies and the hierarchical softmax ``h_softmax``.
 
 ``sigmoid`` and ``softplus`` are elementwise ops of their own rather than
 formulas, because the formulas overflow: ``1 / (1 + exp(-x))`` needs exp(800),
@@ -21,6 +21,7 @@ from minitensor.tensor import elemwise as E
 from minitensor.tensor import reduction as R
 from minitensor.tensor.construction import arange
 from minitensor.tensor.elemwise import Elemwise
+from minitensor.tensor.linalg import batched_dot, dot, tensordot
 from minitensor.tensor.type import is_float
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -145,3 +146,32 @@ def categorical_crossentropy(coding_dist, true_dist):
         return -E.log(coding_dist)[arange(true_dist.shape[0]), true_dist]
     raise TypeError(f"categorical_crossentropy takes probabilities of the shape of {coding_dist.describe()} "
                     f"or a vector of integer labels for its rows, got {true_dist.describe()}")
+
+
+def sigmoid_binary_crossentropy(output, target):
+    """``binary_crossentropy(sigmoid(output), target)``: the cross-entropy of unnormalised
+    ``output``; the compiler computes it as softplus terms, finite for every output."""
+    return binary_crossentropy(sigmoid(output), target)
+
+
+def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, W2, b2, target=None):
+    """Theano's two-level hierarchical softmax: p(output) = p(class) p(output | class).
+
+    The outputs are split into ``n_classes`` classes of ``n_outputs_per_class``; a softmax over
+    ``x . W1 + b1`` gives each class's probability, and for class c a softmax over
+    ``x . W2[c] + b2[c]`` the probabilities within it. With ``target`` (one integer output per
+    row of x, as a matrix or a vector) only the targets' probabilities are computed, in
+    O(n_classes + n_outputs_per_class) per row; without, all ``n_outputs`` of them.
+    """
+    x, W1, b1, W2, b2 = (as_tensor_variable(v) for v in (x, W1, b1, W2, b2))
+    class_probs = softmax(dot(x, W1) + b1)
+    if target is None:
+        activations = tensordot(x, W2, (1, 1)) + b2  # (batch, class, output in class)
+        within = softmax(activations.reshape((-1, n_outputs_per_class))).reshape((batch_size, n_classes, -1))
+        probs = (class_probs.dimshuffle(0, 1, "x") * within).reshape((batch_size, -1))
+        return probs[:, :n_outputs]  # the last class may have fewer real outputs than the others
+    target = as_tensor_variable(target).flatten()
+    target_classes, within_class = target // n_outputs_per_class, target % n_outputs_per_class
+    rows = arange(batch_size)
+    activations = batched_dot(x, W2[target_classes]) + b2[target_classes]  # only the targets' classes
+    return class_probs[rows, target_classes] * softmax(activations)[rows, within_class]

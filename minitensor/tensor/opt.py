@@ -1,4 +1,5 @@
-"""Theano's ``theano.tensor.opt``: registering rewrites in the compiler's phases, and constants.
+"""Theano's ``theano.tensor.opt``: registering rewrites in the compiler's phases, constants,
+and the ``Assert`` op.
 
 ``register_canonicalize``, ``register_stabilize`` and ``register_specialize`` add a
 local optimizer to a phase (see ``minitensor.rewriting.optdb``);
@@ -7,13 +8,16 @@ known while compiling (a constant, maybe broadcast, or the length of a
 broadcastable axis), else it raises ``NotScalarConstantError``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from minitensor.graph import Constant, Variable
+from minitensor.graph import Apply, Constant, Op, Variable
 from minitensor.rewriting.optdb import register_canonicalize, register_specialize, register_stabilize  # noqa: F401
 from minitensor.rewriting.patterns import scalar_constant
 from minitensor.tensor.elemwise import Cast
 from minitensor.tensor.shape_ops import Shape_i
+from minitensor.tensor.variable import as_tensor_variable
 
 
 class NotScalarConstantError(ValueError):
@@ -40,3 +44,41 @@ def get_scalar_constant_value(v, elemwise=True, only_process_constants=False, ma
     if isinstance(v, Constant) and np.ndim(v.data) == 0:
         return np.asarray(v.data)
     raise NotScalarConstantError(f"{v} is not a constant known while compiling")
+
+
+@dataclass(frozen=True)
+class Assert(Op):
+    """``value`` itself, after checking when the graph runs that every condition is true;
+    else ``AssertionError(msg)``, as Theano's ``Assert``. The gradient passes to ``value``.
+
+    >>> import minitensor as theano, minitensor.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = theano.function([x], Assert('x is short')(x, x.size < 2))
+    >>> f([1.0])
+    array([1.])
+    """
+
+    msg: str = "Theano Assert failed!"
+    returns_view = True
+
+    def make_node(self, value, *conditions):
+        value = as_tensor_variable(value)
+        conditions = [as_tensor_variable(c) for c in conditions]
+        for condition in conditions:
+            if condition.ndim != 0:
+                raise TypeError(f"Assert's conditions are scalars, got {condition.describe()}")
+        return Apply(self, [value, *conditions], [value.type()])
+
+    def host_inputs(self, node):
+        return tuple(range(1, len(node.inputs)))  # the conditions are read on the host
+
+    def impl(self, xp, value, *conditions):
+        if not all(bool(c) for c in conditions):
+            raise AssertionError(self.msg)
+        return value
+
+    def grad(self, inputs, outputs, grads):
+        return [grads[0]] + [None] * (len(inputs) - 1)
+
+    def __str__(self):
+        return f"Assert{{msg={self.msg!r}}}"

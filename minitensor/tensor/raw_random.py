@@ -122,6 +122,14 @@ class Binomial(RandomVariable):
 
 
 @dataclass(frozen=True)
+class Poisson(RandomVariable):
+    """Counts of events of a Poisson process of rate ``lam``."""
+
+    n_parameters = 1
+    distribution = "poisson"
+
+
+@dataclass(frozen=True)
 class RandomIntegers(RandomVariable):
     """Integers from ``low`` to ``high``, both included, each equally likely."""
 

@@ -1,4 +1,5 @@
-"""Reductions: ``sum``, ``mean``, ``prod``, ``max``, ``min``, ``argmax``, ``argmin`` and ``max_and_argmax``.
+"""Reductions: ``sum``, ``mean``, ``prod``, ``max``, ``min``, ``argmax``, ``argmin``, ``max_and_argmax``,
+``any`` and ``all``; and the statistics built from them, ``var``, ``std`` and ``ptp``.
 
 The ops reduce over a sorted tuple of axes and drop them; ``keepdims`` is a
 dimshuffle afterwards, and ``mean`` is a sum divided by an element count, so the
@@ -9,6 +10,7 @@ several axes (or all) give the index into those axes flattened, as Theano does.
 ``Argmin`` theirs, ``ArgExtremum``: each names the NumPy function it calls.
 """
 
+import builtins  # this module's any, all, max, min and sum are reductions
 import functools
 import math
 from dataclasses import dataclass
@@ -26,8 +28,10 @@ def normalize_axes(axis, ndim):
     """``axis`` (None, an int or a sequence, negatives counting from the end) as a sorted tuple."""
     if axis is None:
         return tuple(range(ndim))
+    if isinstance(axis, np.ndarray):  # NumPy's integer arrays, 0-d or not, as Theano takes them
+        axis = axis.tolist()
     axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
-    if not (isinstance(axes, (list, tuple)) and all(isinstance(a, (int, np.integer)) for a in axes)):
+    if not (isinstance(axes, (list, tuple)) and builtins.all(isinstance(a, (int, np.integer)) for a in axes)):
         raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     normalized = []
     for a in axes:
@@ -50,7 +54,7 @@ class Reduce(Op):
 
     def make_node(self, x):
         x = as_tensor_variable(x)
-        if any(a >= x.ndim for a in self.axes):
+        if builtins.any(a >= x.ndim for a in self.axes):
             raise ValueError(f"{self} cannot reduce a {x.ndim}-dimensional input")
         broadcastable = tuple(b for d, b in enumerate(x.broadcastable) if d not in self.axes)
         return Apply(self, [x], [TensorType(self.output_dtype(x.dtype), broadcastable)()])
@@ -220,7 +224,7 @@ class MaxAndArgmax(Op):
 
     def make_node(self, x):
         x = as_tensor_variable(x)
-        if any(a >= x.ndim for a in self.axes):
+        if builtins.any(a >= x.ndim for a in self.axes):
             raise ValueError(f"{self} cannot reduce a {x.ndim}-dimensional input")
         broadcastable = tuple(b for d, b in enumerate(x.broadcastable) if d not in self.axes)
         return Apply(self, [x], [TensorType(x.dtype, broadcastable)(), TensorType("int64", broadcastable)()])
@@ -356,3 +360,72 @@ def max_and_argmax(x, axis=None, keepdims=False):
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
     return [_keep(out, axes, x.ndim, keepdims) for out in MaxAndArgmax(axes)(x)]
+
+
+class Logical(Reduce):
+    """Base of ``Any`` and ``All``: a bool reduction by ``xp.<find>``; no gradient."""
+
+    find = None
+
+    def output_dtype(self, dtype):
+        return "bool"
+
+    def impl(self, xp, x):
+        return xp.asarray(getattr(xp, self.find)(x, axis=self.axes))
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+
+@dataclass(frozen=True)
+class Any(Logical):
+    """Whether any element over ``axes`` is nonzero."""
+
+    axes: tuple
+    find = "any"
+
+
+@dataclass(frozen=True)
+class All(Logical):
+    """Whether every element over ``axes`` is nonzero."""
+
+    axes: tuple
+    find = "all"
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether any element of ``x`` over ``axis`` is nonzero (bool)."""
+    return _reduce(Any, x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element of ``x`` over ``axis`` is nonzero (bool)."""
+    return _reduce(All, x, axis, keepdims)
+
+
+def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The variance of ``x`` over ``axis``: the mean squared deviation from the mean, dividing by
+    the count less ``ddof``. (``corrected``, Theano's two-pass correction, changes nothing here:
+    the deviations are taken from the mean computed first, which is that correction's aim.)
+
+    >>> import minitensor.tensor as T
+    >>> x = T.dvector('x')
+    >>> T.var(x).eval({x: [1, 2, 3, 4]}), T.std(x, ddof=1).eval({x: [1, 2, 3, 4]})
+    (array(1.25), array(1.29099445))
+    """
+    x = as_tensor_variable(x)
+    axes = normalize_axes(axis, x.ndim)
+    deviations = E.sqr(x - mean(x, axes, keepdims=True))
+    total = sum(deviations, axes, keepdims=keepdims)
+    count = ElementCount(axes, total.dtype)(x)
+    return E.true_div(total, count - ddof if ddof else count)
+
+
+def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """The standard deviation of ``x`` over ``axis``: the square root of ``var``."""
+    return E.sqrt(var(x, axis, ddof, keepdims, corrected))
+
+
+def ptp(x, axis=None, keepdims=False):
+    """The range (max minus min) of ``x`` over ``axis``."""
+    return max(x, axis, keepdims) - min(x, axis, keepdims)

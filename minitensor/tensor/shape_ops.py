@@ -173,8 +173,10 @@ def reshape(x, newshape, ndim=None):
     """``x`` reshaped to ``newshape``: a tuple of ints (one may be -1) or a symbolic int vector."""
     x = as_tensor_variable(x)
     if isinstance(newshape, Variable):
+        ndim = vector_length(newshape) if ndim is None else ndim
         if ndim is None:
-            raise TypeError("reshape to a symbolic shape needs ndim, the length of the shape vector")
+            raise TypeError("reshape to a symbolic shape needs ndim, the length of the shape vector, "
+                            "unless the graph says it (as for some x.shape)")
     else:
         newshape = tuple(newshape) if isinstance(newshape, (list, tuple)) else (newshape,)
         if ndim is not None and ndim != len(newshape):
@@ -406,3 +408,35 @@ def specify_shape(x, shape):
     if not isinstance(shape, Variable):
         shape = shape_vector(tuple(shape))
     return SpecifyShape()(x, shape)
+
+
+def swapaxes(x, axis1, axis2):
+    """``x`` with axes ``axis1`` and ``axis2`` exchanged."""
+    x = as_tensor_variable(x)
+    order = list(range(x.ndim))
+    axis1, axis2 = axis1 % x.ndim, axis2 % x.ndim
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return dimshuffle(x, *order)
+
+
+def vector_length(vector):
+    """The length of the vector ``vector`` when the graph says it before running, else None: for a
+    constant, a ``MakeVector``, some ``x.shape``, and a constant slice of one of those
+    (``x.shape[:2]``), as Theano's ``get_vector_length``."""
+    if not isinstance(vector, Variable) or vector.ndim != 1:
+        return None
+    if isinstance(vector, Constant):
+        return len(vector.data)
+    node = vector.owner
+    if node is None:
+        return None
+    if isinstance(node.op, MakeVector):
+        return len(node.inputs)
+    if isinstance(node.op, Shape):
+        return node.inputs[0].ndim
+    from minitensor.tensor.subtensor import SCALAR, Subtensor  # subtensor imports this module
+    if isinstance(node.op, Subtensor) and len(node.op.index) == 1 and isinstance(node.op.index[0], tuple) \
+            and SCALAR not in node.op.index[0]:
+        length = vector_length(node.inputs[0])
+        return None if length is None else len(range(length)[slice(*node.op.index[0])])
+    return None

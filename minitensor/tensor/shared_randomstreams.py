@@ -7,8 +7,8 @@
 >>> bool((f() != f()).all())  # each call advances rv_u's state, so draws new numbers
 True
 
-Each draw (``srng.uniform(...)``, ``normal``, ``binomial``, ``random_integers``,
-``choice``, ``permutation``, ``multinomial``) is a new stream with
+Each draw (``srng.uniform(...)``, ``normal``, ``binomial``, ``poisson``, ``random_integers``,
+``choice``, ``permutation``, ``multinomial``, ``shuffle_row_elements``) is a new stream with
 its own state, in the shared variable ``rv.rng``; the state is the uint64 vector
 ``[seed, stream, draw]`` described in ``raw_random.py``, and the state's
 ``default_update`` is the random op's new state, so a function reading the
@@ -33,8 +33,8 @@ from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.configuration import config
 from minitensor.graph import Constant, Variable
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.raw_random import (Binomial, Choice, Multinomial, Normal, Permutation, RandomIntegers,
-                                          Uniform)
+from minitensor.tensor.raw_random import (Binomial, Choice, Multinomial, Normal, Permutation, Poisson,
+                                          RandomIntegers, Uniform)
 from minitensor.tensor.shape_ops import Shape, shape, shape_vector
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
@@ -106,6 +106,21 @@ class RandomStreams:
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64"):
         """Numbers of successes in ``n`` trials of probability ``p``; 0 or 1 by default."""
         return self._draw(Binomial, dtype, size, ndim, [n, p])
+
+    def poisson(self, size=None, lam=1.0, ndim=None, dtype="int64"):
+        """Counts of events of a Poisson process of rate ``lam``."""
+        return self._draw(Poisson, dtype, size, ndim, [lam])
+
+    def shuffle_row_elements(self, input):
+        """``input`` with the elements of each row (along its last axis) in a random order, one
+        permutation per row, as Theano's: a permutation draw and ``permute_row_elements``."""
+        from minitensor.tensor.rearranging import permute_row_elements  # it imports this package
+        input = as_tensor_variable(input)
+        rows = tuple(shape(input)[axis] for axis in range(input.ndim - 1))
+        perm = self.permutation(size=rows or None, n=shape(input)[-1], ndim=input.ndim - 1)
+        shuffled = permute_row_elements(input, perm)
+        shuffled.rng, shuffled.update = perm.rng, perm.update
+        return shuffled
 
     def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
         """Integers from ``low`` to ``high``, both included; 0 or 1 by default."""

@@ -15,7 +15,7 @@ from minitensor.configuration import config
 from minitensor.graph import Type
 
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                    "uint64", "float16", "float32", "float64")
+                    "uint64", "float16", "float32", "float64", "complex64", "complex128")
 _PATTERN_NAMES = {(): "scalar", (False,): "vector", (False, False): "matrix",
                   (True, False): "row", (False, True): "col"}
 
@@ -175,10 +175,13 @@ scalar, vector, matrix, row, col, tensor3, tensor4 = (
 
 
 def _plural(make_one):
-    """``matrices('a', 'b')`` or ``matrices(2)``: several variables at once, as in Theano."""
+    """``matrices('a', 'b')``, ``matrices(2)`` or ``matrices('ab')``: several variables at once, as in
+    Theano, where one string names one variable per character."""
     def make_many(*names, **kwargs):
         if len(names) == 1 and isinstance(names[0], int):
             names = (None,) * names[0]
+        elif len(names) == 1 and isinstance(names[0], str):
+            names = tuple(names[0])
         made = [make_one(name, **kwargs) for name in names]
         return made[0] if len(made) == 1 else made
     return make_many
@@ -192,7 +195,8 @@ scalars, vectors, matrices, rows, cols, tensor3s, tensor4s = (
     _plural(make) for make in (scalar, vector, matrix, row, col, tensor3, tensor4))
 
 # Typed instances, as in Theano: ``T.dmatrix`` is a TensorType; calling it makes a variable.
-_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
+_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64",
+             "c": "complex64", "z": "complex128"}
 TYPED = {prefix + kind: TensorType(dtype, pattern)
          for prefix, dtype in _PREFIXES.items() for kind, pattern in _PATTERNS.items()}
 TYPED_PLURALS = {prefix + _plural_name(kind): _plural(TYPED[prefix + kind])

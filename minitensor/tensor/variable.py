@@ -27,9 +27,13 @@ class _TensorOperators:
                         f"runs; use T.switch for conditions and T.and_/T.or_ for logic")
 
     def __iter__(self):
-        # Without this, Python would iterate through __getitem__ with 0, 1, 2, ... for ever.
-        raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
-                        f"until the graph runs")
+        # ``a, b = x.shape[:2]`` works when the graph says the length, as in Theano; otherwise
+        # Python would iterate through __getitem__ with 0, 1, 2, ... for ever.
+        length = S.vector_length(self)
+        if length is None:
+            raise TypeError(f"symbolic variable {self} cannot be iterated: its length is unknown "
+                            f"until the graph runs")
+        return (self[i] for i in range(length))
 
     def __getitem__(self, index): return subtensor.getitem(self, index)
 
@@ -47,6 +51,10 @@ class _TensorOperators:
     def __rtruediv__(self, other): return E.true_div(other, self)
     def __floordiv__(self, other): return E.int_div(self, other)
     def __rfloordiv__(self, other): return E.int_div(other, self)
+    def __mod__(self, other): return M.mod(self, other)
+    def __rmod__(self, other): return M.mod(other, self)
+    def __xor__(self, other): return M.xor(self, other)
+    def __rxor__(self, other): return M.xor(other, self)
     def __pow__(self, other): return E.pow(self, other)
     def __rpow__(self, other): return E.pow(other, self)
     def __neg__(self): return E.neg(self)
@@ -63,6 +71,48 @@ class _TensorOperators:
 
     def astype(self, dtype): return E.cast(self, dtype)
     def dot(self, other): return L.dot(self, other)
+    def __dot__(self, other): return L.dot(self, other)
+    def __rdot__(self, other): return L.dot(other, self)
+    def __matmul__(self, other): return L.dot(self, other)
+    def __rmatmul__(self, other): return L.dot(other, self)
+
+    # elementwise functions, as methods (``x.exp()``), as in Theano
+    def exp(self): return E.exp(self)
+    def expm1(self): return E.expm1(self)
+    def log(self): return E.log(self)
+    def log1p(self): return E.log1p(self)
+    def sqrt(self): return E.sqrt(self)
+    def sin(self): return E.sin(self)
+    def cos(self): return E.cos(self)
+    def tanh(self): return E.tanh(self)
+    def tan(self): return M.tan(self)
+    def arcsin(self): return M.arcsin(self)
+    def arccos(self): return M.arccos(self)
+    def arctan(self): return M.arctan(self)
+    def sinh(self): return M.sinh(self)
+    def cosh(self): return M.cosh(self)
+    def arcsinh(self): return M.arcsinh(self)
+    def arccosh(self): return M.arccosh(self)
+    def arctanh(self): return M.arctanh(self)
+    def exp2(self): return M.exp2(self)
+    def log2(self): return M.log2(self)
+    def log10(self): return M.log10(self)
+    def deg2rad(self): return M.deg2rad(self)
+    def rad2deg(self): return M.rad2deg(self)
+    def floor(self): return M.floor(self)
+    def ceil(self): return M.ceil(self)
+    def trunc(self): return M.trunc(self)
+    def round(self, mode=None): return M.round(self, mode)
+    def erf(self): return special.erf(self)
+    def erfc(self): return special.erfc(self)
+    def clip(self, a_min, a_max): return E.clip(self, a_min, a_max)
+    def fill(self, value): return E.fill(self, value)
+    def zeros_like(self, dtype=None): return E.zeros_like(self, dtype)
+    def ones_like(self, dtype=None): return E.ones_like(self, dtype)
+    def copy(self, name=None):
+        copied = M.tensor_copy(self)
+        copied.name = name
+        return copied
 
     @property
     def shape(self): return S.shape(self)
@@ -72,6 +122,12 @@ class _TensorOperators:
     def dimshuffle(self, *pattern): return S.dimshuffle(self, *pattern)
     def reshape(self, shape, ndim=None): return S.reshape(self, shape, ndim)
     def flatten(self, ndim=1): return S.flatten(self, ndim)
+    def ravel(self): return S.flatten(self)
+    def squeeze(self): return B.squeeze(self)
+    def swapaxes(self, axis1, axis2): return S.swapaxes(self, axis1, axis2)
+
+    @property
+    def size(self): return R.prod(S.shape(self))
 
     def sum(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
         return R.sum(self, axis, dtype, keepdims, acc_dtype)
@@ -84,6 +140,43 @@ class _TensorOperators:
     def prod(self, axis=None, dtype=None, keepdims=False): return R.prod(self, axis, dtype, keepdims)
     def argmax(self, axis=None, keepdims=False): return R.argmax(self, axis, keepdims)
     def argmin(self, axis=None, keepdims=False): return R.argmin(self, axis, keepdims)
+    def any(self, axis=None, keepdims=False): return R.any(self, axis, keepdims)
+    def all(self, axis=None, keepdims=False): return R.all(self, axis, keepdims)
+    def ptp(self, axis=None, keepdims=False): return R.ptp(self, axis, keepdims)
+
+    def var(self, axis=None, ddof=0, keepdims=False, corrected=False):
+        return R.var(self, axis, ddof, keepdims, corrected)
+
+    def std(self, axis=None, ddof=0, keepdims=False, corrected=False):
+        return R.std(self, axis, ddof, keepdims, corrected)
+
+    def cumsum(self, axis=None): return X.cumsum(self, axis)
+    def cumprod(self, axis=None): return X.cumprod(self, axis)
+    def repeat(self, repeats, axis=None): return X.repeat(self, repeats, axis)
+    def searchsorted(self, v, side="left", sorter=None): return X.searchsorted(self, v, side, sorter)
+    def nonzero(self, return_matrix=False): return X.nonzero(self, return_matrix)
+    def nonzero_values(self): return X.nonzero_values(self)
+    def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
+    def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
+
+    def take(self, indices, axis=None, mode="raise"):
+        """The elements at ``indices`` along ``axis`` (of the flattened x when None), as ``numpy.take``."""
+        if axis is None:
+            return S.flatten(self)[indices]
+        return self[(slice(None),) * (axis % self.ndim) + (indices,)]
+
+    def diagonal(self, offset=0, axis1=0, axis2=1): return N.diagonal(self, offset, axis1, axis2)
+    def trace(self): return N.trace(self)
+
+    def norm(self, L, axis=None, keepdims=False):
+        """The L-norm over ``axis``: (sum |x|**L) ** (1/L); L=0 counts the nonzero elements."""
+        if L == 0:
+            return R.sum(E.neq(self, 0), axis, keepdims=keepdims)
+        if L == 1:
+            return R.sum(E.abs_(self), axis, keepdims=keepdims)
+        if L == float("inf"):
+            return R.max(E.abs_(self), axis, keepdims)
+        return R.sum(E.abs_(self) ** L, axis, keepdims=keepdims) ** (1.0 / L)
 
 
     def eval(self, inputs_to_values=None, **kwargs):
@@ -143,15 +236,32 @@ def as_tensor_variable(value, name=None):
         if not isinstance(value.type, TensorType):
             raise TypeError(f"expected a tensor variable, got {value} of type {value.type}")
         return value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in _flattened(value)):
+        from minitensor.tensor.construction import stacklists  # it imports this module
+        return stacklists(value)  # T.sum([a, b]), as in Theano: the list stacked into a tensor
     try:
         return constant(value, name=name)
     except (TypeError, ValueError) as error:
         raise TypeError(f"cannot make a tensor from {type(value).__name__} {value!r}: {error}") from None
 
 
+def _flattened(items):
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            yield from _flattened(item)
+        else:
+            yield item
+
+
 # The op modules import this one, so they are bound after the classes above exist.
 from minitensor.tensor import elemwise as E  # noqa: E402
+from minitensor.tensor import broadcast as B  # noqa: E402
 from minitensor.tensor import linalg as L  # noqa: E402
+from minitensor.tensor import math_functions as M  # noqa: E402
+from minitensor.tensor import extra_ops as X  # noqa: E402
+from minitensor.tensor import sorting  # noqa: E402
+from minitensor.tensor import nlinalg as N  # noqa: E402
+from minitensor.tensor import special  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
 from minitensor.tensor import shape_ops as S  # noqa: E402
 from minitensor.tensor import subtensor  # noqa: E402

@@ -1,0 +1,1 @@
+"""Theano's ``theano.misc`` paths that users import: ``pkl_utils`` (``dump`` and ``load``)."""

@@ -1,0 +1,1 @@
+"""Theano's ``theano.sandbox`` paths that users import: ``rng_mrg`` (``MRG_RandomStreams``)."""

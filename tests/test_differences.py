@@ -1,0 +1,79 @@
+"""docs/differences.md stays true: each difference it lists is checked here, so that the entry
+is removed (and this test changed) when the difference goes."""
+
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+import minitensor as theano
+import minitensor.tensor as T
+from minitensor import printing
+
+PAGE = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "differences.md").read_text()
+
+
+def test_the_page_has_a_section_for_issue_17():
+    assert "## Issue 17" in PAGE
+
+
+def test_constants_take_the_expressions_dtype():
+    x = T.dscalar("x")
+    assert "TensorConstant{2.0}" in printing.pp(x ** 2)
+
+
+def test_views_print_as_dimshuffle():
+    assert str(T.shape_padleft(T.dvector("v"))) == "DimShuffle{x,0}.0"
+
+
+def test_a_copy_returns_what_the_original_returns():
+    state, inc = theano.shared(0), T.iscalar("inc")
+    accumulator = theano.function([inc], state, updates=[(state, state + inc)])
+    assert isinstance(accumulator.copy(delete_updates=True)(1), np.ndarray)
+
+
+def test_random_streams_draw_other_numbers_than_theano_and_mrg_the_same():
+    from minitensor.sandbox.rng_mrg import MRG_RandomStreams
+    from minitensor.tensor.shared_randomstreams import RandomStreams
+    theanos_first_draw = 0.72803009  # Theano's RandomStreams(123).uniform(size=(1,))
+    assert abs(theano.function([], RandomStreams(123).uniform(size=(1,)))()[0] - theanos_first_draw) > 1e-6
+    assert abs(theano.function([], MRG_RandomStreams(123).uniform(size=(1,)))()[0] - 0.23648804) < 1e-8
+
+
+def test_out_of_scope_modules_are_absent():
+    for module in ("minitensor.typed_list", "minitensor.tensor.fft", "minitensor.tensor.io"):
+        assert importlib.util.find_spec(module) is None, f"{module} exists: update docs/differences.md"
+
+
+def test_complex_dtypes_are_types_but_elementwise_ops_refuse_them():
+    z = T.zvector("z")
+    assert z.dtype == "complex128"
+    with pytest.raises(TypeError, match="complex128"):
+        z + z
+
+
+@pytest.mark.parametrize("name", ["erfinv", "psi", "j0", "real", "choose", "compress", "fill_diagonal"])
+def test_functions_not_yet_built(name):
+    assert not hasattr(T, name), f"T.{name} exists now: update docs/differences.md"
+
+
+def test_eigh_has_no_gradient():
+    from minitensor.tensor.nlinalg import eigh
+    x = T.dmatrix("x")
+    with pytest.raises(NotImplementedError):
+        T.grad(T.sum(eigh(x)[0]), x)
+
+
+def test_a_mutable_input_is_not_overwritten_yet():
+    x = T.dvector("x")
+    f = theano.function([theano.In(x, mutable=True)], T.exp(x) * 2)
+    data = np.ones(3)
+    f(data)
+    np.testing.assert_array_equal(data, np.ones(3))
+
+
+def test_gamma_has_no_gradient_yet():
+    x = T.dscalar("x")
+    with pytest.raises(NotImplementedError):
+        T.grad(T.gammaln(x), x)
