@@ -87,7 +87,7 @@ def compilation_stages(function):
         return Stage(phase, list(outputs[:count]), list(zip(targets, outputs[count:])), list(rewrites))
 
     stages = [stage("as written", maker.original_outputs)]
-    for phase, outputs, rewrites in maker.mode.phases(maker.original_outputs):
+    for phase, outputs, rewrites in maker.mode.phases(maker.original_outputs, function.backend):
         stages.append(stage(phase, outputs, rewrites))
     final = maker.fgraph.outputs
     stages.append(Stage("scheduled", list(final[:count]), list(zip(targets, final[count:])),
