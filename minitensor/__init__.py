@@ -16,10 +16,11 @@ from minitensor.compile.io import In
 from minitensor.compile.mode import Mode
 from minitensor.persistence import load_params, save_params
 from minitensor.printing import pp
+from minitensor.tensor.linalg import dot
 from minitensor import scan_module
 from minitensor.scan_module import foldl, foldr, map, reduce, scan
 
 __version__ = "0.1.0"
 __all__ = ["config", "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable",
            "function", "Function", "In", "Mode", "pp", "save_params", "load_params", "scan", "scan_module",
-           "map", "reduce", "foldl", "foldr"]
+           "map", "reduce", "foldl", "foldr", "dot"]

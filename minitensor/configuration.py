@@ -9,12 +9,41 @@ import os
 FLOATX_CHOICES = ("float64", "float32", "float16")
 
 
+class WarnFlags:
+    """Theano's ``config.warn.*``: switches for warnings about bugs of old Theano versions.
+
+    minitensor never had those bugs, so it has no such warnings: the flags are
+    accepted (Theano's tutorial sets ``config.warn.subtensor_merge_bug = False``)
+    and change nothing. A name Theano did not have is an error, as in ``Config``.
+    """
+
+    NAMES = ("ignore_bug_before", "argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_bug",
+             "sum_div_dimshuffle_bug", "subtensor_merge_bug", "gpu_set_subtensor1", "vm_gc_bug",
+             "signal_conv2d_interface", "reduce_join", "inc_set_subtensor1", "round")
+
+    def __setattr__(self, name, value):
+        if name not in self.NAMES:
+            raise AttributeError(f"config.warn has no flag {name!r}; Theano's flags: {', '.join(self.NAMES)}")
+        super().__setattr__(name, value)
+
+    def __getattr__(self, name):
+        if name in self.NAMES:
+            return False
+        raise AttributeError(f"config.warn has no flag {name!r}; Theano's flags: {', '.join(self.NAMES)}")
+
+
 class Config:
     """Validated settings: an unknown name or value is an error, never ignored."""
 
     def __init__(self):
         self._floatX = "float64"
         self._device = "cpu"
+        self._warn = WarnFlags()
+
+    @property
+    def warn(self):
+        """Theano's warning flags, accepted and without effect (see ``WarnFlags``)."""
+        return self._warn
 
     @property
     def floatX(self):

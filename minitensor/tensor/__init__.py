@@ -23,7 +23,7 @@ from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
 from minitensor.tensor.construction import (alloc, arange, concatenate, join, ones, stack,
                                             zeros)
 from minitensor.tensor.linalg import dot, outer
-from minitensor.tensor import nnet
+from minitensor.tensor import nnet, shared_randomstreams
 from minitensor.gradient import Lop, Rop, grad, hessian, jacobian
 
 globals().update(TYPED)  # bscalar ... dtensor4
