@@ -80,7 +80,33 @@ def debugprint(obj, file=None):
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
         for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace):
             print(line, file=file)
+    for line in _inner_graph_lines(labels):
+        print(line, file=file)
     return file
+
+
+def _inner_graph_lines(labels):
+    """Theano's "Inner graphs of the scan ops:" section: each loop's body under its node's label,
+    each body input pointing (``-> [id X]``) at the outer variable it stands for."""
+    from minitensor.scan_module.scan_op import Scan
+    lines, done = [], set()
+    while True:
+        loops = [key for key in labels if getattr(key, "op", None) is not None and isinstance(key.op, Scan)
+                 and key not in done]
+        if not loops:
+            return lines
+        if not done:
+            lines += ["", "Inner graphs of the scan ops:"]
+        for node in loops:
+            done.add(node)
+            op = node.op
+            outer = (node.inputs[1:1 + op.n_sequences]
+                     + [node.inputs[1 + op.n_sequences + k] for k in range(op.n_recurrent) for _ in op.taps[k]]
+                     + node.inputs[1 + op.n_sequences + op.n_recurrent:])
+            notes = {inner: f" -> [id {_label(v.owner or v, labels)}]" for inner, v in zip(op.inner_inputs, outer)}
+            lines += ["", f"{op} [id {labels[node]}] ''"]
+            for out in op.inner_outputs:
+                lines += [" >" + line for line in _tree_lines(out, labels, {}, {}, notes)]
 
 
 def _label(key, labels):
@@ -103,8 +129,10 @@ def _op_text(op, inplace):
     return text.replace(",no_inplace}", ",inplace}") if ",no_inplace}" in text else text + "{inplace}"
 
 
-def _tree_lines(root, labels, order, inplace):
-    """Lines of the tree under ``root``, depth first, each child one step further in."""
+def _tree_lines(root, labels, order, inplace, notes=None):
+    """Lines of the tree under ``root``, depth first, each child one step further in.
+
+    ``notes`` add text after some leaves (a loop body's inputs point at the outer values)."""
     lines, stack = [], [(root, "")]
     while stack:
         var, prefix = stack.pop()
@@ -113,7 +141,7 @@ def _tree_lines(root, labels, order, inplace):
         seen = key in labels
         label = _label(key, labels)
         if node is None:
-            lines.append(f"{prefix}{var} [id {label}]")
+            lines.append(f"{prefix}{var} [id {label}]{(notes or {}).get(var, '')}")
             continue
         output = f".{var.index}" if len(node.outputs) > 1 else ""
         position = f"   {order[node]}" if node in order else ""

@@ -1,0 +1,77 @@
+"""Rewrites of loops, run with the canonicalising rules of the outer graph.
+
+* ``scan_push_out_invariants``: work in the loop's body that depends only on the
+  non-sequences (``W.T``, ``dot(W, b)``, a constant's shape) is the same at every
+  step; it moves out of the loop, computed once, and enters as a new non-sequence.
+* ``scan_last_step_only``: when the only use of a recurrent output is its last
+  value, ``out[-1]``, the loop keeps a window of ``depth`` values instead of every
+  step's (memory of one step, not n): Theano's ``A ** k`` example.
+
+The body itself is rewritten, fused and compiled by the same compiler when the
+function holding the loop is compiled (``Scan.compiled``); these rules change
+what is inside the loop and what is outside it.
+"""
+
+import dataclasses
+
+from minitensor.graph import Constant, clone_replace, graph_inputs, toposort
+from minitensor.rewriting.engine import rule
+from minitensor.scan_module.scan_op import Scan
+from minitensor.tensor.subtensor import Subtensor
+
+
+@rule(Scan)
+def scan_push_out_invariants(node):
+    """scan(body(f(non_sequences), ...)) -> scan(body(c, ...), c = f(non_sequences)): invariant work leaves the loop"""
+    op = node.op
+    invariant = set(op.non_sequence_inputs)
+    moved = set()
+    for inner in toposort(list(op.inner_outputs)):
+        if inner.inputs and all(i in invariant or isinstance(i, Constant) for i in inner.inputs) and any(
+                i in invariant for i in inner.inputs):
+            invariant.update(inner.outputs)
+            moved.update(inner.outputs)
+    if not moved:
+        return None
+    # What the rest of the body reads of the moved work: those values become non-sequences.
+    frontier = {v: None for v in op.inner_outputs if v in moved}
+    for inner in toposort(list(op.inner_outputs)):
+        if not all(out in moved for out in inner.outputs):
+            frontier.update((i, None) for i in inner.inputs if i in moved)
+    frontier = list(frontier)
+    stand_ins = [v.type(v.name) for v in frontier]
+    inner_outputs = clone_replace(list(op.inner_outputs), dict(zip(frontier, stand_ins)))
+    n_fixed = op.n_sequences + op.n_tap_inputs
+    outer_of = dict(zip(op.inner_inputs, node.inputs[1:1 + op.n_sequences] + [None] * op.n_tap_inputs
+                        + node.inputs[1 + op.n_sequences + op.n_recurrent:]))
+    values = clone_replace(frontier, {inner: outer_of[inner] for inner in op.non_sequence_inputs})
+    read = set(graph_inputs(inner_outputs))
+    kept = [v for v in op.non_sequence_inputs if v in read]
+    new_op = dataclasses.replace(op, inner_inputs=tuple(op.inner_inputs[:n_fixed]) + tuple(kept) + tuple(stand_ins),
+                                 inner_outputs=tuple(inner_outputs))
+    head = node.inputs[:1 + op.n_sequences + op.n_recurrent]
+    outputs = new_op(*head, *[outer_of[v] for v in kept], *values)
+    return outputs if isinstance(outputs, list) else [outputs]
+
+
+@rule(Subtensor, needs_readers=True)
+def scan_last_step_only(node, readers):
+    """scan(...)[k][-1] -> scan(..., keeping only the last steps of output k)[k]: one step in memory, not n"""
+    if node.op.index != (-1,) or len(node.inputs) != 1:
+        return None
+    history = node.inputs[0]
+    loop = history.owner
+    if loop is None or not isinstance(loop.op, Scan) or readers[history] != 1:
+        return None
+    op, k = loop.op, history.index
+    if k >= op.n_recurrent or not op.history[k]:
+        return None
+    if any(readers[out] for out in loop.outputs if out is not history):
+        return None  # another output is used: the loop stays as it is, not run twice
+    kept = list(op.history)
+    kept[k] = False
+    outputs = dataclasses.replace(op, history=tuple(kept))(*loop.inputs)
+    return [outputs[k] if isinstance(outputs, list) else outputs]
+
+
+SCAN = [scan_push_out_invariants, scan_last_step_only]
