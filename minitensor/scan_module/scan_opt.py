@@ -25,12 +25,12 @@ def scan_push_out_invariants(node):
     """scan(body(f(non_sequences), ...)) -> scan(body(c, ...), c = f(non_sequences)): invariant work leaves the loop"""
     op = node.op
     invariant = set(op.non_sequence_inputs)
-    moved = set()
+    moved = set()  # invariant and reading a non-sequence: work done again at every step
     for inner in toposort(list(op.inner_outputs)):
-        if inner.inputs and all(i in invariant or isinstance(i, Constant) for i in inner.inputs) and any(
-                i in invariant for i in inner.inputs):
-            invariant.update(inner.outputs)
-            moved.update(inner.outputs)
+        if all(i in invariant or isinstance(i, Constant) for i in inner.inputs):
+            invariant.update(inner.outputs)  # (a node of constants only stays, for constant folding)
+            if any(i in moved or i in op.non_sequence_inputs for i in inner.inputs):
+                moved.update(inner.outputs)
     if not moved:
         return None
     # What the rest of the body reads of the moved work: those values become non-sequences.
