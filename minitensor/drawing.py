@@ -42,7 +42,7 @@ OP_COLOURS = {
     "construction": "#FFAA22",  # orange: Theano's Alloc; here every op that builds a new tensor
     "shape_ops": "#D2B48C",  # Theano's brown, light enough to read a label on
     "ifelse": "magenta",
-    "loop": "yellow",  # Theano's Scan
+    "scan_op": "yellow",  # Theano's Scan
     "reduction": "#C6E2FF",  # light blue
     "linalg": "#DDEE99",  # light olive
 }

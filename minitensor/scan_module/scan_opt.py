@@ -18,6 +18,7 @@ from minitensor.graph import Constant, clone_replace, graph_inputs, toposort
 from minitensor.rewriting.engine import rule
 from minitensor.scan_module.scan_op import Scan
 from minitensor.tensor.subtensor import Subtensor
+from minitensor.tensor.type import is_float
 
 
 @rule(Scan)
@@ -29,7 +30,9 @@ def scan_push_out_invariants(node):
     for inner in toposort(list(op.inner_outputs)):
         if all(i in invariant or isinstance(i, Constant) for i in inner.inputs):
             invariant.update(inner.outputs)  # (a node of constants only stays, for constant folding)
-            if any(i in moved or i in op.non_sequence_inputs for i in inner.inputs):
+            # Shapes and indices stay: they are cheap, and ops read static sizes from the nodes that make them.
+            if any(i in moved or i in op.non_sequence_inputs for i in inner.inputs) and all(
+                    is_float(out.dtype) for out in inner.outputs):
                 moved.update(inner.outputs)
     if not moved:
         return None
@@ -40,10 +43,17 @@ def scan_push_out_invariants(node):
             frontier.update((i, None) for i in inner.inputs if i in moved)
     frontier = list(frontier)
     stand_ins = [v.type(v.name) for v in frontier]
-    inner_outputs = clone_replace(list(op.inner_outputs), dict(zip(frontier, stand_ins)))
+    try:
+        inner_outputs = clone_replace(list(op.inner_outputs), dict(zip(frontier, stand_ins)))
+    except TypeError:
+        return None  # an op inferred its output's type from the structure of work that has moved
+    if any(new.type != old.type for new, old in zip(inner_outputs, op.inner_outputs)):
+        return None
     n_fixed = op.n_sequences + op.n_tap_inputs
     outer_of = dict(zip(op.inner_inputs, node.inputs[1:1 + op.n_sequences] + [None] * op.n_tap_inputs
                         + node.inputs[1 + op.n_sequences + op.n_recurrent:]))
+    if any(outer_of[inner].type != inner.type for inner in op.non_sequence_inputs):
+        return None  # rewriting the outer graph changed an input's broadcast pattern: the body's work may not fit it
     values = clone_replace(frontier, {inner: outer_of[inner] for inner in op.non_sequence_inputs})
     read = set(graph_inputs(inner_outputs))
     kept = [v for v in op.non_sequence_inputs if v in read]

@@ -1,4 +1,4 @@
-"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``.
+"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, ``alloc`` and ``Eye``.
 
 ``Join`` concatenates along an axis; its gradient slices g back into one piece
 per input (with ``Subtensor``, so no split op is needed). ``stack`` is a join of
@@ -195,3 +195,25 @@ def zeros(shape, dtype=None):
 def ones(shape, dtype=None):
     """Ones of ``shape`` (a tuple of ints and integer scalars, or some ``x.shape``), of ``dtype`` or floatX."""
     return alloc(constant(1, dtype=dtype or config.floatX), *shape_entries(shape))
+
+
+@dataclass(frozen=True)
+class Eye(Op):
+    """The n-by-n identity matrix of ``dtype``: ones on the diagonal, zeros elsewhere."""
+
+    dtype: str
+
+    def make_node(self, n):
+        n = as_tensor_variable(n)
+        if n.ndim != 0 or np.dtype(n.dtype).kind not in "iu":
+            raise TypeError(f"eye needs an integer scalar size, got {n.type}")
+        return Apply(self, [n], [TensorType(self.dtype, (False, False))()])
+
+    def impl(self, xp, n):
+        return xp.eye(int(n), dtype=self.dtype)
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+    def __str__(self):
+        return f"Eye{{{self.dtype}}}"
