@@ -213,7 +213,20 @@ def print_program(function, file=None):
         print(file=file)
     from minitensor.compile.codegen import readable_source
     print(readable_source(function.program), end="", file=file)
+    _print_loop_bodies(function.program, file)
     return file
+
+
+def _print_loop_bodies(program, file):
+    """After a program, the compiled body of each loop it runs (and of the loops inside those)."""
+    from minitensor.compile.codegen import readable_source
+    from minitensor.scan_module.scan_op import Scan
+    for position, node in enumerate(program.nodes):
+        if isinstance(node.op, Scan):
+            body = node.op.compiled(program.xp).program
+            print(f"\n\n# the body of {node.op} (node {position}), run once per step:\n", file=file)
+            print(readable_source(body), end="", file=file)
+            _print_loop_bodies(body, file)
 
 
 def kernel_sources(function, file=None):
