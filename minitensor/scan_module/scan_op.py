@@ -194,7 +194,7 @@ class Scan(Op):
             for m in range(self.n_mapped):
                 value = results[n_rec + m]
                 if mapped[m] is None:
-                    mapped[m] = xp.empty((n,) + xp.shape(value), dtype=self.mapped_outputs[m].dtype)
+                    mapped[m] = xp.empty((n,) + value.shape, dtype=self.mapped_outputs[m].dtype)
                 mapped[m][t] = value
             if self.as_while and results[-1]:
                 steps = t + 1
