@@ -200,6 +200,21 @@ class Op:
     #: handing it to the user or storing it in a shared variable.
     returns_view = False
 
+    #: Where values live (the rule is in ``minitensor/backends/__init__.py``). An op that
+    #: computes on the host whatever the backend (it uses NumPy's random generators)
+    #: says ``runs_on_host``, and ``reads_only_shapes`` too if its inputs' shapes are all it
+    #: reads (their values may stay on the GPU); one whose purpose is to make a tensor
+    #: from host sizes (``alloc``, ``arange``) says ``allocates``, so that it makes it on
+    #: the function's backend even when all its inputs live on the host.
+    runs_on_host = False
+    reads_only_shapes = False  # it runs on the host and reads only its inputs' shapes
+    allocates = False
+
+    def host_inputs(self, node):
+        """The positions of the inputs this op reads as host values: sizes, shapes, slice
+        bounds, conditions. A GPU function keeps them in host memory."""
+        return ()
+
     def make_node(self, *inputs):
         raise NotImplementedError
 

@@ -35,6 +35,9 @@ class IfElse(Op):
     #: The executor computes the nodes that only one branch needs inside that branch.
     lazy = True
 
+    def host_inputs(self, node):
+        return (0,)  # the condition, which Python's ``if`` reads
+
     def make_node(self, condition, *values):
         condition = as_tensor_variable(condition)
         if condition.ndim != 0:

@@ -50,7 +50,7 @@ def fake_cupy(monkeypatch, count=1, error=None):
 def test_device_cuda_without_cupy_says_what_to_install(device, no_cupy):
     device("cuda")
     x = T.dvector("x")
-    with pytest.raises(cuda.CudaUnavailableError, match=r'needs CuPy.*pip install "minitensor\[cuda\]"'):
+    with pytest.raises(cuda.CudaUnavailableError, match=r'needs CuPy.*pip install -e "\.\[cuda\]"'):
         theano.function([x], x + 1)
     with pytest.raises(cuda.CudaUnavailableError, match="needs CuPy"):
         theano.shared(np.zeros(3), name="w")  # a shared variable made under device=cuda lives on the GPU

@@ -11,6 +11,8 @@ import subprocess
 import numpy as np
 import pytest
 
+from cupy_standin import HOST_PRELUDE
+from minitensor.tensor.c_helpers import PREAMBLE
 from minitensor.tensor.elemwise import Elemwise
 from minitensor.tensor.type import TensorType
 from op_specs import SPECS
@@ -48,7 +50,7 @@ def _cases():
 def test_c_expressions_match_impl(tmp_path):
     cases = list(_cases())
     assert len(cases) > 30
-    lines = ["#include <cmath>", "#include <cstdio>", "using namespace std;", "int main() {"]
+    lines = [HOST_PRELUDE, PREAMBLE, "#include <cstdio>", "int main() {"]
     for number, (name, node, arrays) in enumerate(cases):
         names = []
         for position, array in enumerate(arrays):

@@ -18,8 +18,10 @@ import pytest
 
 import minitensor as theano
 import minitensor.tensor as T
-from minitensor.backends.kernels import _C_TYPES, KernelSource, kernel_source
+from cupy_standin import HOST_PRELUDE
+from minitensor.backends.kernels import KernelSource, kernel_source
 from minitensor.rewriting.fusion import Composite
+from minitensor.tensor.c_helpers import C_TYPES as _C_TYPES
 
 CXX = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
 NVCC = shutil.which("nvcc")
@@ -72,7 +74,7 @@ CASES = list(_cases())
 
 def _program(cases):
     """C++ running each case's kernel body at every position and printing each output."""
-    lines = ["#include <cmath>", "#include <cstdio>", "using namespace std;", "int main() {"]
+    lines = [HOST_PRELUDE, "#include <cstdio>", kernel_source(cases[0][1]).preamble, "int main() {"]
     for case, (name, composite, arrays) in enumerate(cases):
         source = kernel_source(composite)
         lines.append(f"  // {name}: {composite}")
@@ -127,7 +129,7 @@ def test_kernel_bodies_agree_with_numpy(tmp_path):
 
 @pytest.mark.skipif(NVCC is None, reason="nvcc not found")
 def test_kernel_bodies_compile_as_cuda(tmp_path):
-    functions = []
+    functions = [kernel_source(CASES[0][1]).preamble]
     for case, (name, composite, _) in enumerate(CASES):
         source = kernel_source(composite)
         inputs = ", ".join(f"const {_C_TYPES[p.dtype]} x{k}" for k, p in enumerate(composite.inputs))

@@ -1,17 +1,32 @@
-"""Backends: the array module ``xp`` a compiled function computes with, chosen once.
+"""Backends: where a compiled function's values live, and what computes on them.
 
-Every op computes through ``xp`` (``impl(xp, ...)``, ``make_thunk(node, xp)``), so
-choosing a backend is choosing a module: NumPy for ``device=cpu``, CuPy for
-``device=cuda``. ``function(..., backend='numpy' | 'cupy')`` overrides
-``config.device`` for one function.
+**The one rule for where values live.** Shapes, sizes, axes and index arithmetic are
+host values (Python and NumPy integers); tensor values live on the function's
+backend; a value crosses between host and device only where the graph needs it on
+the other side, and a device-to-host copy only where the user asked for host outputs
+or the graph asks for a device value as a size or an index. The compiler decides,
+once per function, where each variable of the graph lives (``compile/executor.py``,
+``plan_placement``) from two facts an op declares about itself:
 
-* ``cuda.py``: importing CuPy lazily (NumPy-only installs never import it), the clear
-  errors when CuPy or a GPU is missing, the "Using gpu device 0: ..." line, moving
-  values between host and device, and where CuPy differs from NumPy;
-* ``kernels.py``: the CUDA source of a fused ``Composite`` node, as the arguments of a
-  ``cupy.ElementwiseKernel``; pure text, testable without a GPU.
+* ``op.host_inputs(node)``: the positions of the inputs it reads as host values (the
+  shape of a reshape, the bounds of a slice, the condition of an ``ifelse``);
+* ``op.runs_on_host``: it computes on the host whatever the backend (``Shape`` and
+  ``ElementCount`` read only metadata; random draws use NumPy's generators).
 
->>> array_module('numpy').__name__
+A node whose inputs all live on the host and whose results are small (a scalar, or
+an integer vector: the arithmetic of shapes) also runs there. No op tests which
+backend it runs on: it computes through the array module ``xp`` it is given.
+
+A backend is chosen once, when a function is compiled (``config.device``, or
+``function(..., backend=)``). ``compile/`` asks it for its array module ``xp``, for
+transfers (``to_device``, ``to_host``) and for the kernels of fused nodes; nothing
+here imports ``compile/``.
+
+* this module: ``get_backend``, the NumPy backend, and the transfers every backend shares;
+* ``cuda.py``: the CuPy backend, imported lazily (NumPy-only installs never import CuPy);
+* ``kernels.py``: the CUDA source of fused nodes, as text, testable without a GPU.
+
+>>> get_backend('numpy').xp.__name__
 'numpy'
 """
 
@@ -31,9 +46,55 @@ def backend_name(backend=None):
     return backend
 
 
-def array_module(backend=None):
-    """The array module of ``backend`` (see ``backend_name``); for CuPy, on the configured GPU."""
+def get_backend(backend=None):
+    """The ``Backend`` named ``backend`` (see ``backend_name``); CuPy's on the configured GPU."""
     if backend_name(backend) == "numpy":
-        return np
+        return NUMPY
     from minitensor.backends import cuda  # only now: importing it imports nothing of CuPy yet
-    return cuda.cupy_module()
+    return cuda.cupy_backend()
+
+
+def array_module(backend=None):
+    """The array module ``xp`` of ``backend`` (see ``backend_name``)."""
+    return get_backend(backend).xp
+
+
+def is_device_array(value):
+    """Whether ``value`` lives in GPU memory (it has the CUDA array interface, as CuPy's arrays do)."""
+    return hasattr(type(value), "__cuda_array_interface__")
+
+
+def to_host(value):
+    """``value`` as a NumPy array: a GPU array is copied to host memory (CuPy's ``get()``)."""
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value.get() if is_device_array(value) else value)
+
+
+class NumpyBackend:
+    """The host: NumPy computes, and host and device are the same memory."""
+
+    name = "numpy"
+    xp = np
+    on_host = True  # no value ever crosses; the compiler plans no placement
+
+    def __repr__(self):
+        return "<backend numpy>"
+
+    def owns(self, value):
+        """Whether ``value`` lives in this backend's memory."""
+        return not is_device_array(value)
+
+    def to_device(self, value):
+        return np.asarray(value)
+
+    def fused_thunk(self, node):
+        """A callable running a fused node as one kernel, or None to run its inner ops one by one."""
+        return None
+
+    def reduction_thunk(self, reduce_node, fused_node):
+        """A callable computing ``reduce_node`` of the fused node's output in one kernel, or None."""
+        return None
+
+
+NUMPY = NumpyBackend()

@@ -2,42 +2,38 @@
 
 NumPy-only installs never import CuPy: ``cupy_module()`` imports it on first use and
 says exactly what is missing when it cannot (CuPy itself, a CUDA driver, a GPU), with
-the command that installs it: ``pip install "minitensor[cuda]"``. The first time, it
+the command that installs it: ``pip install -e ".[cuda]"``. The first time, it
 prints Theano's line ``Using gpu device 0: <name>`` (to stderr, once per process).
 
 Where CuPy differs from NumPy, and how minitensor handles it (all of it here):
 
 * CuPy never converts a GPU array to NumPy implicitly (``np.asarray(gpu_array)``
   raises): values cross between host and device only through ``to_device`` and
-  ``sharedvalue.to_host`` (which calls ``.get()``).
+  ``to_host`` (which calls ``.get()``), where the compiler's placement plan says
+  (``minitensor/backends/__init__.py`` states the rule).
 * CuPy's functions refuse NumPy arrays as arguments (NumPy scalars and Python numbers
-  are fine): a compiled function converts its arguments with ``device_convert``, and
-  a graph's array constants must be on the device too.
+  are fine): a compiled function moves its arguments to the GPU once, checking them
+  there (``device_convert``), and a graph's array constants are copied to the GPU
+  when the function is compiled.
 * A call's outputs come back as NumPy arrays (``host_results``) unless the function
   was compiled with ``device_outputs=True``.
 * A fused ``Composite`` node runs as one ``cupy.ElementwiseKernel`` whose source
-  ``kernels.py`` writes (``fused_kernel``); NumPy runs its inner ops one by one.
+  ``kernels.py`` writes (``fused_thunk``), and a sum, max or min of a fused node's
+  result as one ``cupy.ReductionKernel`` (``reduction_thunk``).
 
-Which parts have run: none of this has run with CuPy or on a GPU (it was written on a
-machine with neither). The error paths (no CuPy, no driver, no GPU, a bad device
-number) and the greeting were tested with a stand-in module in place of CuPy
-(tests/test_backends.py); the kernel source was compiled with g++ and ``nvcc -c``
-(tests/test_kernels.py). Never run: ``to_device``, ``device_convert``,
-``host_results``, ``fused_kernel`` (CuPy's NVRTC compile of the source),
-``composite_thunk``, ``constants_to_device``, and shared variables holding CuPy
-arrays; the tests that run them take the ``backend`` fixture and skip without a GPU.
-
-Known gaps, for whoever verifies this on a GPU: ops whose thunks hold NumPy arrays of
-their own, NanGuardMode's and DebugMode's checks (they call NumPy on the values), and
-random streams (their draws are made by NumPy) are unlikely to work on CuPy yet.
+Which parts have run: on a machine with an NVIDIA GPU, see README.md (what has and has
+not run on a GPU). In CI, with no GPU, the whole test suite runs under ``device=cuda``
+on a strict CPU stand-in for CuPy (tests/cupy_standin.py), and every generated kernel
+is compiled by NVIDIA's real NVRTC for sm_90 (tests/test_nvrtc.py).
 """
 
 import functools
 import sys
 
+from minitensor.backends import is_device_array, to_host
 from minitensor.configuration import config
 
-INSTALL = 'pip install "minitensor[cuda]"'
+INSTALL = 'pip install -e ".[cuda]"'
 
 
 class CudaUnavailableError(RuntimeError):
@@ -59,7 +55,7 @@ def cupy_module():
         import cupy
     except ImportError as error:
         raise CudaUnavailableError(
-            f"device={config.device} (or backend='cupy') needs CuPy, which could not be imported "
+            f"device=cuda (or backend='cupy') needs CuPy, which could not be imported "
             f"({error}). Install it with: {INSTALL}  (that extra is CuPy for CUDA 12; for another "
             f"CUDA version install the matching cupy-cudaXXx package instead)") from None
     try:
@@ -83,34 +79,82 @@ def cupy_module():
     return cupy
 
 
-def is_device_array(value):
-    """Whether ``value`` lives in GPU memory (it has the CUDA array interface, as CuPy's arrays do)."""
-    return hasattr(type(value), "__cuda_array_interface__")
+class CupyBackend:
+    """The GPU, through CuPy: values are CuPy arrays in the memory of the current GPU."""
+
+    name = "cupy"
+    on_host = False
+
+    def __init__(self, cupy):
+        self.xp = cupy
+
+    def __repr__(self):
+        return f"<backend cupy, GPU {device_number()}>"
+
+    def owns(self, value):
+        return is_device_array(value)
+
+    def to_device(self, value):
+        """``value`` (NumPy, a number, or already on the GPU) as a CuPy array on the current GPU."""
+        return self.xp.asarray(value)
+
+    def fused_thunk(self, node):
+        """A callable running the fused ``node`` as one kernel launch. CuPy broadcasts the
+        inputs; the lengths of non-broadcastable axes are tested first, as on NumPy."""
+        from minitensor.backends.kernels import kernel_source
+        from minitensor.tensor.elemwise import with_size_checks
+        source = kernel_source(node.op)
+        kernel = elementwise_kernel(source)
+        constants = [self.to_device(c) for c in source.array_constants]  # once, at compile time
+        if constants:
+            def run(*arrays):
+                return kernel(*arrays, *constants)
+            return with_size_checks(run, node)
+        return with_size_checks(kernel, node)
+
+    def reduction_thunk(self, reduce_node, fused_node):
+        """A callable computing ``reduce_node`` (a Sum, Max or Min) of the fused node's only
+        output as one ``ReductionKernel``: the elementwise work is its map expression."""
+        from minitensor.backends.kernels import reduction_source
+        from minitensor.tensor.elemwise import with_size_checks
+        source = reduction_source(reduce_node, fused_node.op)
+        if source is None:
+            return None
+        kernel = reduction_kernel(source)
+        constants = [self.to_device(c) for c in source.array_constants]
+        axes = source.axes
+
+        def run(*arrays):
+            return kernel(*arrays, *constants, axis=axes)
+        return with_size_checks(run, fused_node)
 
 
-def to_device(array):
-    """``array`` (NumPy, or already on the GPU) as a CuPy array on the current GPU."""
-    return cupy_module().asarray(array)
+_backends = {}  # id(the cupy module) -> its CupyBackend
 
 
-def device_convert(convert):
+def cupy_backend():
+    """The CuPy backend, importing CuPy now or saying what is missing (one per CuPy module:
+    the tests swap CuPy for a stand-in)."""
+    cupy = cupy_module()
+    if id(cupy) not in _backends:
+        _backends[id(cupy)] = CupyBackend(cupy)
+    return _backends[id(cupy)]
+
+
+def device_convert(convert, backend):
     """``convert(position, value)`` (a function's argument check, on NumPy arrays) for a
-    CuPy function: a GPU argument is checked on the host, then the result goes to the GPU.
-
-    A CuPy array of the exact dtype and rank skips this (the call's fast check passes it),
-    so the round trip happens only for values that need converting anyway."""
-    from minitensor.compile.sharedvalue import to_host
-
+    GPU input: a host value is checked on the host, then copied to the GPU; a GPU value
+    is checked where it is, by its dtype and shape alone (no copy)."""
     def convert_to_device(position, value):
-        return to_device(convert(position, to_host(value) if is_device_array(value) else value))
+        if is_device_array(value):
+            return convert(position, value)  # TensorType.filter checks a device array's metadata
+        return backend.to_device(convert(position, value))
     return convert_to_device
 
 
 def host_results(call):
     """``call`` returning NumPy arrays: each GPU array it returns (alone, in a list or in a
     dict) is copied to host memory."""
-    from minitensor.compile.sharedvalue import to_host
-
     def call_on_host(*args):
         result = call(*args)
         if isinstance(result, list):
@@ -122,28 +166,21 @@ def host_results(call):
 
 
 @functools.lru_cache(maxsize=None)
-def fused_kernel(source):
-    """The compiled ``cupy.ElementwiseKernel`` of a ``kernels.KernelSource``.
+def elementwise_kernel(source):
+    """The ``cupy.ElementwiseKernel`` of a ``kernels.KernelSource``.
 
     Cached by the source, which is the Composite's structure and dtypes: structurally
     equal fused nodes, in one function or many, share one kernel (CuPy also caches the
     compiled binary on disk)."""
     cupy = cupy_module()
-    return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
+    return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name,
+                                  preamble=source.preamble)
 
 
-def composite_thunk(node):
-    """A callable running the fused ``node`` as one kernel launch. CuPy broadcasts the
-    inputs; the lengths of non-broadcastable axes are tested first, as on NumPy."""
-    from minitensor.backends.kernels import kernel_source
-    from minitensor.tensor.elemwise import with_size_checks
-    return with_size_checks(fused_kernel(kernel_source(node.op)), node)
-
-
-def constants_to_device(program):
-    """Bind the constants of ``program``'s generated code as GPU arrays (CuPy's functions
-    take no NumPy arrays). Constants held inside an op's own thunk are not reached."""
+@functools.lru_cache(maxsize=None)
+def reduction_kernel(source):
+    """The ``cupy.ReductionKernel`` of a ``kernels.ReductionSource``, cached likewise."""
     cupy = cupy_module()
-    writer = program._writer
-    for value in writer.constants:
-        program.namespace[writer.global_names[id(value)]] = cupy.asarray(value)
+    return cupy.ReductionKernel(source.in_params, source.out_params, source.map_expr, source.reduce_expr,
+                                source.post_map_expr, source.identity, source.name,
+                                reduce_type=source.reduce_type, preamble=source.preamble)

@@ -1,4 +1,5 @@
-"""The CUDA source of a fused ``Composite`` node, as the arguments of a ``cupy.ElementwiseKernel``.
+"""The CUDA source of fused nodes, as the arguments of CuPy's ``ElementwiseKernel`` and
+``ReductionKernel``.
 
 A fused node holds a small graph of elementwise ops. Its kernel computes that graph
 at one position ``i`` of its (broadcast) inputs: one typed C statement per inner
@@ -13,37 +14,45 @@ output. For ``exp(x) * y + 1`` on float32 vectors, ``kernel_source`` gives::
                 y0 = t2;
 
 Each temporary has the dtype NumPy gives that inner result, so rounding happens
-where NumPy rounds (a float32 product is a float, not a double). Constants are
-typed literals: ``1.0f`` in a float32 kernel, ``1.0`` in a float64 one.
+where NumPy rounds (a float32 product is a float, not a double; a float16 op
+computes in float and rounds its result, as NumPy's half loops do). Scalar
+constants are typed literals (``1.0f`` in a float32 kernel); a constant with more
+than one element is one more input, ``a0, a1, ...``, copied to the GPU once. What
+C does differently from NumPy (integer division by zero, ``//`` of floats, casts of
+NaN to integers, powers of integers) is written out by the ops' ``c_expr`` with the
+helper functions of ``PREAMBLE``, so a kernel computes what NumPy computes.
+
+A sum, max or min of a fused node's only result is one ``ReductionKernel``
+(``reduction_source``): the fused graph becomes a device function of the preamble,
+called by the map expression, so the elementwise results are never written to memory.
 
 This is text only: nothing here imports CuPy, so the source is tested on any
-machine, by compiling ``operation`` with the host C++ compiler
-(tests/test_kernels.py). ``cuda.fused_kernel`` compiles it with CuPy, cached by
-the ``KernelSource``, which is the fused graph's structure and dtypes.
-
-Left out: float16 (CuPy's ``float16`` type is not C++'s; such a node raises
-NotImplementedError) and reductions (``ReductionKernel``).
+machine: compiled by NVIDIA's NVRTC for sm_90 in CI (tests/test_nvrtc.py), and run
+on the CPU by the stand-in for CuPy (tests/cupy_standin.py).
 """
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from minitensor.graph import Constant
-from minitensor.tensor.elemwise import _CTYPES
-
-# The C types of the temporaries; CuPy names the parameters' types as NumPy does.
-_C_TYPES = {dtype: ctype for dtype, ctype in _CTYPES.items() if dtype != "float16"}
+from minitensor.tensor.c_helpers import C_TYPES, PREAMBLE
 
 
 @dataclass(frozen=True)
 class KernelSource:
-    """What ``cupy.ElementwiseKernel(in_params, out_params, operation, name)`` takes."""
+    """What ``cupy.ElementwiseKernel(in_params, out_params, operation, name, preamble=...)``
+    takes, and the array constants passed after the inputs (not part of equality: equal
+    text is one compiled kernel, whatever values it is given)."""
 
     in_params: str
     out_params: str
     operation: str
     name: str
+    preamble: str = PREAMBLE
+    array_constants: tuple = field(default=(), compare=False, repr=False)
 
     def __str__(self):
         body = self.operation.replace("\n", "\n" + " " * 14)
@@ -51,47 +60,118 @@ class KernelSource:
                 f"  operation   {body}")
 
 
+@dataclass(frozen=True)
+class ReductionSource:
+    """What ``cupy.ReductionKernel(...)`` takes, the axes it reduces over, and array constants."""
+
+    in_params: str
+    out_params: str
+    map_expr: str
+    reduce_expr: str
+    post_map_expr: str
+    identity: str
+    name: str
+    reduce_type: str
+    preamble: str
+    axes: tuple
+    array_constants: tuple = field(default=(), compare=False, repr=False)
+
+
 def kernel_source(composite):
     """The ``KernelSource`` of ``composite``: inputs ``x0, x1, ...``, outputs ``y0, ...``."""
+    lines, outputs, params, constants = _body(composite)
+    lines += [f"y{k} = {name};" for k, name in enumerate(outputs)]
+    out_params = ", ".join(f"{o.dtype} y{k}" for k, o in enumerate(composite.outputs))
+    operation = "\n".join(lines)
+    return KernelSource(params, out_params, operation, _name("minitensor_fused", params, out_params, operation),
+                        array_constants=constants)
+
+
+def reduction_source(reduce_node, composite):
+    """The ``ReductionSource`` computing ``reduce_node`` (Sum, Max or Min) of ``composite``'s only
+    output in one kernel, or None for a reduction it does not cover."""
+    from minitensor.tensor.reduction import Max, Min, Sum  # the ops import this package's module
+
+    op, out = reduce_node.op, reduce_node.outputs[0]
+    value_dtype = composite.outputs[0].dtype
+    if len(composite.outputs) != 1 or value_dtype not in C_TYPES:
+        return None
+    if isinstance(op, Sum):
+        reduce_dtype = op.accumulator_dtype(out.dtype) or out.dtype
+        reduce_expr, identity = "a + b", "0"
+    elif isinstance(op, (Max, Min)) and np.dtype(value_dtype).kind == "f":
+        reduce_dtype = value_dtype
+        better = ">" if isinstance(op, Max) else "<"
+        reduce_expr = f"(isnan(a) || a {better} b) ? a : b"  # NaN wins, as in NumPy
+        identity = f"{'-' if isinstance(op, Max) else ''}CUDART_INF"
+    else:
+        return None
+    lines, (result,), params, constants = _body(composite)
+    arguments = ", ".join(part.split()[1] for part in params.split(", "))
+    declared = ", ".join(f"{C_TYPES[p.split()[0]]} {p.split()[1]}" for p in params.split(", "))
+    body = "\n".join("  " + line for line in lines)
+    name = _name("minitensor_reduce", params, str(op), body)
+    function = f"__device__ {C_TYPES[value_dtype]} {name}_map({declared}) {{\n{body}\n  return {result};\n}}"
+    return ReductionSource(params, f"{out.dtype} y0", f"{name}_map({arguments})", reduce_expr,
+                           f"y0 = ({C_TYPES[out.dtype]}) a", identity, name, C_TYPES[reduce_dtype],
+                           PREAMBLE + "\n" + _INFINITY + function, tuple(op.axes), constants)
+
+
+# CuPy defines CUDART_INF in cupy/math_constants.h; the preamble must not depend on it.
+_INFINITY = "#ifndef CUDART_INF\n#define CUDART_INF __int_as_float(0x7f800000)\n#endif\n"
+
+
+def _body(composite):
+    """The C statements of ``composite``'s inner graph, the names of its results, its
+    ``in_params`` and its array constants."""
     names = {placeholder: f"x{k}" for k, placeholder in enumerate(composite.inputs)}
-    lines = []
+    params = [f"{p.dtype} x{k}" for k, p in enumerate(composite.inputs)]
+    constants, lines = [], []
     for node in composite.nodes:
         out = node.outputs[0]
-        arguments = [c_literal(i) if isinstance(i, Constant) else names[i] for i in node.inputs]
+        arguments = []
+        for var in node.inputs:
+            if isinstance(var, Constant) and var.data.size == 1:
+                text = c_literal(var)
+            else:
+                if isinstance(var, Constant) and var not in names:  # a constant array: one more input
+                    names[var] = f"a{len(constants)}"
+                    params.append(f"{var.dtype} {names[var]}")
+                    constants.append(var.data)
+                text = names[var]
+            # float16 values compute in float, as NumPy's half loops do; the result rounds.
+            arguments.append(f"((float) {text})" if var.dtype == "float16" else text)
         names[out] = f"t{len(lines)}"
         lines.append(f"const {_c_type(out.dtype)} {names[out]} = {node.op.c_expr(arguments, out.dtype)};")
-    lines += [f"y{k} = {names[out]};" for k, out in enumerate(composite.outputs)]
-    in_params = ", ".join(f"{_param_type(p.dtype)} x{k}" for k, p in enumerate(composite.inputs))
-    out_params = ", ".join(f"{_param_type(o.dtype)} y{k}" for k, o in enumerate(composite.outputs))
-    operation = "\n".join(lines)
-    # A name from the text itself: equal fused graphs get equal names, and CuPy's cache hits.
-    digest = hashlib.sha1("\n".join([in_params, out_params, operation]).encode()).hexdigest()[:12]
-    return KernelSource(in_params, out_params, operation, f"minitensor_fused_{digest}")
+    return lines, [names[o] for o in composite.outputs], ", ".join(params), tuple(constants)
+
+
+def _name(prefix, *texts):
+    """A name from the text itself: equal fused graphs get equal names, and CuPy's cache hits."""
+    return f"{prefix}_{hashlib.sha1(chr(10).join(texts).encode()).hexdigest()[:12]}"
 
 
 def c_literal(constant):
-    """A scalar constant as a C literal of its dtype: ``1.0f`` (float32), ``1.0``, ``2``, ``true``."""
-    if constant.data.size != 1:
-        raise NotImplementedError(f"a fused kernel takes scalar constants only, got {constant}")
-    value, dtype = constant.data.item(), constant.dtype
+    """A one-element constant as a C literal of its dtype: ``1.0f`` (float32), ``1.0``, ``2``, ``true``."""
+    value, dtype = constant.data.reshape(()).item(), constant.dtype
     if dtype == "bool":
         return "true" if value else "false"
     if not isinstance(value, float):
-        return f"(({_c_type(dtype)}) {value})"
+        if dtype == "int64" and value == -2 ** 63:  # -9223372036854775808 is a minus and a too-large literal
+            return "((long long) (-9223372036854775807LL - 1))"
+        suffix = "ULL" if dtype == "uint64" else "LL" if dtype == "int64" else ""
+        return f"(({_c_type(dtype)}) {value}{suffix})"
     if math.isnan(value) or math.isinf(value):  # C has no literal for these; IEEE division makes them
         text = "(0.0 / 0.0)" if math.isnan(value) else "(1.0 / 0.0)" if value > 0 else "(-1.0 / 0.0)"
         return f"(({_c_type(dtype)}) {text})"
     text = repr(value)  # the shortest text that reads back as the same double
     text = text if ("." in text or "e" in text) else text + ".0"
+    if dtype == "float16":
+        return f"((float16) {text}f)"
     return text + "f" if dtype == "float32" else text
 
 
 def _c_type(dtype):
-    if dtype not in _C_TYPES:
-        raise NotImplementedError(f"fused kernels do not support {dtype} yet")
-    return _C_TYPES[dtype]
-
-
-def _param_type(dtype):
-    _c_type(dtype)  # the same dtypes are supported
-    return dtype
+    if dtype not in C_TYPES:
+        raise NotImplementedError(f"fused kernels do not support {dtype}")
+    return C_TYPES[dtype]

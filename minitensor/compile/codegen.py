@@ -16,6 +16,10 @@ What each node becomes:
   the else branch's nodes, each branch ending by naming the values it picks;
 * any other node: a call of the thunk its op made once, ``t1 = dot_1(x, w)``.
 
+On a GPU backend, a value read on the other side of where it lives is moved there
+in the line that reads it: ``reshape_3(x, to_host(t2))``, ``add(t4, to_device(n))``
+(see ``plan_placement`` in executor.py); the nodes that run on the host call NumPy.
+
 An intermediate is deleted (``del t3``) after its last use, so its memory is
 freed when hand-written NumPy code would free it. Ufuncs, thunks and constants
 are globals of the generated code, bound once.
@@ -28,7 +32,8 @@ from collections import Counter
 
 import numpy as np
 
-from minitensor.compile.executor import guarded, _memory_root
+from minitensor.backends import to_host
+from minitensor.compile.executor import DEVICE, HOST, guarded, needed_placement, _memory_root
 from minitensor.graph import Constant
 from minitensor.rewriting.fusion import Composite
 from minitensor.tensor.elemwise import Elemwise, promote
@@ -52,15 +57,17 @@ def write_call(program, checks, copies, updates, returns, has_check):
     writer = program._writer
     params = ", ".join(writer.parameters)
     lines = [f"def call({params}):"]
-    for position, (name, check) in enumerate(zip(writer.parameters, checks)):
+    for position, (var, name, check) in enumerate(zip(program.inputs, writer.parameters, checks)):
+        # On a GPU, an input that lives on the host (a scalar, a size) is checked there.
+        host = "host_" if not program.backend.on_host and program.lives_on_host(var) else ""
         if check is None:  # e.g. a broadcastable dimension, whose length must be checked
-            lines.append(f"{INDENT}{name} = convert({position}, {name})")
+            lines.append(f"{INDENT}{name} = {host}convert({position}, {name})")
             continue
         dtype, ndim = check
         dtype_name = writer.global_(np.dtype(dtype), str(np.dtype(dtype)))
-        lines.append(f"{INDENT}if type({name}) is not ndarray or {name}.dtype is not {dtype_name} "
+        lines.append(f"{INDENT}if type({name}) is not {host}ndarray or {name}.dtype is not {dtype_name} "
                      f"or {name}.ndim != {ndim}:")
-        lines.append(f"{INDENT * 2}{name} = convert({position}, {name})")
+        lines.append(f"{INDENT * 2}{name} = {host}convert({position}, {name})")
     if has_check:
         lines.append(f"{INDENT}check([{params}])")
     outputs = program.outputs
@@ -74,9 +81,16 @@ def write_call(program, checks, copies, updates, returns, has_check):
         lines.append(f"{INDENT}{results[k]} = {results[k]}.copy()")
 
     def value(k):  # NumPy gives 0-d results as scalars; the user gets arrays
-        return f"asarray({results[k]})" if outputs[k].ndim == 0 else results[k]
+        asarray = "host_asarray" if program.lives_on_host(outputs[k]) else "asarray"
+        return f"{asarray}({results[k]})" if outputs[k].ndim == 0 else results[k]
+
+    def stored(k, target):  # a shared value stays where it lives
+        on_host = program.backend.on_host or getattr(target, "lives_on_host", False)
+        if on_host == program.lives_on_host(outputs[k]):
+            return value(k)
+        return f"{'to_host' if on_host else 'to_device'}({results[k]})"
     for k, target in updates:
-        lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {value(k)}")
+        lines.append(f"{INDENT}{writer.global_(target, 'shared_' + str(target))}._value = {stored(k, target)}")
     count = len(outputs) - len(updates)
     if returns == "none":
         lines.append(f"{INDENT}return None")
@@ -93,9 +107,11 @@ class _Writer:
     """The source lines of one program, and the names in it."""
 
     def __init__(self, program):
-        self.program, self.xp = program, program.xp
+        self.program, self.xp, self.backend = program, program.xp, program.backend
+        self.placement = program.placement  # None on NumPy: every value is on the host
         self.lines, self.line_nodes = [], {}
-        self.namespace = {"explain": program.explain, "sizes_differ": _sizes_differ}
+        self.namespace = {"explain": program.explain, "sizes_differ": _sizes_differ,
+                          "to_device": program.backend.to_device, "to_host": to_host}
         self.taken = set(keyword.kwlist) | set(dir(builtins)) | set(self.namespace)
         self.global_names = {}  # id(object) -> its name in the namespace
         self.suffixes = {}  # base name -> the next suffix to try, so naming n alikes is not O(n**2)
@@ -106,6 +122,7 @@ class _Writer:
         self.position = {node: k for k, node in enumerate(program.nodes)}
         self.read = {var for node in program.nodes for var in node.inputs} | set(program.outputs)
         self.constants = []  # their values, in order of their names c0, c1, ...
+        self.device_constants = {}  # id(a constant's data) -> the name of its copy on the device
         self.squeezed_constants = {}  # id(a constant's data) -> the name of its value without leading axes
         self.fused = {}  # line number of a "# Composite" comment -> the fused op
         self.leading_views = {}  # name of a view adding leading axes -> (number of its line, its expression)
@@ -148,9 +165,38 @@ class _Writer:
             self.constants.append(value)
         return self.global_(value, f"c{len(self.constants) - 1}")
 
+    def value_for(self, var, node, position):
+        """The expression giving ``node`` its input ``var`` (at ``position``) where it needs
+        it: its name, or on a GPU backend its value moved to the other side."""
+        if self.placement is None:
+            return self.name(var)
+        needed = needed_placement(node, position, self.placement)
+        if isinstance(var, Constant):
+            return self.name(var) if needed == HOST else self.device_constant(var)
+        where = self.placement.get(var, HOST)
+        if where == needed:
+            return self.name(var)
+        return f"{'to_device' if needed == DEVICE else 'to_host'}({self.name(var)})"
+
+    def device_constant(self, constant):
+        """The name of a copy of ``constant`` on the device, made once, now."""
+        key = id(constant.data)
+        if key not in self.device_constants:
+            self.name(constant)
+            base = self.global_names[key] + "_d"
+            self.device_constants[key] = self.global_(self.backend.to_device(constant.data), base)
+        return self.device_constants[key]
+
+    def module_of(self, node):
+        """The array module computing ``node``: NumPy for a node that runs on the host."""
+        return np if self.placement is None or self.placement[node.outputs[0]] == HOST else self.xp
+
     def short_name(self, var):
         """A name for ``var``'s value without the leading axes along which it only
-        broadcasts, or None if it has none to drop (see the module's docstring)."""
+        broadcasts, or None if it has none to drop (see the module's docstring).
+        Only on NumPy: elsewhere each read may move the value (``value_for``)."""
+        if self.placement is not None:
+            return None
         source, dropped = _leading_broadcast(var)
         if not isinstance(source, Constant):
             return self.names[source] if dropped else None
@@ -257,14 +303,16 @@ class _Writer:
 
     def node(self, node):
         op = node.op
-        if self.program.nan_guard is None and isinstance(op, Composite) and self.xp is np:
+        if self.program.nan_guard is None and isinstance(op, Composite) and self.module_of(node) is np:
             self.size_checks(node)
             self.composite(node)
         elif self.program.nan_guard is None and isinstance(op, Elemwise) and _ufunc_inputs_ok(op, node):
             self.size_checks(node)
             out = node.outputs[0]
             target = self.overwritten(node)
-            inputs = self.operands(op, node.inputs, self.name, self.short_name, target)
+            positions = {var: position for position, var in enumerate(node.inputs)}
+            inputs = self.operands(op, node.inputs, lambda v: self.value_for(v, node, positions[v]), self.short_name,
+                                   target)
             self.names[out] = target if target is not None else self.temporary()
             self.ufunc_lines(op, node.inputs, inputs, out, target, node, None, comment=True)
         elif self.program.nan_guard is None and isinstance(op, DimShuffle) and _keeps_every_axis(op):
@@ -278,7 +326,7 @@ class _Writer:
         """A view written as NumPy indexing: ``x.T``, ``b[None]``, ``x.transpose(1, 0, 2)[:, None]``."""
         op, out = node.op, node.outputs[0]
         kept = [d for d in op.new_order if d != "x"]
-        view = self.name(node.inputs[0])
+        view = self.value_for(node.inputs[0], node, 0)
         if kept != sorted(kept):
             view += ".T" if len(kept) == 2 else f".transpose({', '.join(map(str, kept))})"
         if "x" in op.new_order:
@@ -298,11 +346,11 @@ class _Writer:
         return None if position is None else self.names[node.inputs[position]]
 
     def thunk(self, node):
-        op, xp = node.op, self.xp
+        op, xp = node.op, self.module_of(node)
         overwrite = self.program.overwrites.get(node)
-        if isinstance(op, Composite) and xp is not np:  # on the GPU, one generated kernel (backends/kernels.py)
-            from minitensor.backends.cuda import composite_thunk
-            thunk = composite_thunk(node)
+        kernel = self.backend.fused_thunk(node) if isinstance(op, Composite) and xp is self.xp else None
+        if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py)
+            thunk = kernel
         elif overwrite is None:
             thunk = op.make_thunk(node, xp)
         else:
@@ -310,7 +358,7 @@ class _Writer:
         if self.program.nan_guard is not None:
             thunk = guarded(thunk, node, self.program.nan_guard, xp)
         callee = self.global_(thunk, f"{type(op).__name__.lower()}_{self.position[node]}")
-        arguments = ", ".join(self.name(v) for v in node.inputs)
+        arguments = ", ".join(self.value_for(v, node, position) for position, v in enumerate(node.inputs))
         if overwrite is not None:
             self.names[node.outputs[0]] = self.names[node.inputs[overwrite]]
         targets = [self.name(out) if out in self.read else "_" for out in node.outputs]
@@ -335,7 +383,8 @@ class _Writer:
         of three or more inputs are a chain of two-input calls, accumulating in the first
         call's result where types agree. ``node``, ``inner`` and ``input_names`` are
         passed on to ``line``."""
-        ufunc = self.global_(getattr(self.xp, op.ufunc), op.ufunc)
+        xp = self.xp if node is None else self.module_of(node)
+        ufunc = self.global_(getattr(xp, op.ufunc), op.ufunc)
         name = self.names[out]
         note = _comment(op) if comment else ""
         if not _is_chain(op, inputs):
@@ -479,7 +528,7 @@ class _Writer:
         ends naming the values picked, copied unless the branch made them for this alone."""
         count = len(node.outputs)
         outputs = [self.name(out) for out in node.outputs]
-        self.line(f"if {self.name(node.inputs[0])}:{_comment(node.op)}", node)
+        self.line(f"if {self.value_for(node.inputs[0], node, 0)}:{_comment(node.op)}", node)
         for branch, block, values in ((0, then_block, node.inputs[1:1 + count]),
                                       (1, else_block, node.inputs[1 + count:])):
             if branch == 1:
@@ -488,10 +537,13 @@ class _Writer:
             self.block(block, kept | set(values))
             members = self.program.branches[(node, branch)]
             roots = [_memory_root(v) for v in values]
-            for name, value, root in zip(outputs, values, roots):
+            first = 1 + branch * count  # the position of the branch's first value among node's inputs
+            for k, (name, value, root) in enumerate(zip(outputs, values, roots)):
                 owned = (root.owner in members and roots.count(root) == 1
                          and all(v.owner in members for v in _view_chain(value)))
-                self.line(f"{name} = {self.name(value)}{'' if owned else '.copy()'}", node)
+                moved = self.value_for(value, node, first + k)
+                copy = "" if owned or moved != self.name(value) else ".copy()"  # a move makes a new array
+                self.line(f"{name} = {moved}{copy}", node)
             self.depth -= 1
 
 

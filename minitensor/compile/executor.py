@@ -23,6 +23,10 @@ its input shapes and the user's line that made it.
 
 NanGuardMode uses the same machinery, with every node called through its thunk
 followed by the checks of its outputs.
+
+On a GPU backend the program also knows where each value lives (``plan_placement``,
+the rule of ``minitensor/backends/__init__.py``): the code it writes moves a value
+between host and device only where a node needs it on the other side.
 """
 
 import numpy as np
@@ -43,27 +47,30 @@ class Program:
     """The nodes computing ``outputs`` from ``inputs``, as a compiled Python function.
 
     ``program.compute(*input_values)`` returns the tuple of output values;
-    ``program.source`` is its text. With ``inplace``, elementwise nodes overwrite
-    dead inputs instead of allocating; ``nan_guard`` is a NanGuardMode whose
-    checks follow every node.
+    ``program.source`` is its text. ``backend`` (``minitensor.backends``) computes;
+    with ``inplace``, elementwise nodes overwrite dead inputs instead of allocating;
+    ``nan_guard`` is a NanGuardMode whose checks follow every node.
     """
 
-    def __init__(self, inputs, outputs, xp, inplace=False, nan_guard=None):
+    def __init__(self, inputs, outputs, backend, inplace=False, nan_guard=None):
         from minitensor.compile.codegen import write_program  # codegen reads this module's plans
 
-        self.inputs, self.outputs, self.xp = list(inputs), list(outputs), xp
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.backend, self.xp = backend, backend.xp
         scheduled = toposort(self.outputs)
         self.branches = lazy_branches(scheduled, self.outputs)
         self.blocks = branch_blocks(scheduled, self.branches)
         self.nodes = flatten(self.blocks)
         self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
+        self.placement = None if backend.on_host else plan_placement(self.inputs, self.shared, self.nodes)
         self.overwrites = plan_inplace(self.nodes, self.outputs) if inplace else {}
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
-        if xp is not np:
-            from minitensor.backends.cuda import constants_to_device
-            constants_to_device(self)
         self.compute = _compile(self.source, self.namespace, "compute")
+
+    def lives_on_host(self, var):
+        """Whether ``var``'s value is in host memory when the program runs (always, on NumPy)."""
+        return self.placement is None or self.placement.get(var, HOST) == HOST
 
     def run(self, input_values):
         """The outputs' values, as a list, given the inputs' values in order."""
@@ -85,7 +92,7 @@ class Program:
                   for var, name in zip(node.inputs, names)]
         return _explain(error, node, values)
 
-    def make_call(self, checks, convert, copies, updates, result, check=None):
+    def make_call(self, checks, convert, copies, updates, result, check=None, convert_host=None):
         """The function a call of a compiled ``Function`` runs, appended to ``self.source``.
 
         ``checks``: for each input, (dtype, ndim) when an ndarray of that dtype and rank
@@ -93,12 +100,14 @@ class Program:
         value)``; ``copies``: positions of the computed values to copy; ``updates``:
         (position, target) pairs, ``target._value`` receiving the value at ``position``;
         ``result``: 'one', 'list', 'none' or a list of keys for a dict; ``check``: called
-        with the list of input values before anything runs (DebugMode).
+        with the list of input values before anything runs (DebugMode); ``convert_host``:
+        on a GPU, ``convert`` for the inputs that live on the host.
         """
         from minitensor.compile.codegen import write_call
 
         source = write_call(self, checks, copies, updates, result, check is not None)
         self.namespace.update(convert=convert, check=check, ndarray=self.xp.ndarray, asarray=self.xp.asarray,
+                              host_convert=convert_host, host_ndarray=np.ndarray, host_asarray=np.asarray,
                               **{str(np.dtype(c[0])): np.dtype(c[0]) for c in checks if c is not None})
         self.source += "\n\n" + source
         return _compile(source, self.namespace, "call")
@@ -132,6 +141,63 @@ def missing_input(var, user):
     return MissingInputError(
         f"the graph needs {var.describe()}, but it is not among the function's inputs; add it to "
         f"the inputs, or replace it through givens{var.made_at()}{used_by}")
+
+
+# --- where values live ---------------------------------------------------------------------
+
+HOST, DEVICE = "host", "device"
+
+
+def plan_placement(inputs, shared, nodes):
+    """{variable: HOST or DEVICE}: where each value of a GPU program lives.
+
+    The rule (``minitensor/backends/__init__.py``): tensors live on the device; a
+    function input lives on the host when it is a scalar or every node reads it as a
+    host value (a size, an index); a shared variable where its value is (a random
+    state stays on the host); a node's outputs on the host when ``runs_on_host`` says
+    so, or when all its inputs are on the host and its results are small (scalars, or
+    integer vectors: the arithmetic of shapes), unless the op ``allocates`` a tensor.
+    Constants are on the host; the code reads a copy made on the device once, where a
+    node needs one there. Nodes are in execution order.
+    """
+    readers = {}
+    for node in nodes:
+        for position, var in enumerate(node.inputs):
+            readers.setdefault(var, []).append((node, position))
+    place = {}
+    for var in inputs:
+        reads = readers.get(var, ())
+        on_host = var.ndim == 0 or (reads and all(position in node.op.host_inputs(node) for node, position in reads))
+        place[var] = HOST if on_host else DEVICE
+    for var in shared:
+        place[var] = HOST if getattr(var, "lives_on_host", False) else DEVICE
+    for node in nodes:
+        where = HOST if runs_on_host(node, place) else DEVICE
+        for out in node.outputs:
+            place[out] = where
+    return place
+
+
+def runs_on_host(node, place):
+    """Whether ``node`` computes on the host, given where its inputs live (see plan_placement)."""
+    op = node.op
+    if op.runs_on_host:
+        return True
+    if op.allocates or getattr(op, "lazy", False):
+        return False
+    small = all(out.ndim == 0 or (out.ndim == 1 and np.dtype(out.dtype).kind in "biu") for out in node.outputs)
+    return small and all(place.get(var, HOST) == HOST for var in node.inputs)
+
+
+def needed_placement(node, position, place):
+    """Where ``node`` needs its input at ``position``: on the host for a host node or a host
+    input; where it is for an op that reads only shapes; on the device otherwise."""
+    op = node.op
+    if op.reads_only_shapes:
+        return place.get(node.inputs[position], HOST)  # nothing is copied: a shape is host metadata
+    if place[node.outputs[0]] == HOST or position in op.host_inputs(node):
+        return HOST
+    return DEVICE
 
 
 # --- lazy ifelse ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from minitensor.backends import array_module
+from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In
 from minitensor.compile.maker import FunctionMaker
@@ -84,8 +84,8 @@ class Function:
         _check_unused(self.inputs, computed, on_unused_input)
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
-        xp = array_module(backend)
-        self.maker = FunctionMaker(self.inputs, computed, mode, xp)
+        self.backend = get_backend(backend)
+        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
@@ -98,16 +98,16 @@ class Function:
                    else "list" if self.returns_list else "one")
         checker = self.maker.checker
         shared_variables = [v for v in self.program.shared + self.update_targets if isinstance(v, SharedVariable)]
-        _check_placement(shared_variables, xp, self._title)
+        _check_placement(shared_variables, self.backend, self._title)
         convert = self._convert
-        if xp is not np:  # the GPU: arguments are moved there, and results back unless asked for
+        if not self.backend.on_host:  # the GPU: arguments are moved there, and results back unless asked for
             from minitensor.backends import cuda
-            convert = cuda.device_convert(self._convert)
+            convert = cuda.device_convert(self._convert, self.backend)
         self._call = self.program.make_call(
             [(dtype, ndim) if plain else None for dtype, ndim, plain in self._checks], convert, self._copy,
             [(len(self.outputs) + k, target) for k, target in enumerate(self.update_targets)], returns,
-            check=checker.check if checker is not None else None)
-        if xp is not np and not device_outputs:
+            check=checker.check if checker is not None else None, convert_host=self._convert_on_host)
+        if not self.backend.on_host and not device_outputs:
             self._call = cuda.host_results(self._call)
 
     def __call__(self, *args, **kwargs):
@@ -124,6 +124,10 @@ class Function:
         count = len(self.inputs)
         names = ", ".join(str(v) for v in self.inputs)
         return f"{count} input{'' if count == 1 else 's'} ({names})"
+
+    def _convert_on_host(self, position, value):
+        """``_convert`` for an input a GPU function keeps in host memory (a scalar, a size)."""
+        return self._convert(position, to_host(value) if is_device_array(value) else value)
 
     def _convert(self, position, value):
         variable = self.inputs[position]
@@ -259,12 +263,14 @@ def _input_updates(specs, defaults):
     return pairs
 
 
-def _check_placement(shared_variables, xp, title):
+def _check_placement(shared_variables, backend, title):
     """Every shared variable the function reads or updates lives where it computes: GPU
-    values for a CuPy function, host values for a NumPy one; else a TypeError naming it."""
-    from minitensor.backends.cuda import is_device_array
-    on_gpu = xp is not np
+    values for a CuPy function, host values for a NumPy one (a random state lives on the
+    host everywhere); else a TypeError naming it."""
+    on_gpu = not backend.on_host
     for var in shared_variables:
+        if getattr(var, "lives_on_host", False):
+            continue
         if is_device_array(var.get_value(borrow=True)) != on_gpu:
             here, there = ("on the GPU", "NumPy (backend='numpy')") if not on_gpu else \
                 ("in host memory", "CuPy (backend='cupy')")

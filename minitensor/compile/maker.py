@@ -8,6 +8,7 @@ the mode. Under DebugMode it also checks each call.
 
 import numpy as np
 
+from minitensor.backends import to_host
 from minitensor.compile.executor import Program
 from minitensor.compile.mode import get_mode
 from minitensor.graph import toposort
@@ -39,16 +40,16 @@ class FunctionGraph:
 
 
 class FunctionMaker:
-    """Rewrites ``outputs`` with ``mode`` and plans how to run them with array module ``xp``."""
+    """Rewrites ``outputs`` with ``mode`` and plans how to run them on ``backend``."""
 
-    def __init__(self, inputs, outputs, mode, xp):
+    def __init__(self, inputs, outputs, mode, backend):
         self.mode = get_mode(mode)
         self.original_outputs = list(outputs)
         rewritten, self.rewrites = self.mode.rewrite(self.original_outputs)
         self.fgraph = FunctionGraph(inputs, rewritten)
         guard = self.mode if self.mode.nan_guard else None
-        self.program = Program(inputs, rewritten, xp, inplace=self.mode.enabled("inplace"), nan_guard=guard)
-        self.checker = RewriteChecker(inputs, self.rewrites, xp) if self.mode.check_rewrites else None
+        self.program = Program(inputs, rewritten, backend, inplace=self.mode.enabled("inplace"), nan_guard=guard)
+        self.checker = RewriteChecker(inputs, self.rewrites, backend) if self.mode.check_rewrites else None
 
 
 class RewriteChecker:
@@ -62,16 +63,16 @@ class RewriteChecker:
     TOLERANCE = {"float64": 1e-7, "float32": 1e-4, "float16": 1e-2}
     STABILIZE_TOLERANCE = 1e-2
 
-    def __init__(self, inputs, rewrites, xp):
+    def __init__(self, inputs, rewrites, backend):
         self.rewrites = rewrites
         evaluated = [r.before for r in rewrites] + [r.after for r in rewrites]
-        self.program = Program(inputs, evaluated, xp)
+        self.program = Program(inputs, evaluated, backend)
 
     def check(self, input_values):
         values = self.program.run(list(input_values))
         count = len(self.rewrites)
         for rewrite, before, after in zip(self.rewrites, values[:count], values[count:]):
-            before, after = np.asarray(before), np.asarray(after)
+            before, after = to_host(before), to_host(after)  # compared on the host, where the user reads
             if before.shape != after.shape or not self._close(rewrite, before, after):
                 site = rewrite.before.owner.creation_site if rewrite.before.owner is not None else None
                 where = f"\n  the node was made at {site}" if site else ""

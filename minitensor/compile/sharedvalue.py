@@ -17,7 +17,7 @@ into host memory).
 
 import numpy as np
 
-from minitensor.backends.cuda import is_device_array, to_device
+from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.configuration import config
 from minitensor.graph import Variable
 from minitensor.tensor.type import TensorType
@@ -54,7 +54,7 @@ class SharedVariable(_TensorOperators, Variable):
         if is_device_array(value) and value.dtype == self.type.dtype and value.ndim == self.type.ndim:
             self._value = value if borrow else value.copy()  # checked on the GPU, not copied to the host
         else:
-            self._value = to_device(self._filter(to_host(value), copy=False))
+            self._value = get_backend("cupy").to_device(self._filter(to_host(value), copy=False))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -67,13 +67,6 @@ class SharedVariable(_TensorOperators, Variable):
         except TypeError as error:
             raise TypeError(f"bad value for shared variable {self.describe()}: {error}{self.made_at()}") from None
         return filtered.copy() if copy and filtered is value else filtered
-
-
-def to_host(value):
-    """``value`` as a NumPy array: a GPU array (CuPy's, which has ``get()``) is copied to host memory."""
-    if isinstance(value, np.ndarray):
-        return value
-    return np.asarray(value.get() if hasattr(value, "get") else value)
 
 
 def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
@@ -90,6 +83,6 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
     if array.dtype == object:
         raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")
     if config.device != "cpu":  # the value lives on the GPU (importing CuPy, or saying why it cannot)
-        array = to_device(array)
+        array = get_backend().to_device(array)
     return SharedVariable(TensorType(array.dtype, (False,) * array.ndim), array,
                           name=name, strict=strict, allow_downcast=allow_downcast)

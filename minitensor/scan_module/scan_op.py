@@ -136,12 +136,18 @@ class Scan(Op):
     # --- running ---------------------------------------------------------------------------
 
     def compiled(self, xp):
-        """The inner graph compiled for the array module ``xp``: its ``FunctionMaker``, made once per module."""
-        from minitensor.compile.maker import FunctionMaker  # the compiler imports the ops
-        makers = self._makers
-        if xp not in makers:
-            makers[xp] = FunctionMaker(list(self.inner_inputs), list(self.inner_outputs), self.mode, xp)
-        return makers[xp]
+        """The inner graph compiled for the backend whose array module is ``xp`` (the outer
+        function's): its ``FunctionMaker``, made once per backend."""
+        from minitensor.backends import get_backend  # the compiler imports the ops
+        from minitensor.compile.maker import FunctionMaker
+        backend = get_backend("numpy" if xp is np else "cupy")
+        if backend.name not in self._makers:
+            self._makers[backend.name] = FunctionMaker(list(self.inner_inputs), list(self.inner_outputs),
+                                                       self.mode, backend)
+        return self._makers[backend.name]
+
+    def host_inputs(self, node):
+        return (0,)  # n_steps, which the loop's range reads
 
     @cached_property
     def _makers(self):

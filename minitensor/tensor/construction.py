@@ -110,6 +110,10 @@ class ARange(Op):
     """
 
     dtype: str
+    allocates = True
+
+    def host_inputs(self, node):
+        return (0, 1, 2)
 
     def make_node(self, start, stop, step):
         inputs = [as_tensor_variable(v) for v in (start, stop, step)]
@@ -159,6 +163,11 @@ class Alloc(Op):
     The value is padded on the left to the result's rank, so its gradient is g:
     the grad engine sums g over the axes where the value was broadcast.
     """
+
+    allocates = True
+
+    def host_inputs(self, node):
+        return range(1, len(node.inputs))  # the sizes
 
     def make_node(self, value, *sizes):
         value, sizes = as_tensor_variable(value), [_size(s) for s in sizes]

@@ -9,7 +9,8 @@ Each op gives, side by side:
 * ``impl(xp, ...)``: the computation with the array module ``xp``;
 * ``grad``: the gradient for each input, with the *output's* broadcast pattern
   (the grad engine sums it back to the input's pattern, in one place);
-* ``c_expr``: the scalar C expression used when fused GPU kernels are generated.
+* ``c_expr``: the scalar C expression used when fused GPU kernels are generated
+  (where C computes otherwise than NumPy, it calls the functions of ``c_helpers.py``).
 
 Dtypes follow NumPy 2: Python numbers are weak (``fvector * 0.1`` stays float32),
 comparisons give bool, and ops with a float result (``exp``, true division) see
@@ -23,12 +24,10 @@ from typing import ClassVar
 import numpy as np
 
 from minitensor.graph import Apply, Op
+from minitensor.tensor.c_helpers import C_TYPES
 from minitensor.tensor.type import TensorType, dtype_kind, dtype_name, is_float
 from minitensor.tensor.variable import as_tensor_variable, constant
 
-_CTYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "int", "int64": "long long",
-           "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
-           "uint64": "unsigned long long", "float16": "__half", "float32": "float", "float64": "double"}
 
 
 def _is_python_number(value):
@@ -253,11 +252,8 @@ class IntDiv(Elemwise):
         return [None, None]
 
     def c_expr(self, args, dtype):
-        a, b = args
-        if np.dtype(dtype).kind == "f":
-            return f"floor({a} / {b})"
-        # C division truncates; step down when the signs differ and it was inexact.
-        return f"({a} / {b} - (({a} % {b} != 0) && (({a} < 0) != ({b} < 0))))"
+        kind = "_float" if np.dtype(dtype).kind == "f" else ""  # floor(a / b) would round a / b first
+        return f"minitensor_floor_divide{kind}<{C_TYPES[dtype]}>({args[0]}, {args[1]})"
 
 
 @dataclass(frozen=True)
@@ -274,7 +270,11 @@ class Neg(Elemwise):
 class Pow(Elemwise):
     """x ** y; d/dx = y x**(y-1), d/dy = log(x) x**y."""
     ufunc = "power"
-    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "pow", "**", "iuf", "pow({0}, {1})"
+    nin, scalar_name, symbol, allowed_kinds = 2, "pow", "**", "iuf"
+
+    def c_expr(self, args, dtype):
+        a, b = (f"(({C_TYPES[dtype]}) {arg})" for arg in args)  # CUDA's pow is ambiguous on mixed types
+        return f"pow({a}, {b})" if np.dtype(dtype).kind == "f" else f"minitensor_power_int<{C_TYPES[dtype]}>({a}, {b})"
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -285,7 +285,10 @@ class Pow(Elemwise):
 class Abs(Elemwise):
     """|x|; d/dx = sgn(x)."""
     ufunc = "absolute"
-    nin, scalar_name, c_template = 1, "abs_", "abs({0})"
+    nin, scalar_name = 1, "abs_"
+
+    def c_expr(self, args, dtype):
+        return args[0] if np.dtype(dtype).kind in "bu" else f"abs({args[0]})"  # abs of unsigned is ambiguous
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * sgn(inputs[0])]
@@ -545,7 +548,7 @@ class Cast(Elemwise):
         return [grads[0]]
 
     def c_expr(self, args, dtype):
-        return f"(({_CTYPES[self.dtype]}) {args[0]})"
+        return f"minitensor_cast<{C_TYPES[self.dtype]}>({args[0]})"  # NaN and inf as NumPy casts them
 
 
 def cast(x, dtype):

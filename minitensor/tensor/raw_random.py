@@ -64,6 +64,7 @@ class RandomVariable(Op):
 
     dtype: str
     ndim: int
+    runs_on_host = True  # NumPy's generators draw the sample; a GPU function copies it over
     n_parameters = 2
     ndim_added = 0
     distribution = None

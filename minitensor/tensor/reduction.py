@@ -246,6 +246,7 @@ class ElementCount(Op):
 
     axes: tuple
     dtype: str = "int64"
+    runs_on_host = reads_only_shapes = True
 
     def make_node(self, x):
         x = as_tensor_variable(x)

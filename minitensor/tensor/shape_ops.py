@@ -113,6 +113,9 @@ class Reshape(Op):
         broadcastable = tuple(size == 1 for size in sizes)
         return Apply(self, [x, shape], [TensorType(x.dtype, broadcastable)()])
 
+    def host_inputs(self, node):
+        return (1,)  # the shape
+
     def impl(self, xp, x, shape):
         if len(shape) != self.ndim:
             raise ValueError(f"the shape {tuple(shape)} has {len(shape)} entries, not ndim={self.ndim}")
@@ -193,6 +196,8 @@ def flatten(x, ndim=None, outdim=None):
 @dataclass(frozen=True)
 class Shape(Op):
     """The shape of x as an int64 vector."""
+
+    runs_on_host = reads_only_shapes = True
 
     def make_node(self, x):
         x = as_tensor_variable(x)
@@ -298,6 +303,9 @@ class SpecifyShape(Op):
                 raise ValueError(f"specify_shape: {x.describe()} has length 1 on axis {axis}, not {size}")
         broadcastable = tuple(b or size == 1 for b, size in zip(x.broadcastable, sizes))
         return Apply(self, [x, shape], [TensorType(x.dtype, broadcastable)()])
+
+    def host_inputs(self, node):
+        return (1,)  # the shape
 
     def impl(self, xp, x, shape):
         if x.shape != tuple(int(size) for size in shape):

@@ -58,7 +58,10 @@ class StreamState(np.ndarray):
 
 
 class StateVariable(SharedVariable):
-    """The shared variable holding a stream's state; its value reads as a ``StreamState``."""
+    """The shared variable holding a stream's state; its value reads as a ``StreamState``.
+    It lives in host memory on every backend: NumPy's generators read it."""
+
+    lives_on_host = True
 
     def get_value(self, borrow=False):
         return super().get_value(borrow).view(StreamState)

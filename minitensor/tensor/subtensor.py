@@ -146,6 +146,9 @@ class Subtensor(Op):
         scalars = _check_scalars(self.index, scalars)
         return Apply(self, [x, *scalars], [self.output_type(x)()])
 
+    def host_inputs(self, node):
+        return range(1, len(node.inputs))  # integer indices and slice bounds
+
     def impl(self, xp, x, *scalars):
         return x[python_index(self.index, scalars)]
 
@@ -179,6 +182,9 @@ class IncSubtensor(Op):
         scalars = _check_scalars(self.index, scalars)
         value = _fit_value(value, Subtensor(self.index).output_type(x))
         return Apply(self, [x, value, *scalars], [x.type()])
+
+    def host_inputs(self, node):
+        return range(2, len(node.inputs))  # integer indices and slice bounds
 
     def impl(self, xp, x, value, *scalars, strict_axes=()):
         out = x.copy()

@@ -10,6 +10,7 @@ import functools
 
 import numpy as np
 
+from minitensor.backends import is_device_array
 from minitensor.configuration import config
 from minitensor.graph import Type
 
@@ -85,7 +86,9 @@ class TensorType(Type):
         to a dtype that holds all its values (an upcast), a Python float converts
         to ``floatX``, and lists and numbers convert when no value changes.
         """
-        if not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
+        if is_device_array(value):  # checked on the GPU, by its metadata: nothing is copied
+            value = self._convert_on_device(value, strict, allow_downcast)
+        elif not (isinstance(value, np.ndarray) and value.dtype == self.dtype):
             value = self._convert(value, strict, allow_downcast)
         if value.ndim != self.ndim:
             raise TypeError(f"expected {self.ndim} dimensions, got {value.ndim} (shape {value.shape})")
@@ -94,6 +97,16 @@ class TensorType(Type):
                 raise TypeError(f"dimension {axis} is broadcastable so must have length 1, "
                                 f"got shape {value.shape}")
         return value
+
+    def _convert_on_device(self, value, strict, allow_downcast):
+        if value.dtype == self.dtype:
+            return value
+        if strict:
+            raise TypeError(f"expected an ndarray of dtype {self.dtype} (strict), got {describe_value(value)}")
+        if allow_downcast or np.can_cast(value.dtype, self.dtype, "safe"):
+            return value.astype(self.dtype)
+        raise TypeError(f"{self.dtype} cannot store a value of dtype {value.dtype} without "
+                        f"risking loss of precision; cast it yourself or pass allow_input_downcast=True")
 
     def _convert(self, value, strict, allow_downcast):
         if strict:
@@ -123,6 +136,8 @@ def describe_value(value):
     """A few words on what a user passed, for error messages."""
     if isinstance(value, np.ndarray):
         return f"an ndarray of dtype {value.dtype} and shape {value.shape}"
+    if is_device_array(value):
+        return f"a GPU array of dtype {value.dtype} and shape {value.shape}"
     if isinstance(value, (list, tuple)):  # np.ndim would fail on a ragged one
         return f"a {type(value).__name__} of length {len(value)}"
     return f"a {type(value).__name__} ({value!r})" if np.ndim(value) == 0 else f"a {type(value).__name__}"
