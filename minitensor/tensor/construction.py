@@ -211,6 +211,10 @@ class Eye(Op):
     """The n-by-n identity matrix of ``dtype``: ones on the diagonal, zeros elsewhere."""
 
     dtype: str
+    allocates = True
+
+    def host_inputs(self, node):
+        return (0,)
 
     def make_node(self, n):
         n = as_tensor_variable(n)
