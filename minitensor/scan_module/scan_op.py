@@ -153,12 +153,28 @@ class Scan(Op):
     def _makers(self):
         return {}
 
+    def body(self, xp):
+        """The compiled inner graph as a function of one step's values (on the backend of ``xp``),
+        returning its outputs there: on a GPU, the body keeps scalars on the host, so they cross."""
+        program = self.compiled(xp).program
+        if program.placement is None:
+            return program.compute
+        from minitensor.backends import to_host
+        to_device = program.backend.to_device
+        host_inputs = [program.lives_on_host(v) for v in program.inputs]
+        host_outputs = [program.lives_on_host(v) for v in program.outputs]
+
+        def compute(*args):
+            results = program.compute(*[to_host(a) if h else a for a, h in zip(args, host_inputs)])
+            return [to_device(r) if h else r for r, h in zip(results, host_outputs)]
+        return compute
+
     def make_thunk(self, node, xp):
-        compute = self.compiled(xp).program.compute  # compiled now, with the outer function
+        compute = self.body(xp)  # compiled now, with the outer function
         return lambda *arrays: self.loop(xp, compute, *arrays)
 
     def impl(self, xp, *arrays):
-        return self.loop(xp, self.compiled(xp).program.compute, *arrays)
+        return self.loop(xp, self.body(xp), *arrays)
 
     def loop(self, xp, compute, n_steps, *arrays):
         """Run the loop: ``compute`` is the compiled inner graph, called once per step."""
