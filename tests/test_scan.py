@@ -311,3 +311,21 @@ def test_debugprint_shows_the_inner_graph_as_theano_does():
     assert outer.startswith("for{scan_fn} [id A] ''\n |k [id B]")
     assert " >Elemwise{mul,no_inplace}" in inner
     assert " > |A_copy" in inner and "-> [id " in inner  # the body's input points at the outer A
+
+
+def test_the_drawing_puts_the_loop_body_in_a_cluster_fed_by_the_outer_values():
+    k, A = T.iscalar("k"), T.dvector("A")
+    result, _ = theano.scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    dot = theano.printing.to_dot(result)
+    cluster = dot[dot.index("subgraph cluster_"):dot.index("  }\n")]
+    assert 'label="loop body: for{scan_fn}"' in cluster
+    assert "A_copy" in cluster and "Elemwise{mul,no_inplace}" in cluster and 'label="out 0"' in cluster
+    assert 'label="n_steps"' in dot  # k enters the loop node itself
+
+
+def test_print_program_shows_the_loop_body():
+    k, A = T.iscalar("k"), T.dvector("A")
+    result, _ = theano.scan(lambda prior, A: prior * A + 1, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    text = theano.printing.print_program(theano.function([A, k], result), file=io.StringIO()).getvalue()
+    body = text.split("# the body of for{scan_fn}")[1]
+    assert "def compute(" in body and "multiply(" in body
