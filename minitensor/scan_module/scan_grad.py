@@ -28,7 +28,7 @@ no gradient, and neither do the initial values unless the loop is that short.
 
 import dataclasses
 
-from minitensor.graph import Variable
+from minitensor.graph import Variable, ancestors, clone_replace
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import join
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
@@ -97,14 +97,23 @@ def scan_grad(op, inputs, outputs, output_grads):
         new_pending.append(_send_back(pending[k], op.taps[k], tap_grads[:len(op.taps[k])], op.depths[k]))
         tap_grads = tap_grads[len(op.taps[k]):]
     new_sums = [sums[i] + g for i, g in zip(other_float, other_grads)]
+    body_outputs = new_pending + new_sums + list(seq_grads)
+
+    # The backward body reads the forward step's outputs (tanh's gradient is 1 - out ** 2); their
+    # values at step t are known, so it takes them as sequences instead of computing them again.
+    needed = ancestors(body_outputs)
+    known_values = [(out, values) for out, values in zip(op.recurrent_outputs + op.mapped_outputs, stepped)
+                    if out.owner is not None and out in needed]
+    reused = [out.type(f"{out.name or 'out'}[t]") for out, _ in known_values]
+    body_outputs = clone_replace(body_outputs, {out: stand_in for (out, _), stand_in in zip(known_values, reused)})
 
     backward = Scan(
         inner_inputs=tuple([row_grads[k] for k in rec_float] + [mapped_row_grads[m] for m in map_float]
-                           + list(op.inner_inputs[:n_seq + op.n_tap_inputs])
+                           + list(op.inner_inputs[:n_seq + op.n_tap_inputs]) + reused
                            + [pending[k] for k in rec_float] + [sums[i] for i in other_float]
                            + list(op.non_sequence_inputs)),
-        inner_outputs=tuple(new_pending + new_sums + list(seq_grads)),
-        n_sequences=len(rec_float) + len(map_float) + n_seq + op.n_tap_inputs,
+        inner_outputs=tuple(body_outputs),
+        n_sequences=len(rec_float) + len(map_float) + n_seq + op.n_tap_inputs + len(reused),
         taps=((-1,),) * (len(rec_float) + len(other_float)),
         history=(False,) * (len(rec_float) + len(other_float)),
         n_mapped=len(seq_float), mode=op.mode, name=f"grad_of_{op.name or 'scan_fn'}")
@@ -119,6 +128,7 @@ def scan_grad(op, inputs, outputs, output_grads):
         depth = op.depths[k]
         everything = join(0, initials[k][-depth:], histories[k])  # x[-depth], ..., x[n_done - 1]
         backward_sequences += [everything[depth + tap + start:depth + tap + n_done][::-1] for tap in op.taps[k]]
+    backward_sequences += [backwards(values) for _, values in known_values]
     backward_initials = ([E.zeros_like(E.pad_left(initials[k][-op.depths[k]:], initials[k].ndim + 1))
                           for k in rec_float]
                          + [E.zeros_like(E.pad_left(others[i], others[i].ndim + 1)) for i in other_float])
