@@ -329,3 +329,25 @@ def test_print_program_shows_the_loop_body():
     text = theano.printing.print_program(theano.function([A, k], result), file=io.StringIO()).getvalue()
     body = text.split("# the body of for{scan_fn}")[1]
     assert "def compute(" in body and "multiply(" in body
+
+
+def test_gradients_through_a_loop_inside_a_loop():
+    def nested(m, w):  # for each row: sum_i tanh(row[i] * w[i]), itself a loop
+        return theano.scan(lambda row, w: theano.reduce(lambda x, w_i, acc: acc + T.tanh(x * w_i), [row, w],
+                                                        T.constant(0.0))[0], sequences=m, non_sequences=w)[0]
+
+    rng = np.random.default_rng(2)
+    theano.gradient.verify_grad(nested, [rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)], rng=rng)
+
+
+def test_a_loop_and_its_gradient_on_each_backend(backend):
+    """The body is compiled for the outer function's backend; on CuPy its scalars cross to the host."""
+    x, w, n = T.dmatrix("x"), T.dvector("w"), T.iscalar("n")
+    h, _ = theano.scan(lambda x_t, i, h, w: T.tanh(h * w + x_t * T.cast(i, "float64")),
+                       sequences=[x, T.arange(n)], outputs_info=T.zeros_like(x[0]), non_sequences=w)
+    cost = T.sum(h[-1] ** 2)
+    values = [np.random.default_rng(3).uniform(-1, 1, (4, 3)), np.array([0.5, -0.3, 0.8]), 3]
+    expected = theano.function([x, w, n], [cost] + T.grad(cost, [x, w]), backend="numpy")(*values)
+    got = theano.function([x, w, n], [cost] + T.grad(cost, [x, w]), backend=backend)(*values)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
