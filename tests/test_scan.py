@@ -351,3 +351,38 @@ def test_a_loop_and_its_gradient_on_each_backend(backend):
     got = theano.function([x, w, n], [cost] + T.grad(cost, [x, w]), backend=backend)(*values)
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+# --- cases from Theano's own scan tests, with the values Theano expects -------------------------
+
+def test_the_polynomial_and_its_first_and_second_derivatives():
+    c, x = T.dvector("c"), T.dscalar("x")
+    components, _ = theano.scan(lambda coeff, power, free_var: coeff * (free_var ** power),
+                                sequences=[c, T.arange(1000)], non_sequences=x)
+    dP = T.grad(components.sum(), x)  # the sequences are cut to 4 steps before they are reversed
+    ddP = T.grad(dP, x)
+    f = theano.function([c, x], [dP, ddP])
+    assert [float(v) for v in f([1.0, 2.0, -3.0, 4.0], 2.0)] == [38.0, 42.0]
+
+
+def test_gradients_of_two_outputs_that_are_one_variable():
+    seq, out_init, non_seq = T.dmatrix("seq"), T.dmatrix("out_init"), T.dvector("non_seq")
+    outputs, _ = theano.scan(lambda a, b, c: (a + b + c, a + b + c), sequences=seq,
+                             outputs_info=[None, dict(initial=out_init, taps=[-3])], non_sequences=non_seq)
+    grads = (T.grad(outputs[0].sum(), [seq, out_init, non_seq])
+             + T.grad(outputs[1].sum(), [seq, out_init, non_seq]))
+    rng = np.random.default_rng(0)
+    got = theano.function([seq, out_init, non_seq], grads)(rng.random((10, 3)), rng.random((3, 3)), rng.random(3))
+    for g_seq, g_init, g_non_seq in (got[:3], got[3:]):  # x[t] feeds x[t + 3]: each row counts 1 + (steps it reaches)
+        np.testing.assert_array_equal(g_seq[:, 0], [4, 3, 3, 3, 2, 2, 2, 1, 1, 1])
+        np.testing.assert_array_equal(g_init[:, 0], [4, 3, 3])
+        np.testing.assert_array_equal(g_non_seq, [22, 22, 22])
+
+
+def test_a_truncated_gradient_through_a_while_loop():
+    x, threshold = T.dvector("x"), T.dscalar("threshold")
+    r, _ = theano.scan(lambda x_t, u: (x_t * x_t, until(x_t > u)), sequences=x, non_sequences=threshold,
+                       truncate_gradient=3)
+    values, g = theano.function([x, threshold], [r, T.grad(r.sum(), x)])(np.arange(15.0), 5)
+    np.testing.assert_array_equal(values, np.arange(7.0) ** 2)  # 6 > 5 ends it
+    np.testing.assert_array_equal(g, [0, 0, 0, 0, 8, 10, 12, 0, 0, 0, 0, 0, 0, 0, 0])  # the last 3 steps that ran
