@@ -78,18 +78,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                          f"got {truncate_gradient!r}")
 
     # 1. the sequences, cut once per tap
-    cuts, stand_ins, labels, lengths = [], [], [], []
-    for position, (sequence, taps) in enumerate(sequences):
-        lowest, highest = min(min(taps), 0), max(max(taps), 0)
-        for tap in taps:
-            start, stop = tap - lowest, tap - highest
-            cut = sequence[start:stop if stop else None]
-            cuts.append(cut[::-1] if go_backwards else cut)
-            stand_in = TensorType(sequence.dtype, sequence.broadcastable[1:])(_tap_name(sequence, tap))
-            stand_ins.append(stand_in)
-            labels.append(f"sequence {position} ('{sequence}', taps {list(taps)})")
-        # The sequence's own length, less the span of its taps: a negative value says it is too short.
-        lengths.append(sequence.shape[0] - (highest - lowest))
+    cuts, stand_ins, labels, lengths = _cut_sequences(sequences, go_backwards)
     if n_steps is not None:
         steps = as_tensor_variable(fixed_steps if fixed_steps is not None else n_steps)
     elif lengths:
@@ -101,22 +90,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     cuts = [cut[:steps] for cut in cuts]
 
     # 2. the outputs fed back: their initial rows and one stand-in per tap
-    recurrent = []  # (position in outputs_info, initial rows, taps, stand-ins)
-    for position, spec in enumerate(outputs_info):
-        if spec is None:
-            continue
-        initial, taps = spec
-        if list(taps) == [-1]:
-            rows = E.pad_left(initial, initial.ndim + 1)
-            step_type = initial.type
-        else:
-            if initial.ndim == 0:
-                raise ValueError(f"scan: outputs_info[{position}] has taps {list(taps)}, so its initial value must "
-                                 f"hold {max(-t for t in taps)} rows, but it is {initial.describe()}"
-                                 f"{initial.made_at()}")
-            rows = initial[:max(-tap for tap in taps)]
-            step_type = TensorType(initial.dtype, initial.broadcastable[1:])
-        recurrent.append((position, rows, taps, [step_type(_tap_name(initial, tap)) for tap in taps]))
+    recurrent = _recurrent_outputs(outputs_info)
     args = stand_ins + [s for *_, tap_stand_ins in recurrent for s in tap_stand_ins] + non_sequences
 
     # 3. one call of fn
@@ -193,6 +167,48 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     if return_list:
         return results, new_updates
     return (results[0] if n_out == 1 else results or None), new_updates
+
+
+def _cut_sequences(sequences, go_backwards):
+    """For each tap of each sequence: its cut (row t is the row the tap reads at step t), an
+    inner stand-in for one row, and a label for errors; and per sequence, its length less
+    the span of its taps (the steps it allows: negative when it is too short)."""
+    cuts, stand_ins, labels, lengths = [], [], [], []
+    for position, (sequence, taps) in enumerate(sequences):
+        lowest, highest = min(min(taps), 0), max(max(taps), 0)
+        for tap in taps:
+            start, stop = tap - lowest, tap - highest
+            cut = sequence[start:stop if stop else None]
+            cuts.append(cut[::-1] if go_backwards else cut)
+            stand_ins.append(TensorType(sequence.dtype, sequence.broadcastable[1:])(_tap_name(sequence, tap)))
+            labels.append(f"sequence {position} ('{sequence}', taps {list(taps)})")
+        lengths.append(sequence.shape[0] - (highest - lowest))
+    return cuts, stand_ins, labels, lengths
+
+
+def _recurrent_outputs(outputs_info):
+    """(position in outputs_info, initial rows, taps, one stand-in per tap) for each output fed back.
+
+    An initial value for the one tap -1 is a step's value, made a single row; with other
+    taps it holds rows already, of which the loop reads the first ``max(-tap)``.
+    """
+    recurrent = []
+    for position, spec in enumerate(outputs_info):
+        if spec is None:
+            continue
+        initial, taps = spec
+        if list(taps) == [-1]:
+            rows = E.pad_left(initial, initial.ndim + 1)
+            step_type = initial.type
+        else:
+            if initial.ndim == 0:
+                raise ValueError(f"scan: outputs_info[{position}] has taps {list(taps)}, so its initial value must "
+                                 f"hold {max(-t for t in taps)} rows, but it is {initial.describe()}"
+                                 f"{initial.made_at()}")
+            rows = initial[:max(-tap for tap in taps)]
+            step_type = TensorType(initial.dtype, initial.broadcastable[1:])
+        recurrent.append((position, rows, taps, [step_type(_tap_name(initial, tap)) for tap in taps]))
+    return recurrent
 
 
 def _stand_in_for(outer_of, outer):
