@@ -180,8 +180,9 @@ class Scan(Op):
         """Run the loop: ``compute`` is the compiled inner graph, called once per step."""
         n = int(n_steps)
         if n < 0:
-            raise ValueError(f"{self}: the number of steps is {n}; n_steps must not be negative, and a "
-                             f"sequence must be longer than the span of its taps")
+            spans = f" ({'; '.join(dict.fromkeys(self.sequence_labels))})" if self.sequence_labels else ""
+            raise ValueError(f"{self}: the number of steps is {n}: n_steps is negative, or a sequence is "
+                             f"shorter than the span of its taps{spans}, which a step needs whole")
         n_seq, n_rec = self.n_sequences, self.n_recurrent
         sequences, initials, others = arrays[:n_seq], arrays[n_seq:n_seq + n_rec], arrays[n_seq + n_rec:]
         for position, sequence in enumerate(sequences):
