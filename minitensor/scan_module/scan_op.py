@@ -179,10 +179,12 @@ class Scan(Op):
     def loop(self, xp, compute, n_steps, *arrays):
         """Run the loop: ``compute`` is the compiled inner graph, called once per step."""
         n = int(n_steps)
+        if n < 0 and not self.sequence_labels:
+            raise ValueError(f"{self}: n_steps is {n}; n_steps must not be negative")
         if n < 0:
-            spans = f" ({'; '.join(dict.fromkeys(self.sequence_labels))})" if self.sequence_labels else ""
+            spans = "; ".join(dict.fromkeys(self.sequence_labels))
             raise ValueError(f"{self}: the number of steps is {n}: n_steps is negative, or a sequence is "
-                             f"shorter than the span of its taps{spans}, which a step needs whole")
+                             f"shorter than the span of its taps ({spans}), which a step needs whole")
         n_seq, n_rec = self.n_sequences, self.n_recurrent
         sequences, initials, others = arrays[:n_seq], arrays[n_seq:n_seq + n_rec], arrays[n_seq + n_rec:]
         for position, sequence in enumerate(sequences):
