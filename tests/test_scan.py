@@ -328,7 +328,7 @@ def test_print_program_shows_the_loop_body():
     result, _ = theano.scan(lambda prior, A: prior * A + 1, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
     text = theano.printing.print_program(theano.function([A, k], result), file=io.StringIO()).getvalue()
     body = text.split("# the body of for{scan_fn}")[1]
-    assert "def compute(" in body and "multiply(" in body
+    assert "def compute(" in body and "Composite{((i0 * i1) + 1.0)}" in body  # the body, fused
 
 
 def test_gradients_through_a_loop_inside_a_loop():
