@@ -22,7 +22,7 @@ What it enforces, with CuPy's own errors:
 * A view can only change the dtype (``view(StreamState)`` raises, as in CuPy).
 
 What it counts (``counters``): ``launches`` (every ufunc, array function, reduction
-and kernel that makes or writes device memory), ``syncs`` (device-to-host copies:
+and kernel that computes on device memory; a view is not one), ``syncs`` (device-to-host copies:
 ``get``, ``bool(x)``, ``int(x)``, ``item``...) and ``uploads`` (host-to-device
 copies). Tests read them to show that a training step makes no hidden transfer.
 """
@@ -153,8 +153,10 @@ class ndarray:
 
     # --- indexing ---
     def __getitem__(self, key):
-        counters["launches"] += 1
-        return _wrap(_as_array(self._data[_index(key)]))
+        result = _as_array(self._data[_index(key)])
+        if not np.shares_memory(result, self._data):  # a view is metadata; a gather is a kernel
+            counters["launches"] += 1
+        return _wrap(result)
 
     def __setitem__(self, key, value):
         counters["launches"] += 1
@@ -409,15 +411,35 @@ _C_NAMES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "i
 # What a CUDA kernel can call that the host's C++ spells otherwise: C++'s overloaded math
 # functions, and CuPy's float16 (a class that converts to and from float) as the host's
 # _Float16. ``__device__`` means nothing on the host; a reinterpreted int gives infinity.
+# The compiler's built-in math, not <cmath>: a kernel then compiles in a quarter of the time.
 HOST_PRELUDE = r"""
-#include <cmath>
-#include <cstring>
-#include <algorithm>
-using namespace std;
+#define MT_UNARY(name) static inline float name(float x) { return __builtin_##name##f(x); } \
+                       static inline double name(double x) { return __builtin_##name(x); }
+#define MT_BINARY(name) static inline float name(float x, float y) { return __builtin_##name##f(x, y); } \
+                        static inline double name(double x, double y) { return __builtin_##name(x, y); }
+MT_UNARY(exp) MT_UNARY(exp2) MT_UNARY(expm1) MT_UNARY(log) MT_UNARY(log2) MT_UNARY(log10) MT_UNARY(log1p)
+MT_UNARY(sqrt) MT_UNARY(cbrt) MT_UNARY(sin) MT_UNARY(cos) MT_UNARY(tan) MT_UNARY(asin) MT_UNARY(acos)
+MT_UNARY(atan) MT_UNARY(sinh) MT_UNARY(cosh) MT_UNARY(tanh) MT_UNARY(asinh) MT_UNARY(acosh) MT_UNARY(atanh)
+MT_UNARY(erf) MT_UNARY(erfc) MT_UNARY(tgamma) MT_UNARY(lgamma) MT_UNARY(floor) MT_UNARY(ceil) MT_UNARY(trunc)
+MT_UNARY(round) MT_UNARY(rint) MT_UNARY(nearbyint) MT_UNARY(fabs)
+MT_BINARY(pow) MT_BINARY(fmod) MT_BINARY(copysign) MT_BINARY(atan2) MT_BINARY(fmax) MT_BINARY(fmin)
+MT_BINARY(hypot) MT_BINARY(nextafter)
+static inline int abs(int x) { return x < 0 ? -x : x; }
+static inline long abs(long x) { return x < 0 ? -x : x; }
+static inline long long abs(long long x) { return x < 0 ? -x : x; }
+static inline float abs(float x) { return __builtin_fabsf(x); }
+static inline double abs(double x) { return __builtin_fabs(x); }
+template <typename T> static inline bool isnan(T x) { return __builtin_isnan(x); }
+template <typename T> static inline bool isinf(T x) { return __builtin_isinf(x); }
+template <typename T> static inline bool isfinite(T x) { return __builtin_isfinite(x); }
+template <typename T> static inline T max(T a, T b) { return a > b ? a : b; }
+template <typename T> static inline T min(T a, T b) { return a < b ? a : b; }
+#define NAN __builtin_nan("")
+#define INFINITY __builtin_inf()
 typedef _Float16 float16;
 #define __device__
 #define __forceinline__ inline
-static inline float __int_as_float(int i) { float f; memcpy(&f, &i, sizeof f); return f; }
+static inline float __int_as_float(int i) { float f; __builtin_memcpy(&f, &i, sizeof f); return f; }
 """
 
 
@@ -450,7 +472,7 @@ def _compiled(source):
             with open(path, "w") as file:
                 file.write(source)
             built = os.path.join(folder, "kernel.so")
-            result = subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", built, path],
+            result = subprocess.run(["g++", "-O1", "-pipe", "-shared", "-fPIC", "-o", built, path],
                                     capture_output=True, text=True)
             if result.returncode != 0:
                 raise CompileException(result.stderr, source)

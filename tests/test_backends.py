@@ -7,6 +7,8 @@ broken driver. The tests taking the ``backend`` fixture run on CuPy only where C
 and a GPU are present (see conftest.py).
 """
 
+import io
+import pickle
 import sys
 import types
 
@@ -167,3 +169,126 @@ def test_device_outputs(backend):
     result = f(np.zeros(3))
     assert isinstance(result, array_module(backend).ndarray)
     np.testing.assert_array_equal(result.get() if backend == "cupy" else result, [3.0, 3.0, 3.0])
+
+
+# --- the CuPy backend's discipline, shown on the stand-in ---------------------------------
+
+@pytest.fixture
+def standin(monkeypatch, device):
+    """The CPU stand-in for CuPy as ``cupy``, ``device=cuda``, and its counters reset."""
+    import cupy_standin
+    monkeypatch.setitem(sys.modules, "cupy", cupy_standin)
+    device("cuda")
+    cupy_standin.reset_counters()
+    return cupy_standin
+
+
+def test_standin_refuses_host_arrays_as_cupy_does(standin):
+    kernel = standin.ElementwiseKernel("float64 x0", "float64 y0", "y0 = x0 + 1;", "add_one")
+    np.testing.assert_array_equal(kernel(standin.asarray([1.0, 2.0])).get(), [2.0, 3.0])
+    with pytest.raises(TypeError, match=r"Unsupported type <class 'numpy.ndarray'>"):
+        kernel(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"Type is mismatched. x0"):
+        kernel(standin.asarray([1.0, 2.0], dtype="float32"))
+    with pytest.raises(TypeError, match="Unsupported type"):
+        standin.exp(np.zeros(2))
+    with pytest.raises(TypeError, match="Implicit conversion to a NumPy array is not allowed"):
+        np.asarray(standin.zeros(2))
+    with pytest.raises(TypeError, match="scatter_add only supports"):
+        standin.add.at(standin.zeros(3, dtype="int64"), standin.asarray([0, 0]), 1)
+
+
+def test_a_host_array_slipped_into_a_kernel_is_caught(standin, monkeypatch):
+    """The mistake the stand-in exists for: a constant array left in host memory and
+    handed to a fused kernel. CuPy refuses it; so does the stand-in, naming the node."""
+    monkeypatch.setattr(cuda.CupyBackend, "_arguments", lambda self, constants: list(constants))
+    x = T.dvector("x")
+    f = theano.function([x], T.exp(x) * np.array([1.0, 2.0, 3.0]) + 1)
+    with pytest.raises(TypeError, match=r"Unsupported type <class 'numpy.ndarray'>(.|\n)*Composite"):
+        f(np.zeros(3))
+
+
+def test_array_constants_in_a_fused_kernel(standin):
+    x = T.dmatrix("x")
+    f = theano.function([x], T.exp(x) * np.array([1.0, 2.0, 3.0]) + 1)
+    np.testing.assert_allclose(f(np.zeros((2, 3))), [[2.0, 3.0, 4.0]] * 2)
+
+
+def test_tutorial_step_makes_no_transfer_but_its_outputs(standin):
+    step, w, b, (xs, ys) = _training_step("cupy", lambda value: None)
+    xs, ys = standin.asarray(xs), standin.asarray(ys)
+    step(xs, ys)  # compiles every kernel
+    standin.reset_counters()
+    step(xs, ys)
+    # the cost and the predictions come back to the host: two copies, nothing else reads back
+    assert standin.counters["syncs"] == 2
+    kept = theano.function(step.inputs, step.maker.fgraph.outputs[:2], backend="cupy", device_outputs=True,
+                           on_unused_input="ignore")
+    kept(xs, ys)
+    standin.reset_counters()
+    kept(xs, ys)
+    assert standin.counters["syncs"] == 0
+
+
+def test_sizes_and_indices_stay_on_the_host(standin):
+    x, i = T.dmatrix("x"), T.iscalar("i")
+    f = theano.function([x, i], [x[i], T.reshape(x, (x.shape[0] * x.shape[1],)), T.arange(x.shape[0] + i)])
+    value = np.arange(6.0).reshape(2, 3)
+    f(value, 1)
+    standin.reset_counters()
+    row, flat, ramp = f(standin.asarray(value), 1)
+    np.testing.assert_array_equal(row, [3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(flat, np.arange(6.0))
+    np.testing.assert_array_equal(ramp, [0, 1, 2])
+    assert standin.counters["syncs"] == 3  # the three outputs; no size or index was read back
+
+
+def test_a_sum_of_a_fused_node_is_one_reduction_kernel(standin):
+    x = T.fmatrix("x")
+    f = theano.function([x], [T.sum(T.exp(x) * 2 - 1, axis=0), T.max(T.sqr(x) + 1)])
+    text = io.StringIO()
+    theano.printing.print_program(f, file=text)
+    source = text.getvalue()
+    assert source.count("reduce_kernel") == 2 and "Composite" in source
+    value = np.arange(6, dtype="float32").reshape(2, 3) / 10
+    total, largest = f(value)
+    np.testing.assert_allclose(total, (np.exp(value) * 2 - 1).sum(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(largest, (value ** 2 + 1).max(), rtol=1e-6)
+    assert total.dtype == "float32"
+
+
+def test_bad_input_on_the_gpu_names_it(standin):
+    x = T.dmatrix("x")
+    f = theano.function([x], x * 2)
+    with pytest.raises(TypeError, match=r"bad input argument 'x' at position 0.*expected TensorType\(float64, "
+                                        r"matrix\), got a GPU array of dtype float64 and shape \(3,\)"):
+        f(standin.zeros(3))
+    with pytest.raises(TypeError, match=r"bad input argument 'x' at position 0.*got a GPU array of dtype "
+                                        r"complex64"):
+        f(standin.zeros((2, 2), dtype="complex64"))
+
+
+def test_host_shared_variable_in_a_gpu_function_is_named(standin):
+    from minitensor.compile.sharedvalue import SharedVariable
+    from minitensor.tensor.type import TensorType
+    host = SharedVariable(TensorType("float64", (False,)), np.zeros(3), name="h")  # in host memory
+    x = T.dvector("x")
+    with pytest.raises(TypeError, match=r"shared variable 'h'.* lives in host memory, but the function runs on "
+                                        r"CuPy \(backend='cupy'\)"):
+        theano.function([x], x + host)
+
+
+def test_a_gpu_function_pickles_and_loads_on_the_gpu(standin):
+    step, w, b, (xs, ys) = _training_step("cupy", lambda value: None)
+    step(xs, ys)
+    loaded, w_loaded = pickle.loads(pickle.dumps((step, w)))
+    assert isinstance(w_loaded.get_value(borrow=True), standin.ndarray)
+    np.testing.assert_array_equal(loaded(xs, ys)[0], step(xs, ys)[0])
+
+
+def test_a_fused_max_of_nothing_raises_as_numpy_does(standin):
+    x = T.dmatrix("x")
+    f = theano.function([x], T.max(T.exp(x) + 1, axis=0))
+    with pytest.raises(ValueError, match="zero-size array"):
+        f(np.zeros((0, 3)))
+    np.testing.assert_allclose(f(np.zeros((2, 3))), [2.0, 2.0, 2.0])

@@ -30,6 +30,8 @@ is compiled by NVIDIA's real NVRTC for sm_90 (tests/test_nvrtc.py).
 import functools
 import sys
 
+import numpy as np
+
 from minitensor.backends import is_device_array, to_host
 from minitensor.configuration import config
 
@@ -105,12 +107,16 @@ class CupyBackend:
         from minitensor.tensor.elemwise import with_size_checks
         source = kernel_source(node.op)
         kernel = elementwise_kernel(source)
-        constants = [self.to_device(c) for c in source.array_constants]  # once, at compile time
+        constants = self._arguments(source.constants)
         if constants:
             def run(*arrays):
                 return kernel(*arrays, *constants)
             return with_size_checks(run, node)
         return with_size_checks(kernel, node)
+
+    def _arguments(self, constants):
+        """A kernel's constant arguments: scalars passed by value, arrays copied to the GPU once, now."""
+        return [c if c.ndim == 0 else self.to_device(c) for c in constants]
 
     def reduction_thunk(self, reduce_node, fused_node):
         """A callable computing ``reduce_node`` (a Sum, Max or Min) of the fused node's only
@@ -121,10 +127,15 @@ class CupyBackend:
         if source is None:
             return None
         kernel = reduction_kernel(source)
-        constants = [self.to_device(c) for c in source.array_constants]
-        axes = source.axes
+        constants = self._arguments(source.constants)
+        axes, has_identity = source.axes, source.identity == "0"
 
         def run(*arrays):
+            if not has_identity:  # a max or min of nothing is an error, as in NumPy, not -inf
+                shape = np.broadcast_shapes(*[a.shape for a in arrays])
+                if any(shape[axis] == 0 for axis in axes):
+                    raise ValueError(f"zero-size array to reduction operation {reduce_node.op}, which has "
+                                     f"no identity")
             return kernel(*arrays, *constants, axis=axes)
         return with_size_checks(run, fused_node)
 

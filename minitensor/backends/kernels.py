@@ -15,9 +15,11 @@ output. For ``exp(x) * y + 1`` on float32 vectors, ``kernel_source`` gives::
 
 Each temporary has the dtype NumPy gives that inner result, so rounding happens
 where NumPy rounds (a float32 product is a float, not a double; a float16 op
-computes in float and rounds its result, as NumPy's half loops do). Scalar
-constants are typed literals (``1.0f`` in a float32 kernel); a constant with more
-than one element is one more input, ``a0, a1, ...``, copied to the GPU once. What
+computes in float and rounds its result, as NumPy's half loops do). A constant is
+one more argument, ``c0, c1, ...``, after the inputs: a scalar is passed by value,
+an array is copied to the GPU once. So the kernel's text does not depend on the
+constants' values, and graphs that differ only in them share one compiled kernel
+(``x * 0.01`` and ``x * 0.02`` compile once). What
 C does differently from NumPy (integer division by zero, ``//`` of floats, casts of
 NaN to integers, powers of integers) is written out by the ops' ``c_expr`` with the
 helper functions of ``PREAMBLE``, so a kernel computes what NumPy computes.
@@ -32,7 +34,6 @@ on the CPU by the stand-in for CuPy (tests/cupy_standin.py).
 """
 
 import hashlib
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,15 +45,15 @@ from minitensor.tensor.c_helpers import C_TYPES, PREAMBLE
 @dataclass(frozen=True)
 class KernelSource:
     """What ``cupy.ElementwiseKernel(in_params, out_params, operation, name, preamble=...)``
-    takes, and the array constants passed after the inputs (not part of equality: equal
-    text is one compiled kernel, whatever values it is given)."""
+    takes, and the constants passed after the inputs (not part of equality: equal text
+    is one compiled kernel, whatever values it is given)."""
 
     in_params: str
     out_params: str
     operation: str
     name: str
     preamble: str = PREAMBLE
-    array_constants: tuple = field(default=(), compare=False, repr=False)
+    constants: tuple = field(default=(), compare=False, repr=False)
 
     def __str__(self):
         body = self.operation.replace("\n", "\n" + " " * 14)
@@ -62,7 +63,7 @@ class KernelSource:
 
 @dataclass(frozen=True)
 class ReductionSource:
-    """What ``cupy.ReductionKernel(...)`` takes, the axes it reduces over, and array constants."""
+    """What ``cupy.ReductionKernel(...)`` takes, the axes it reduces over, and the constants."""
 
     in_params: str
     out_params: str
@@ -74,7 +75,7 @@ class ReductionSource:
     reduce_type: str
     preamble: str
     axes: tuple
-    array_constants: tuple = field(default=(), compare=False, repr=False)
+    constants: tuple = field(default=(), compare=False, repr=False)
 
 
 def kernel_source(composite):
@@ -84,7 +85,7 @@ def kernel_source(composite):
     out_params = ", ".join(f"{o.dtype} y{k}" for k, o in enumerate(composite.outputs))
     operation = "\n".join(lines)
     return KernelSource(params, out_params, operation, _name("minitensor_fused", params, out_params, operation),
-                        array_constants=constants)
+                        constants=constants)
 
 
 def reduction_source(reduce_node, composite):
@@ -123,7 +124,7 @@ _INFINITY = "#ifndef CUDART_INF\n#define CUDART_INF __int_as_float(0x7f800000)\n
 
 def _body(composite):
     """The C statements of ``composite``'s inner graph, the names of its results, its
-    ``in_params`` and its array constants."""
+    ``in_params`` and its constants' values (NumPy scalars, or arrays of several elements)."""
     names = {placeholder: f"x{k}" for k, placeholder in enumerate(composite.inputs)}
     params = [f"{p.dtype} x{k}" for k, p in enumerate(composite.inputs)]
     constants, lines = [], []
@@ -131,14 +132,11 @@ def _body(composite):
         out = node.outputs[0]
         arguments = []
         for var in node.inputs:
-            if isinstance(var, Constant) and var.data.size == 1:
-                text = c_literal(var)
-            else:
-                if isinstance(var, Constant) and var not in names:  # a constant array: one more input
-                    names[var] = f"a{len(constants)}"
-                    params.append(f"{var.dtype} {names[var]}")
-                    constants.append(var.data)
-                text = names[var]
+            if isinstance(var, Constant) and var not in names:  # one more argument
+                names[var] = f"c{len(constants)}"
+                params.append(f"{var.dtype} {names[var]}")
+                constants.append(var.data.reshape(())[()] if var.data.size == 1 else var.data)
+            text = names[var]
             # float16 values compute in float, as NumPy's half loops do; the result rounds.
             arguments.append(f"((float) {text})" if var.dtype == "float16" else text)
         names[out] = f"t{len(lines)}"
@@ -149,26 +147,6 @@ def _body(composite):
 def _name(prefix, *texts):
     """A name from the text itself: equal fused graphs get equal names, and CuPy's cache hits."""
     return f"{prefix}_{hashlib.sha1(chr(10).join(texts).encode()).hexdigest()[:12]}"
-
-
-def c_literal(constant):
-    """A one-element constant as a C literal of its dtype: ``1.0f`` (float32), ``1.0``, ``2``, ``true``."""
-    value, dtype = constant.data.reshape(()).item(), constant.dtype
-    if dtype == "bool":
-        return "true" if value else "false"
-    if not isinstance(value, float):
-        if dtype == "int64" and value == -2 ** 63:  # -9223372036854775808 is a minus and a too-large literal
-            return "((long long) (-9223372036854775807LL - 1))"
-        suffix = "ULL" if dtype == "uint64" else "LL" if dtype == "int64" else ""
-        return f"(({_c_type(dtype)}) {value}{suffix})"
-    if math.isnan(value) or math.isinf(value):  # C has no literal for these; IEEE division makes them
-        text = "(0.0 / 0.0)" if math.isnan(value) else "(1.0 / 0.0)" if value > 0 else "(-1.0 / 0.0)"
-        return f"(({_c_type(dtype)}) {text})"
-    text = repr(value)  # the shortest text that reads back as the same double
-    text = text if ("." in text or "e" in text) else text + ".0"
-    if dtype == "float16":
-        return f"((float16) {text}f)"
-    return text + "f" if dtype == "float32" else text
 
 
 def _c_type(dtype):

@@ -19,6 +19,8 @@ What each node becomes:
 On a GPU backend, a value read on the other side of where it lives is moved there
 in the line that reads it: ``reshape_3(x, to_host(t2))``, ``add(t4, to_device(n))``
 (see ``plan_placement`` in executor.py); the nodes that run on the host call NumPy.
+A sum, max or min whose input is a fused node that nothing else reads is one call of
+a reduction kernel (``backends/cuda.py``): the fused node gets no line of its own.
 
 An intermediate is deleted (``del t3``) after its last use, so its memory is
 freed when hand-written NumPy code would free it. Ufuncs, thunks and constants
@@ -126,6 +128,8 @@ class _Writer:
         self.squeezed_constants = {}  # id(a constant's data) -> the name of its value without leading axes
         self.fused = {}  # line number of a "# Composite" comment -> the fused op
         self.leading_views = {}  # name of a view adding leading axes -> (number of its line, its expression)
+        self.reductions = self.plan_fused_reductions()  # reduce node -> (fused node it absorbs, its kernel)
+        self.absorbed = {fused: reduce for reduce, (fused, _) in self.reductions.items()}
 
     # --- names ---
 
@@ -164,6 +168,33 @@ class _Writer:
         if id(value) not in self.global_names:
             self.constants.append(value)
         return self.global_(value, f"c{len(self.constants) - 1}")
+
+    def plan_fused_reductions(self):
+        """{reduce node: (the fused node it absorbs, the callable of its kernel)} for each
+        sum, max or min on the device whose input only it reads, made by a fused node
+        of one output (see the module's docstring). None on NumPy."""
+        program = self.program
+        if self.placement is None or program.nan_guard is not None:
+            return {}
+        readers = Counter(var for node in program.nodes for var in node.inputs)
+        plans = {}
+        for node in program.nodes:
+            source = node.inputs[0].owner if node.inputs else None
+            if (source is None or not isinstance(source.op, Composite) or len(source.outputs) != 1
+                    or readers[source.outputs[0]] != 1 or source.outputs[0] in program.outputs
+                    or self.placement[node.outputs[0]] == HOST or self.placement[source.outputs[0]] == HOST):
+                continue
+            thunk = self.backend.reduction_thunk(node, source)
+            if thunk is not None:
+                plans[node] = (source, thunk)
+        return plans
+
+    def fused_reduction(self, node):
+        """One line: the reduction kernel of ``node`` on the inputs of the fused node it absorbs."""
+        source, thunk = self.reductions[node]
+        callee = self.global_(thunk, f"reduce_kernel_{self.position[node]}")
+        arguments = ", ".join(self.value_for(v, source, p) for p, v in enumerate(source.inputs))
+        self.line(f"{self.name(node.outputs[0])} = {callee}({arguments})  # {node.op} of {source.op}", node)
 
     def value_for(self, var, node, position):
         """The expression giving ``node`` its input ``var`` (at ``position``) where it needs
@@ -278,7 +309,10 @@ class _Writer:
         last_use = {}
         for position, item in enumerate(items):
             for node in _nodes_of(item):
-                for var in node.inputs:
+                if node in self.absorbed:
+                    continue  # its inputs are read by the reduction that absorbs it
+                reads = node.inputs if node not in self.reductions else self.reductions[node][0].inputs
+                for var in reads:
                     # An operand may be passed as the value it broadcasts: that one is read too.
                     for read in dict.fromkeys((var, _leading_broadcast(var)[0])):
                         if read in defined_here:
@@ -293,6 +327,8 @@ class _Writer:
                 node = item[0]
             else:
                 node = item
+                if node in self.absorbed:
+                    continue
                 self.node(node)
             redefined = {self.names.get(out) for out in node.outputs}
             dead = [self.names[var] for var in dying.get(position, ())
@@ -303,7 +339,9 @@ class _Writer:
 
     def node(self, node):
         op = node.op
-        if self.program.nan_guard is None and isinstance(op, Composite) and self.module_of(node) is np:
+        if node in self.reductions:
+            self.fused_reduction(node)
+        elif self.program.nan_guard is None and isinstance(op, Composite) and self.module_of(node) is np:
             self.size_checks(node)
             self.composite(node)
         elif self.program.nan_guard is None and isinstance(op, Elemwise) and _ufunc_inputs_ok(op, node):

@@ -59,7 +59,16 @@ class SharedVariable(_TensorOperators, Variable):
     def __getstate__(self):
         state = super().__getstate__()
         state["_value"] = to_host(self._value)
+        state["_on_gpu"] = is_device_array(self._value)
         return state
+
+    def __setstate__(self, state):
+        # A value saved from the GPU goes back there where device=cuda; elsewhere it loads
+        # into host memory, so a model trained on a GPU loads without CuPy.
+        on_gpu = state.pop("_on_gpu", False)
+        self.__dict__.update(state)
+        if on_gpu and config.device != "cpu":
+            self._value = get_backend().to_device(self._value)
 
     def _filter(self, value, copy):
         try:
@@ -74,11 +83,15 @@ def shared(value, name=None, borrow=False, strict=False, allow_downcast=None):
 
     Python ints and floats make 0-d int64 and float64 variables; arrays keep their
     dtype, and no dimension is broadcastable, because the value may be replaced
-    by one of another shape.
+    by one of another shape. The value lives on the GPU under ``device=cuda``, or
+    when it is a GPU array already; in host memory otherwise.
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared takes a value, not the symbolic variable {value}")
-    value = to_host(value) if is_device_array(value) else value
+    if is_device_array(value):  # it stays where it is
+        value = value if borrow else value.copy()
+        return SharedVariable(TensorType(value.dtype.name, (False,) * value.ndim), value,
+                              name=name, strict=strict, allow_downcast=allow_downcast)
     array = value if borrow and isinstance(value, np.ndarray) else np.array(value)
     if array.dtype == object:
         raise TypeError(f"shared cannot hold a {type(value).__name__}: expected a number or an array")

@@ -29,6 +29,9 @@ C_TYPES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "in
 
 PREAMBLE = r"""
 // minitensor: where C differs from NumPy (minitensor/tensor/c_helpers.py).
+#if defined(__CUDACC_RTC__) || defined(__CUDACC__)
+#include <cupy/float16.cuh>
+#endif
 template <typename T> __device__ inline T minitensor_floor_divide(T a, T b) {
   if (b == 0) return 0;
   if ((T) -1 < 0 && b == (T) -1) return (T) (0ULL - (unsigned long long) a);  // wraps as NumPy's

@@ -30,6 +30,11 @@ from minitensor.tensor.variable import as_tensor_variable, constant
 
 
 
+def c_compute_type(dtype):
+    """The C type an op of result ``dtype`` computes in: float for float16 (see c_helpers.py)."""
+    return "float" if dtype == "float16" else C_TYPES[dtype]
+
+
 def _is_python_number(value):
     # type() rather than isinstance: numpy scalars subclass float but are not weak.
     return type(value) in (bool, int, float)
@@ -253,7 +258,7 @@ class IntDiv(Elemwise):
 
     def c_expr(self, args, dtype):
         kind = "_float" if np.dtype(dtype).kind == "f" else ""  # floor(a / b) would round a / b first
-        return f"minitensor_floor_divide{kind}<{C_TYPES[dtype]}>({args[0]}, {args[1]})"
+        return f"minitensor_floor_divide{kind}<{c_compute_type(dtype)}>({args[0]}, {args[1]})"
 
 
 @dataclass(frozen=True)
@@ -273,8 +278,9 @@ class Pow(Elemwise):
     nin, scalar_name, symbol, allowed_kinds = 2, "pow", "**", "iuf"
 
     def c_expr(self, args, dtype):
-        a, b = (f"(({C_TYPES[dtype]}) {arg})" for arg in args)  # CUDA's pow is ambiguous on mixed types
-        return f"pow({a}, {b})" if np.dtype(dtype).kind == "f" else f"minitensor_power_int<{C_TYPES[dtype]}>({a}, {b})"
+        ctype = c_compute_type(dtype)
+        a, b = (f"(({ctype}) {arg})" for arg in args)  # CUDA's pow is ambiguous on mixed types
+        return f"pow({a}, {b})" if np.dtype(dtype).kind == "f" else f"minitensor_power_int<{ctype}>({a}, {b})"
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
