@@ -80,14 +80,15 @@ def debugprint(obj, file=None):
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
         for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace):
             print(line, file=file)
-    for line in _inner_graph_lines(labels):
+    for line in _inner_graph_lines(labels, obj.program.xp if isinstance(obj, Function) else None):
         print(line, file=file)
     return file
 
 
-def _inner_graph_lines(labels):
+def _inner_graph_lines(labels, xp=None):
     """Theano's "Inner graphs of the scan ops:" section: each loop's body under its node's label,
-    each body input pointing (``-> [id X]``) at the outer variable it stands for."""
+    each body input pointing (``-> [id X]``) at the outer variable it stands for. With ``xp`` (a
+    compiled function's array module) the body is shown as compiled: rewritten and fused."""
     from minitensor.scan_module.scan_op import Scan
     lines, done = [], set()
     while True:
@@ -105,7 +106,8 @@ def _inner_graph_lines(labels):
                      + node.inputs[1 + op.n_sequences + op.n_recurrent:])
             notes = {inner: f" -> [id {_label(v.owner or v, labels)}]" for inner, v in zip(op.inner_inputs, outer)}
             lines += ["", f"{op} [id {labels[node]}] ''"]
-            for out in op.inner_outputs:
+            body = op.compiled(xp).fgraph.outputs if xp is not None else op.inner_outputs
+            for out in body:
                 lines += [" >" + line for line in _tree_lines(out, labels, {}, {}, notes)]
 
 

@@ -390,3 +390,12 @@ def test_a_truncated_gradient_through_a_while_loop():
     values, g = theano.function([x, threshold], [r, T.grad(r.sum(), x)])(np.arange(15.0), 5)
     np.testing.assert_array_equal(values, np.arange(7.0) ** 2)  # 6 > 5 ends it
     np.testing.assert_array_equal(g, [0, 0, 0, 0, 8, 10, 12, 0, 0, 0, 0, 0, 0, 0, 0])  # the last 3 steps that ran
+
+
+def test_debugprint_of_a_compiled_function_shows_the_compiled_body():
+    k, A = T.iscalar("k"), T.dvector("A")
+    result, _ = theano.scan(lambda prior, A: T.exp(prior * A) + 1, outputs_info=T.ones_like(A), non_sequences=A,
+                            n_steps=k)
+    text = theano.printing.debugprint(theano.function([A, k], result), file=io.StringIO()).getvalue()
+    inner = text.split("Inner graphs of the scan ops:")[1]
+    assert " >Composite{(exp((i0 * i1)) + 1.0)}" in inner  # rewritten and fused, as the loop runs it
