@@ -399,3 +399,22 @@ def test_debugprint_of_a_compiled_function_shows_the_compiled_body():
     text = theano.printing.debugprint(theano.function([A, k], result), file=io.StringIO()).getvalue()
     inner = text.split("Inner graphs of the scan ops:")[1]
     assert " >Composite{(exp((i0 * i1)) + 1.0)}" in inner  # rewritten and fused, as the loop runs it
+
+
+def test_a_gibbs_chain_keeps_only_its_last_step_and_its_random_state():
+    """Theano's Gibbs sampling example: values[-1] and the streams' states are all that is read."""
+    W = theano.shared(np.random.default_rng(0).random((2, 2)))
+    srng = RandomStreams(seed=1)
+
+    def one_step(v):
+        h = srng.binomial(size=v.shape, n=1, p=T.nnet.sigmoid(theano.dot(v, W)), dtype="float64")
+        return srng.binomial(size=v.shape, n=1, p=T.nnet.sigmoid(theano.dot(h, W.T)), dtype="float64")
+
+    sample = T.dvector("sample")
+    values, updates = theano.scan(one_step, outputs_info=sample, n_steps=10)
+    gibbs10 = theano.function([sample], values[-1], updates=updates)
+    (node,) = scan_nodes(gibbs10)
+    assert node.op.history == (False, False, False)  # the chain and both streams: one step each
+    everything = theano.function([sample], [values, values[-1]], no_default_updates=True)
+    assert scan_nodes(everything)[0].op.history[0]  # values itself is read: every step is kept
+    assert set(gibbs10([1.0, 0.0])) <= {0.0, 1.0}

@@ -160,7 +160,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         results[position] = node_outputs[len(taps) + m]
     new_updates = OrderedDict()
     for k, (target, _, _) in enumerate(carried):
-        new_updates[target] = node_outputs[len(recurrent) + k]
+        new_updates[target] = node_outputs[len(recurrent) + k][-1]
     if name is not None:
         for k, result in enumerate(results):
             result.name = name if n_out == 1 else f"{name}[{k}]"

@@ -65,7 +65,7 @@ def scan_grad(op, inputs, outputs, output_grads):
     step_grads = []
     for k in range(n_rec):
         g = output_grads[k]
-        step_grads.append(g if op.history[k] else set_subtensor(E.zeros_like(histories[k])[-1], g))
+        step_grads.append(g if op.history[k] else set_subtensor(E.zeros_like(histories[k])[-1], g[-1]))
     step_grads += list(output_grads[n_rec:])
 
     rec_float = [k for k, out in enumerate(op.recurrent_outputs) if is_float(out.dtype)]
@@ -133,6 +133,8 @@ def scan_grad(op, inputs, outputs, output_grads):
                           for k in rec_float]
                          + [E.zeros_like(E.pad_left(others[i], others[i].ndim + 1)) for i in other_float])
     finals = _as_list(backward(n_back, *backward_sequences, *backward_initials, *others))
+    n_carried = len(rec_float) + len(other_float)
+    finals = [last[-1] for last in finals[:n_carried]] + finals[n_carried:]  # the carried values' last rows
 
     for k, window in zip(rec_float, finals):
         if op.truncate_gradient != -1:  # the window reached the initial rows only if no step was cut

@@ -21,10 +21,11 @@ outputs (values that are not fed back, ``outputs_info=None``), then, for a
 while-loop, a scalar condition: the loop stops after the step where it is true.
 
 The outer outputs are one per recurrent output, the stacked values x[0..n-1]
-(the initial rows are not repeated), or only the last value x[n-1] where
-``history`` is False (the memory of one step instead of n: the rewrite
-``scan_last_step_only`` does this when only ``x[-1]`` is used); then one stacked
-output per mapped output.
+(the initial rows are not repeated), or where ``history`` is False only the last
+one, x[n-1], as a stack of one row (the memory of one step instead of n: the
+rewrite ``scan_last_step_only`` does this when ``x[-1]`` is all that is read, and
+the row keeps the output's type, so that ``x[-1]`` reads it unchanged); then one
+stacked output per mapped output.
 
 The inner graph is compiled, with its own rewrites, when the function that
 holds the node is compiled, for that function's array module. The gradient is
@@ -127,9 +128,7 @@ class Scan(Op):
         for k, out in enumerate(self.recurrent_outputs):
             first_tap = self.tap_inputs(k)[0]
             broadcastable = tuple(a and b for a, b in zip(out.broadcastable, first_tap.broadcastable))
-            if self.history[k]:
-                broadcastable = (False,) + broadcastable
-            outputs.append(TensorType(out.dtype, broadcastable)())
+            outputs.append(TensorType(out.dtype, (False,) + broadcastable)())
         outputs += [TensorType(out.dtype, (False,) + out.broadcastable)() for out in self.mapped_outputs]
         return Apply(self, [n_steps, *inputs], outputs)
 
@@ -224,7 +223,7 @@ class Scan(Op):
             if self.as_while and results[-1]:
                 steps = t + 1
                 break
-        outputs = [history[:steps] if history is not None else window[-1]
+        outputs = [history[:steps] if history is not None else window[-1][None]
                    for history, window in zip(histories, windows)]
         for m, out in enumerate(self.mapped_outputs):
             if mapped[m] is None:  # no step ran, so the shape of a step's value is unknown: zeros

@@ -5,7 +5,8 @@
   step; it moves out of the loop, computed once, and enters as a new non-sequence.
 * ``scan_last_step_only``: when the only use of a recurrent output is its last
   value, ``out[-1]``, the loop keeps a window of ``depth`` values instead of every
-  step's (memory of one step, not n): Theano's ``A ** k`` example.
+  step's (memory of one step, not n): Theano's ``A ** k`` example, and a Gibbs
+  chain whose random state is updated too.
 
 The body itself is rewritten, fused and compiled by the same compiler when the
 function holding the loop is compiled (``Scan.compiled``); these rules change
@@ -64,24 +65,22 @@ def scan_push_out_invariants(node):
     return outputs if isinstance(outputs, list) else [outputs]
 
 
-@rule(Subtensor, needs_readers=True)
+@rule(Scan, needs_readers=True)
 def scan_last_step_only(node, readers):
-    """scan(...)[k][-1] -> scan(..., keeping only the last steps of output k)[k]: one step in memory, not n"""
-    if node.op.index != (-1,) or len(node.inputs) != 1:
+    """scan(...)[k] read only as [-1] -> a loop that keeps only the last step of output k: one step in memory, not n"""
+    op = node.op
+    history = list(op.history)
+    for k, out in enumerate(node.outputs[:op.n_recurrent]):
+        users = readers.users.get(out, [])
+        # every reader is out[-1] (and out is no output of the function): the last row is all that is read
+        if op.history[k] and users and readers[out] == len(users) and all(
+                isinstance(user.op, Subtensor) and user.op.index == (-1,) and len(user.inputs) == 1
+                for user in users):
+            history[k] = False
+    if history == list(op.history):
         return None
-    history = node.inputs[0]
-    loop = history.owner
-    if loop is None or not isinstance(loop.op, Scan) or readers[history] != 1:
-        return None
-    op, k = loop.op, history.index
-    if k >= op.n_recurrent or not op.history[k]:
-        return None
-    if any(readers[out] for out in loop.outputs if out is not history):
-        return None  # another output is used: the loop stays as it is, not run twice
-    kept = list(op.history)
-    kept[k] = False
-    outputs = dataclasses.replace(op, history=tuple(kept))(*loop.inputs)
-    return [outputs[k] if isinstance(outputs, list) else outputs]
+    outputs = dataclasses.replace(op, history=tuple(history))(*node.inputs)
+    return outputs if isinstance(outputs, list) else [outputs]
 
 
 SCAN = [scan_push_out_invariants, scan_last_step_only]
