@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import minitensor as theano
 import minitensor.tensor as T
@@ -77,6 +78,7 @@ def test_a_training_run_gives_the_same_bits_in_every_process():
     assert len(outputs[0].split()) == 20 + 6 + 3
 
 
+@pytest.mark.numpy_only("it runs fresh Python processes, which have no stand-in for CuPy")
 def test_the_tutorial_example_prints_the_same_numbers_every_time():
     def printed(hash_seed):
         text = run([str(ROOT / "examples" / "logistic.py"), "--steps", "3"], hash_seed)

@@ -36,6 +36,7 @@ def _stripped(text):
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
+@pytest.mark.numpy_only("the pages show what the NumPy backend prints (its program, its arrays)")
 @pytest.mark.parametrize("page", PAGES)
 def test_every_python_block_runs_and_prints_what_the_page_says(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -467,7 +467,7 @@ def test_output_of_shared_storage_is_a_copy():
         np.testing.assert_array_equal(w.get_value(), [[1.0, 2.0], [3.0, 4.0]])
     borrowed = w.get_value(borrow=True)
     out = theano.function([], w)()
-    assert not np.shares_memory(out, borrowed)
+    assert not isinstance(borrowed, np.ndarray) or not np.shares_memory(out, borrowed)  # a GPU value cannot
 
 
 def test_outputs_do_not_alias_each_other():

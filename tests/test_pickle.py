@@ -41,7 +41,10 @@ def test_a_shared_variable_keeps_its_value_name_and_type_and_is_a_new_variable()
 
 
 class FakeGPUArray:
-    """Stands in for a CuPy array: not an ndarray, copied to the host by ``get()``."""
+    """Stands in for a CuPy array: not an ndarray, it has the CUDA array interface, and
+    ``get()`` copies it to the host."""
+
+    __cuda_array_interface__ = property(lambda self: {})
 
     def __init__(self, host):
         self.host = host
@@ -50,7 +53,8 @@ class FakeGPUArray:
         return self.host.copy()
 
 
-def test_a_value_on_the_gpu_loads_as_a_numpy_array():
+def test_a_value_on_the_gpu_loads_as_a_numpy_array(monkeypatch):
+    monkeypatch.setattr(theano.config, "device", "cpu")  # a machine without a GPU loads it
     w = theano.shared(np.array([1.0, 2.0]), name="w")
     w._value = FakeGPUArray(np.array([3.0, 4.0]))  # what a CUDA function's update would leave
     loaded = roundtrip(w)

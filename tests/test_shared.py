@@ -16,6 +16,7 @@ from helpers import here
 
 # --- construction --------------------------------------------------------------------------
 
+@pytest.mark.numpy_only("borrow=True shares host memory, which a value on the GPU cannot")
 def test_value_is_copied_unless_borrowed():
     data = np.array([1.0, 2.0, 3.0])
     w = theano.shared(data, name="w")
@@ -85,6 +86,7 @@ def test_get_value_borrow_returns_the_storage():
 
 # --- set_value -----------------------------------------------------------------------------
 
+@pytest.mark.numpy_only("borrow=True shares host memory, which a value on the GPU cannot")
 def test_set_value_copies_unless_borrowed():
     w = theano.shared(np.zeros(2), name="w")
     new = np.array([1.0, 2.0])

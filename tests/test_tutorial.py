@@ -258,6 +258,7 @@ def test_tutorial_graph_in_float32_keeps_every_value_float32(monkeypatch):
 
 # --- examples/logistic.py as a script ----------------------------------------------------------
 
+@pytest.mark.numpy_only("it runs a fresh Python process, which has no stand-in for CuPy")
 def test_example_runs_as_a_script():
     completed = subprocess.run([sys.executable, str(EXAMPLE), "--steps", "20"],
                                capture_output=True, text=True, timeout=120)

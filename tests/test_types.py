@@ -162,6 +162,7 @@ def test_theano_tutorial_constructors():
 
 # --- config ------------------------------------------------------------------------------------
 
+@pytest.mark.numpy_only("--backend=cupy sets config.device to cuda")
 def test_config_defaults():
     assert theano.config.floatX == "float64"
     assert theano.config.device == "cpu"

@@ -108,11 +108,16 @@ class CupyBackend:
         source = kernel_source(node.op)
         kernel = elementwise_kernel(source)
         constants = self._arguments(source.constants)
-        if constants:
-            def run(*arrays):
-                return kernel(*arrays, *constants)
-            return with_size_checks(run, node)
-        return with_size_checks(kernel, node)
+        checked = with_size_checks(lambda *arrays: kernel(*arrays, *constants), node)
+        composite, xp = node.op, self.xp
+
+        def run(*arrays):
+            try:
+                return checked(*arrays)
+            except ValueError:  # name the inner op whose inputs disagree, and its line
+                composite._raise_from_inner_node(xp, arrays)
+                raise
+        return run
 
     def _arguments(self, constants):
         """A kernel's constant arguments: scalars passed by value, arrays copied to the GPU once, now."""

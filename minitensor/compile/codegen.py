@@ -550,7 +550,7 @@ class _Writer:
                 self.ufunc_lines(inner.op, inner.inputs, inputs, out, target, node, inner, input_names=input_names)
                 owned.add(out)
             else:
-                compute = self.global_(inner.op._compute(self.xp, None), type(inner.op).__name__.lower())
+                compute = self.global_(inner.op._compute(self.module_of(node), None), type(inner.op).__name__.lower())
                 self.line(f"{names[out]} = {compute}({', '.join(inputs)})", node, inner, input_names)
                 if getattr(inner.op, "returns_new_array", False):
                     owned.add(out)

@@ -175,9 +175,10 @@ class Function:
                 self._defaults[position] = value
 
     def __getitem__(self, key):
-        """The default value of the input ``key`` (its name, variable or ``In``); None if it has none."""
+        """The default value of the input ``key`` (its name, variable or ``In``); None if it has none.
+        A value the function keeps on the GPU (an ``In`` with an update) is copied to the host."""
         default = self._defaults[self._position(key)]
-        return None if default is _MISSING else _value_of(default)
+        return None if default is _MISSING else to_host(_value_of(default))
 
     def __setitem__(self, key, value):
         """Set the default value of the input ``key`` (its name, variable or ``In``)."""

@@ -54,7 +54,8 @@ class SharedVariable(_TensorOperators, Variable):
         if is_device_array(value) and value.dtype == self.type.dtype and value.ndim == self.type.ndim:
             self._value = value if borrow else value.copy()  # checked on the GPU, not copied to the host
         else:
-            self._value = get_backend("cupy").to_device(self._filter(to_host(value), copy=False))
+            value = to_host(value) if is_device_array(value) else value
+            self._value = get_backend("cupy").to_device(self._filter(value, copy=False))
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -54,7 +54,7 @@ class Composite(Elemwise):
     def impl(self, xp, *arrays):
         values = dict(zip(self.inputs, arrays))
         for node in self.nodes:
-            arguments = [i.data if isinstance(i, Constant) else values[i] for i in node.inputs]
+            arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in node.inputs]
             values[node.outputs[0]] = node.op.impl(xp, *arguments)
         results = tuple(values[o] for o in self.outputs)
         return results if len(results) > 1 else results[0]
@@ -105,7 +105,7 @@ class Composite(Elemwise):
         values = dict(zip(self.inputs, arrays))
         with np.errstate(all="ignore"):
             for inner in self.nodes:
-                arguments = [i.data if isinstance(i, Constant) else values[i] for i in inner.inputs]
+                arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in inner.inputs]
                 values[inner.outputs[0]] = inner.op.impl(xp, *arguments)
                 if is_bad(values[inner.outputs[0]]):
                     return inner
@@ -115,7 +115,7 @@ class Composite(Elemwise):
         """Re-run the inner nodes one by one, each with its own checks, to name the failing one."""
         values = dict(zip(self.inputs, arrays))
         for inner in self.nodes:
-            arguments = [i.data if isinstance(i, Constant) else values[i] for i in inner.inputs]
+            arguments = [_constant(i, xp) if isinstance(i, Constant) else values[i] for i in inner.inputs]
             try:
                 values[inner.outputs[0]] = inner.op.make_thunk(inner, xp)(*arguments)
             except ValueError as error:
@@ -145,6 +145,11 @@ class Composite(Elemwise):
         names = {placeholder: f"i{k}" for k, placeholder in enumerate(self.inputs)}
         renamed = clone_replace(list(self.outputs), {p: _named(p, n) for p, n in names.items()})
         return "Composite{" + ", ".join(pp(o) for o in renamed) + "}"
+
+
+def _constant(var, xp):
+    """A constant's value for array module ``xp``: on a GPU, a copy there (CuPy takes no host arrays)."""
+    return var.data if xp is np else xp.asarray(var.data)
 
 
 def _named(placeholder, name):

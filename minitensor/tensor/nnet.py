@@ -29,7 +29,8 @@ from minitensor.tensor.variable import as_tensor_variable
 class Sigmoid(Elemwise):
     """1 / (1 + exp(-x)); d/dx = sigmoid(x) * (1 - sigmoid(x))."""
     nin, scalar_name, output_kind = 1, "sigmoid", "float"
-    c_template = "(1 / (1 + exp(-{0})))"  # exp overflows to inf, and 1/inf is the right 0
+    # As impl: 1/(1+exp(-x)) would round exp(x) for x far below 0, where the result is subnormal.
+    c_template = "({0} >= 0 ? 1 / (1 + exp(-{0})) : exp({0}) / (1 + exp({0})))"
 
     def impl(self, xp, x):
         # With e = exp(-|x|) <= 1 nothing overflows: 1/(1+e) for x >= 0, e/(1+e) below.
