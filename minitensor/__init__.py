@@ -21,8 +21,11 @@ from minitensor.tensor.linalg import dot
 from minitensor.persistence import load_params, save_params
 from minitensor.printing import pp
 from minitensor import compile, gof, scalar  # noqa: E402  (Theano's theano.compile, theano.gof, theano.scalar)
+from minitensor import scan_module  # noqa: E402
+from minitensor.scan_module import foldl, foldr, map, reduce, scan  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["config", "change_flags", "Apply", "Constant", "Op", "Type", "Variable", "FunctionGraph", "compile", "gof", "scalar",
            "tensor", "gradient", "ifelse", "printing", "grad", "shared", "SharedVariable", "function",
-           "Function", "In", "Out", "clone", "dot", "Mode", "pp", "save_params", "load_params"]
+           "Function", "In", "Out", "clone", "dot", "Mode", "pp", "save_params", "load_params", "scan",
+           "scan_module", "map", "reduce", "foldl", "foldr"]

@@ -32,6 +32,7 @@ import numpy as np
 from minitensor.compile.sharedvalue import SharedVariable
 from minitensor.graph import Apply, Constant, Variable, toposort
 from minitensor.rewriting.fusion import Composite
+from minitensor.scan_module.scan_op import Scan
 from minitensor.tensor.elemwise import Elemwise
 
 #: Fill colours of Apply nodes, by the module (the family) their op comes from.
@@ -42,7 +43,7 @@ OP_COLOURS = {
     "construction": "#FFAA22",  # orange: Theano's Alloc; here every op that builds a new tensor
     "shape_ops": "#D2B48C",  # Theano's brown, light enough to read a label on
     "ifelse": "magenta",
-    "loop": "yellow",  # Theano's Scan
+    "scan_op": "yellow",  # Theano's Scan
     "reduction": "#C6E2FF",  # light blue
     "linalg": "#DDEE99",  # light olive
     "nlinalg": "#DDEE99",  # linear algebra too
@@ -199,6 +200,8 @@ class _DotWriter:
             text += f"  id={position}"
         if isinstance(node.op, Composite):
             self._composite(node, node_id, text, indent)
+        elif isinstance(node.op, Scan):
+            self._loop(node, node_id, text, indent)
         else:
             fill = OP_COLOURS.get(op_family(node.op))
             self.lines.append(f"{indent}{node_id}" + _attributes(
@@ -257,6 +260,39 @@ class _DotWriter:
         for k, source in enumerate(sources):
             colour = OVERWRITE_COLOUR if self.picture.overwrites.get(node) == k else None
             self._edge(source, self._id(op.inputs[k], "v"), indent, color=colour)
+
+    def _loop(self, node, node_id, text, indent):
+        """A Scan node in a yellow cluster with its body: a box per body input (fed by the outer
+        value it stands for), the body's nodes, and the loop node taking the body's outputs."""
+        op = node.op
+        inner = indent + "  "
+        fed = (node.inputs[1:1 + op.n_sequences]
+               + [node.inputs[1 + op.n_sequences + k] for k in range(op.n_recurrent) for _ in op.taps[k]]
+               + node.inputs[1 + op.n_sequences + op.n_recurrent:])
+        sources = [self._source(var, indent) for var in [node.inputs[0]] + fed]
+        self.lines.append(f"{indent}subgraph cluster_{node_id} {{")
+        self.lines.append(f"{inner}label={_quoted('loop body: ' + text)};")
+        self.lines.append(f'{inner}style="rounded,filled"; fillcolor="#FFFFE0"; color="{OP_COLOURS["scan_op"]}";')
+        for k, var in enumerate(op.inner_inputs):
+            self.boxes.add(var)
+            self.lines.append(f"{inner}{self._id(var, 'v')}" + _attributes(
+                {"label": _cut(var.name or f"input {k}"), "shape": "box"}))
+        for inner_node in toposort(list(op.inner_outputs)):
+            inner_id = self._id(inner_node, "a")
+            self.lines.append(f"{inner}{inner_id}" + _attributes(
+                {"label": _cut(str(inner_node.op)), "shape": "ellipse", "style": "filled",
+                 "fillcolor": OP_COLOURS.get(op_family(inner_node.op))}))
+            for position, var in enumerate(inner_node.inputs):
+                label = str(position) if len(inner_node.inputs) > 1 else None
+                self._edge(self._inner_source(node, var, inner), inner_id, inner, label=label)
+        self.lines.append(f"{inner}{node_id}" + _attributes(
+            {"label": text, "shape": "ellipse", "style": "filled", "fillcolor": OP_COLOURS["scan_op"]}))
+        for index, var in enumerate(op.inner_outputs):
+            self._edge(self._inner_source(node, var, inner), node_id, inner, label=f"out {index}")
+        self.lines.append(f"{indent}}}")
+        self._edge(sources[0], node_id, indent, label="n_steps")
+        for var, source in zip(op.inner_inputs, sources[1:]):
+            self._edge(source, self._id(var, "v"), indent)
 
     def _inner_source(self, node, var, indent):
         """Inside the Composite of ``node``: a placeholder's box, a constant's box, or the inner node.

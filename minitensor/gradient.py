@@ -19,8 +19,8 @@ Everything else is built from that one reverse walk:
   Where a user's op says its own J v (Theano's ``R_op``), a forward walk asks
   each node in turn instead, using the trick only for nodes of other ops.
 * ``jacobian(y, x)``: row i is ``Lop(y, x, e_i)`` for the i-th unit vector ``e_i``,
-  so the Jacobian is a loop over the rows of the identity matrix (a ``Map``, see
-  ``minitensor.tensor.loop``), as Theano's is a ``scan`` over ``arange(len(y))``.
+  so the Jacobian is a loop over the rows of the identity matrix (a ``scan``, see
+  ``minitensor.scan_module``), as Theano's is a ``scan`` over ``arange(len(y))``.
   A y of several dimensions is flattened first, and the result reshaped to
   ``y.shape + x.shape``.
   The loop is an op like any other: its result is a variable, it compiles into
@@ -37,7 +37,7 @@ from minitensor.graph import Constant, Type, Variable, ancestors, clone_replace,
 from minitensor.configuration import config
 from minitensor.rewriting import STABILIZE, rewrite_graph
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.loop import Eye, map_rows
+from minitensor.tensor.construction import Eye
 from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
 from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector, unbroadcast
 from minitensor.tensor.type import TensorType, is_float
@@ -491,7 +491,8 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         starts = _starting_gradients(None, {flat: unit})
         return _gradients(starts, wrts, consider_constant, disconnected_inputs, "zero", "jacobian: the expression")
 
-    rows = map_rows(row, [Eye(flat.dtype)(ElementCount((0,))(flat))])
+    from minitensor.scan_module import scan  # scan's front end compiles; the compiler imports this module
+    rows, _ = scan(row, sequences=[Eye(flat.dtype)(ElementCount((0,))(flat))], return_list=True)
     if expression.ndim > 1:
         rows = [reshape(r, shape_vector(shape_entries(expression.shape) + shape_entries(w.shape)),
                         expression.ndim + w.ndim) for r, w in zip(rows, wrts)]

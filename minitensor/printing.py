@@ -148,9 +148,37 @@ def debugprint(obj, depth=-1, print_type=False, file=None, ids="CHAR", stop_on_n
             raise TypeError(f"debugprint takes a variable, a list of variables or a function, got {root!r}")
         for line in _tree_lines(root, labels, {node: i for i, node in enumerate(order)}, inplace, style):
             print(line, file=target)
+    for line in _inner_graph_lines(labels, obj.program.xp if isinstance(obj, Function) else None):
+        print(line, file=target)
     if file == "str":
         return target.getvalue()
     return None if file is None else file
+
+
+def _inner_graph_lines(labels, xp=None):
+    """Theano's "Inner graphs of the scan ops:" section: each loop's body under its node's label,
+    each body input pointing (``-> [id X]``) at the outer variable it stands for. With ``xp`` (a
+    compiled function's array module) the body is shown as compiled: rewritten and fused."""
+    from minitensor.scan_module.scan_op import Scan
+    lines, done = [], set()
+    while True:
+        loops = [key for key in labels if getattr(key, "op", None) is not None and isinstance(key.op, Scan)
+                 and key not in done]
+        if not loops:
+            return lines
+        if not done:
+            lines += ["", "Inner graphs of the scan ops:"]
+        for node in loops:
+            done.add(node)
+            op = node.op
+            outer = (node.inputs[1:1 + op.n_sequences]
+                     + [node.inputs[1 + op.n_sequences + k] for k in range(op.n_recurrent) for _ in op.taps[k]]
+                     + node.inputs[1 + op.n_sequences + op.n_recurrent:])
+            notes = {inner: f" -> [id {_label(v.owner or v, labels)}]" for inner, v in zip(op.inner_inputs, outer)}
+            lines += ["", f"{op} [id {labels[node]}] ''"]
+            body = op.compiled(xp).fgraph.outputs if xp is not None else op.inner_outputs
+            for out in body:
+                lines += [" >" + line for line in _tree_lines(out, labels, {}, {}, notes=notes)]
 
 
 class _TreeStyle(NamedTuple):
@@ -190,10 +218,11 @@ def _op_text(op, inplace):
 _MAX_INDENT = 40
 
 
-def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR", False)):
+def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR", False), notes=None):
     """Lines of the tree under ``root``, depth first, drawn as Theano draws them: each input
     on a line starting `` |`` under its node, with a bar continuing down to the next input.
-    Below ``_MAX_INDENT`` levels a line's indentation stops growing and names its level."""
+    Below ``_MAX_INDENT`` levels a line's indentation stops growing and names its level.
+    ``notes`` add text after some leaves (a loop body's inputs point at the outer values)."""
     lines, stack = [], [(root, "", "", 0)]
     while stack:
         var, bars, child_bars, level = stack.pop()
@@ -205,7 +234,7 @@ def _tree_lines(root, labels, order, inplace, style=_TreeStyle(-1, False, "CHAR"
         tag = f" [id {label}]" if style.ids else ""
         kind = f" <{var.type}>" if style.print_type else ""
         if node is None:
-            lines.append(f"{prefix}{var}{tag}{kind}")
+            lines.append(f"{prefix}{var}{tag}{kind}{(notes or {}).get(var, '')}")
             continue
         output = f".{var.index}" if len(node.outputs) > 1 else ""
         position = f"   {order[node]}" if node in order else ""
@@ -319,7 +348,20 @@ def print_program(function, file=None):
         print(file=file)
     from minitensor.compile.codegen import readable_source
     print(readable_source(function.program), end="", file=file)
+    _print_loop_bodies(function.program, file)
     return file
+
+
+def _print_loop_bodies(program, file):
+    """After a program, the compiled body of each loop it runs (and of the loops inside those)."""
+    from minitensor.compile.codegen import readable_source
+    from minitensor.scan_module.scan_op import Scan
+    for position, node in enumerate(program.nodes):
+        if isinstance(node.op, Scan):
+            body = node.op.compiled(program.xp).program
+            print(f"\n\n# the body of {node.op} (node {position}), run once per step:\n", file=file)
+            print(readable_source(body), end="", file=file)
+            _print_loop_bodies(body, file)
 
 
 def kernel_sources(function, file=None):

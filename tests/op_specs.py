@@ -19,7 +19,8 @@ import minitensor.tensor as T
 from minitensor.tensor import elemwise as E
 from minitensor.rewriting.fusion import Composite, fuse
 from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, subtensor
-from minitensor.tensor import loop, raw_random
+from minitensor.tensor import raw_random
+from minitensor import scan_module
 from minitensor.compile.ops import DeepCopyOp, FromFunctionOp, as_op, deep_copy_op
 from minitensor.printing import Print
 from minitensor.tensor.inplace import ElemwiseInplace, add_inplace
@@ -197,11 +198,46 @@ def _numpy_draw(method, *parameters):
 RANDOM_STATE = dict(domains=(integers(0, 2 ** 32),), shapes=st.just(((3,),)), differentiable=False,
                     input_dtypes=("uint64",))
 
+def _scan_recurrence(x, w):
+    """h[t] = tanh(h[t-1] * w + x[t]), from h[-1] = 0: an Elman step."""
+    h, _ = scan_module.scan(lambda x_t, h, w: T.tanh(h * w + x_t), sequences=x, outputs_info=T.zeros_like(x[0]),
+                            non_sequences=w)
+    return h
+
+
+def _scan_recurrence_reference(x, w):
+    h, rows = np.zeros_like(x[0]), []
+    for x_t in x:
+        h = np.tanh(h * w + x_t)
+        rows.append(h)
+    return np.stack(rows)
+
+
+def _scan_taps_backwards(x):
+    """Taps on a sequence and on an output, walking the sequence backwards."""
+    out, _ = scan_module.scan(lambda prev_x, x_t, y2, y1: T.tanh(y1 * x_t - y2 * prev_x),
+                              sequences=dict(input=x, taps=[-1, 0]),
+                              outputs_info=dict(initial=x[:2] * 0.5, taps=[-2, -1]), go_backwards=True)
+    return out
+
+
+def _scan_taps_backwards_reference(x):
+    pairs = list(zip(x[1:], x[:-1]))[::-1]  # (x[t], x[t-1]) from the end: the cut sequences, reversed
+    ys = [x[0] * 0.5, x[1] * 0.5]
+    for x_t, prev_x in pairs:
+        ys.append(np.tanh(ys[-1] * x_t - ys[-2] * prev_x))
+    return np.stack(ys[2:])
+
+
 SPECS += [
     # loops
-    Spec("jacobian", loop.Map, lambda x: T.jacobian(T.tanh(x) * T.sum(x), x), _jacobian_reference, (U,),
+    Spec("scan_recurrence", scan_module.Scan, _scan_recurrence, _scan_recurrence_reference, (U, U),
+         shapes=st.tuples(st.integers(1, 4), st.integers(1, 3)).map(lambda s: ((s[0], s[1]), (s[1],)))),
+    Spec("scan_taps_backwards", scan_module.Scan, _scan_taps_backwards, _scan_taps_backwards_reference, (U,),
+         shapes=st.tuples(st.integers(3, 5), st.integers(1, 2)).map(lambda s: ((s[0], s[1]),))),
+    Spec("jacobian", scan_module.Scan, lambda x: T.jacobian(T.tanh(x) * T.sum(x), x), _jacobian_reference, (U,),
          shapes=st.integers(1, 3).map(lambda n: ((n,),))),
-    Spec("eye", loop.Eye, loop.Eye("float64"), lambda n: np.eye(int(n)), (integers(0, 4),),
+    Spec("eye", construction.Eye, construction.Eye("float64"), lambda n: np.eye(int(n)), (integers(0, 4),),
          shapes=st.just(((),)), differentiable=False, input_dtypes=("int64",)),
     # random draws: the sample for a given state is NumPy's
     Spec("uniform", raw_random.Uniform, lambda s: raw_random.Uniform("float64", 2)(s, (2, 3), -1.0, 2.0)[1],
@@ -413,7 +449,7 @@ SPECS += [
          lambda x: np.argmin(x, keepdims=True), (U,), shapes=shapes_of(UPTO3), differentiable=False),
     Spec("flatten_outdim", shape_ops.Flatten, lambda x: T.flatten(x, ndim=2), lambda x: x.reshape(x.shape[0], -1),
          (U,), shapes=shapes_of(array_shapes(min_dims=2, max_dims=3, max_side=3))),
-    Spec("jacobian_of_a_matrix", loop.Map, lambda x: T.jacobian(T.outer(x, T.tanh(x)), x), _outer_tanh_jacobian,
+    Spec("jacobian_of_a_matrix", scan_module.Scan, lambda x: T.jacobian(T.outer(x, T.tanh(x)), x), _outer_tanh_jacobian,
          (U,), shapes=st.integers(1, 2).map(lambda n: ((n,),))),  # small: its second derivative is a loop of loops
     Spec("random_integers", raw_random.RandomIntegers,
          lambda s: raw_random.RandomIntegers("int64", 2)(s, (2, 3), -3, 4)[1],

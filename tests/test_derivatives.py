@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 import minitensor as theano
 import minitensor.tensor as T
 from minitensor.gradient import DisconnectedInputError, DisconnectedType, hessian, jacobian, verify_grad
-from minitensor.tensor.loop import map_rows
 
 RNG = np.random.default_rng(7)
 
@@ -256,21 +255,20 @@ def test_jacobian_is_differentiable():
                 rng=np.random.default_rng(0))
 
 
-def test_jacobian_of_an_empty_vector_raises_a_clear_error():
+def test_jacobian_of_an_empty_vector_is_empty():
     x = T.dvector("x")
     f = theano.function([x], jacobian(x * 2, x))
-    with pytest.raises(ValueError, match="empty"):
-        f(np.zeros(0))
+    assert f(np.zeros(0)).shape == (0, 0)
 
 
 def test_the_loop_under_jacobian_maps_rows_and_differentiates_sequences_and_other_inputs():
     m, n, v = T.dmatrix("m"), T.dmatrix("n"), T.dvector("v")
-    first, second = map_rows(lambda a, b: [T.tanh(a) * T.sum(v * b), T.dot(a, b)], [m, n])
+    (first, second), _ = theano.map(lambda a, b: [T.tanh(a) * T.sum(v * b), T.dot(a, b)], [m, n])
     m0, n0, v0 = RNG.uniform(-1, 1, (3, 2)), RNG.uniform(-1, 1, (3, 2)), RNG.uniform(-1, 1, 2)
     got_first, got_second = theano.function([m, n, v], [first, second])(m0, n0, v0)
     np.testing.assert_allclose(got_first, np.tanh(m0) * (n0 @ v0)[:, None], rtol=1e-12)
     np.testing.assert_allclose(got_second, (m0 * n0).sum(axis=1), rtol=1e-12)
-    verify_grad(lambda a, b, c: map_rows(lambda x, y: T.sin(x) * T.sum(c * y) + x * y, [a, b]),
+    verify_grad(lambda a, b, c: theano.map(lambda x, y: T.sin(x) * T.sum(c * y) + x * y, [a, b])[0],
                 [m0, n0, v0], rng=np.random.default_rng(1))
 
 

@@ -4,7 +4,8 @@ The phases, in order (each can be switched off by name, and so can each rule):
 
 ==============  =====================================================================
 merge           identical nodes and equal constants become one
-canonicalize    x*1, x+0, --x, constant folding, flattening, useless dimshuffles ...
+canonicalize    x*1, x+0, --x, constant folding, flattening, useless dimshuffles ...;
+                loops: invariant work moved out, only the last step kept when it is all that is used
 stabilize       1/(1+exp(-x)) -> sigmoid(x), log(1-sigmoid(x)) -> -softplus(x) ...
 specialize      x**2 -> sqr(x), x**-1 -> 1/x, x**3 -> sqr(x) * x ...
 expand          sigmoid and softplus -> exp(-|x|), log1p and where, one exp shared
@@ -34,11 +35,12 @@ from minitensor.rewriting.merge import merge
 from minitensor.rewriting.optdb import PHASE_POSITIONS, RULE_PHASE_NAMES, optdb, registered_names, registered_rules
 from minitensor.rewriting.specialize import SPECIALIZE
 from minitensor.rewriting.stabilize import STABILIZE
+from minitensor.scan_module.scan_opt import SCAN
 
 RULE_PHASES = {
-    "canonicalize": CANONICALIZE,
-    "stabilize": CANONICALIZE + STABILIZE,
-    "specialize": CANONICALIZE + STABILIZE + SPECIALIZE,
+    "canonicalize": CANONICALIZE + SCAN,
+    "stabilize": CANONICALIZE + SCAN + STABILIZE,
+    "specialize": CANONICALIZE + SCAN + STABILIZE + SPECIALIZE,
     "expand": EXPAND,
 }
 PHASES = ("merge", "canonicalize", "stabilize", "specialize", "expand", "merge", "fusion", "inplace")

@@ -30,7 +30,8 @@ class Rule:
     so the engine offers each node only the rules that can match it. A rule with
     ``needs_readers`` is called as ``apply(node, readers)``, where ``readers[var]``
     counts the nodes (and outputs) that read ``var`` in the graph being rewritten:
-    a rule that would copy a node's work into its reader asks whether it has others.
+    a rule that would copy a node's work into its reader asks whether it has others
+    (``readers.users[var]`` lists those nodes, as the pass began).
     """
 
     name: str
@@ -53,10 +54,17 @@ def rule(*tracks, needs_readers=False):
 
 
 def count_readers(nodes, outputs):
-    """{variable: how many of ``nodes`` read it, plus one for each time it is among ``outputs``}."""
+    """{variable: how many of ``nodes`` read it, plus one for each time it is among ``outputs``}.
+
+    Its ``users`` attribute maps each variable to the nodes that read it (a rule that
+    changes what a node computes for all its readers asks what they are).
+    """
     readers = Counter(outputs)
+    readers.users = {}
     for node in nodes:
-        readers.update(set(node.inputs))
+        for var in set(node.inputs):
+            readers[var] += 1
+            readers.users.setdefault(var, []).append(node)
     return readers
 
 

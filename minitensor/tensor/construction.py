@@ -1,6 +1,6 @@
-"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, and ``alloc``;
-and the arrays built from them: ``stacklists``, ``horizontal_stack``, ``vertical_stack``, ``eye``,
-``tri``, ``tril``, ``triu``, ``identity_like``, ``mgrid`` and ``ogrid``.
+"""Ops that make new arrays: joining (``join``, ``concatenate``, ``stack``), ``arange``, ``alloc`` and
+``Eye``; and the arrays built from them: ``stacklists``, ``horizontal_stack``, ``vertical_stack``,
+``eye``, ``tri``, ``tril``, ``triu``, ``identity_like``, ``mgrid`` and ``ogrid``.
 
 ``Join`` concatenates along an axis; its gradient slices g back into one piece
 per input (with ``Subtensor``, so no split op is needed). ``stack`` is a join of
@@ -299,3 +299,29 @@ class _Grid:
 
 
 mgrid, ogrid = _Grid(sparse=False), _Grid(sparse=True)
+
+
+@dataclass(frozen=True)
+class Eye(Op):
+    """The n-by-n identity matrix of ``dtype``: ones on the diagonal, zeros elsewhere."""
+
+    dtype: str
+    allocates = True
+
+    def host_inputs(self, node):
+        return (0,)
+
+    def make_node(self, n):
+        n = as_tensor_variable(n)
+        if n.ndim != 0 or np.dtype(n.dtype).kind not in "iu":
+            raise TypeError(f"eye needs an integer scalar size, got {n.type}")
+        return Apply(self, [n], [TensorType(self.dtype, (False, False))()])
+
+    def impl(self, xp, n):
+        return xp.eye(int(n), dtype=self.dtype)
+
+    def grad(self, inputs, outputs, grads):
+        return [None]
+
+    def __str__(self):
+        return f"Eye{{{self.dtype}}}"
