@@ -382,3 +382,11 @@ def test_a_scalar_input_is_passed_to_kernels_by_value(standin):
     standin.reset_counters()
     np.testing.assert_allclose(f(device_x, 2.0), [3.0, 3.0, 3.0])
     assert standin.counters["uploads"] == 0  # the rate went as a kernel argument, not a copy
+
+
+def test_an_elementwise_node_never_writes_a_device_result_into_a_host_draw(standin):
+    """A random draw lives on the host; the in-place plan must not let x + draw write into it."""
+    from minitensor.tensor.shared_randomstreams import RandomStreams
+    x = T.dvector("x")
+    f = theano.function([x], x + RandomStreams(seed=1).uniform(x.shape))
+    assert f(np.zeros(3)).shape == (3,)

@@ -93,10 +93,6 @@ def test_updates_returned_by_fn_come_back_as_the_last_step():
     assert k.get_value() == 8
 
 
-# On CuPy, `x + srng.uniform(x.shape)` fails outside any loop too: the in-place plan lets the addition
-# write into the draw, which lives on the host (executor.plan_inplace); strict, so a fix shows here.
-@pytest.mark.xfail(theano.config.device != "cpu", strict=True, raises=TypeError,
-                   reason="on CuPy an elementwise node overwrites a random draw that lives on the host")
 def test_a_random_draw_inside_the_loop_is_new_at_every_step_and_advances_the_stream():
     srng = RandomStreams(seed=3)
     x = T.dmatrix("x")
