@@ -461,3 +461,21 @@ def test_the_garbage_collector_pauses_while_a_graph_compiles_and_resumes_after(m
     v = T.dvector("v")
     theano.function([v], v + 1)
     assert enabled_while_rewriting == [False] and gc.isenabled()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_stable_cross_entropy_keeps_the_infinities_and_nans_of_the_formula(dtype):
+    """At infinite logits the stable form gives what the written formula gives: inf where it is
+    inf (x = inf, t = 0, which max(x, 0) - t * x made NaN), NaN where it is NaN (0 * inf)."""
+    x, t = T.vector("x", dtype=dtype), T.vector("t", dtype=dtype)
+    p = T.nnet.sigmoid(x)
+    xent = -t * T.log(p) - (1 - t) * T.log(1 - p)
+    fast = theano.function([x, t], xent)
+    plain = theano.function([x, t], xent, mode="FAST_COMPILE")
+    assert "sigmoid_cross_entropy" in {r.rule for r in fast.maker.rewrites}
+    xs = np.array([np.inf, np.inf, -np.inf, -np.inf, np.nan, 3.0], dtype=dtype)
+    ts = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0], dtype=dtype)
+    with np.errstate(all="ignore"):
+        got, written = fast(xs, ts), plain(xs, ts)
+    np.testing.assert_array_equal(got[:5], written[:5])  # inf and NaN where the formula has them
+    np.testing.assert_allclose(got[5:], written[5:], rtol=1e-6)

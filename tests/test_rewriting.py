@@ -402,10 +402,9 @@ BINARY = [
     lambda a, b: -b * T.log(T.nnet.sigmoid(a)) - (1 - b) * T.log(1 - T.nnet.sigmoid(a)),  # a cross-entropy
 ]
 # Rules that make these stable may give a number where the formula as written overflows to
-# an infinity, or makes a NaN of 0 * inf. The stable cross-entropy, max(x, 0) - t * x + ...,
-# also differs at infinite x or t (NaN for x = inf and t = 0, where the formula written gives
-# inf; see docs/differences.md), and whatever reads it then differs too: graphs with it get
-# finite inputs.
+# an infinity, or makes a NaN of 0 * inf, and whatever reads it then differs too: graphs with
+# the cross-entropy get finite inputs. (At infinite logits it gives the formula's own inf and
+# NaN: tests/test_correctness.py.)
 STABILISED_UNARY, STABILISED_BINARY = {10}, {len(BINARY) - 1}
 FINITE_ONLY_BINARY = {len(BINARY) - 1}
 SPECIAL_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0]

@@ -177,17 +177,20 @@ def _mirrored_terms(node, op_class, one_is):
 
 @rule(E.Add, E.Sub)
 def sigmoid_cross_entropy(node):
-    """(1 - t) * softplus(x) + t * softplus(-x) -> (max(x, 0) - t * x) + softplus(-|x|)
+    """(1 - t) * softplus(x) + t * softplus(-x) -> ((1 - t) * max(x, 0) - t * min(x, 0)) + softplus(-|x|)
 
-    softplus(-x) is softplus(x) - x, and softplus(x) is max(x, 0) + softplus(-|x|). The
-    cross-entropy of sigmoid(x) against t, which the log rules above turn into the left
-    side, costs three ops fewer this way. Where t is 0 or 1, max(x, 0) - t * x is exact;
-    elsewhere its one rounding, of t * x, is that of changing t by an ulp at most."""
+    softplus(x) is max(x, 0) + softplus(-|x|), and softplus(-x) is -min(x, 0) + softplus(-|x|).
+    The cross-entropy of sigmoid(x) against t, which the log rules above turn into the left
+    side, needs one softplus this way instead of two. Where t is 0 or 1 it is exact, and at
+    infinite x it gives the left side's infinity or NaN (max(x, 0) - t * x, one op shorter,
+    would make a NaN of 0 * inf at x = inf, t = 0, where the left side is inf)."""
     found = _mirrored_terms(node, Softplus, one_is="sum")
     if found is None:
         return None
     x, t, rest = found
-    value = E.add(E.sub(E.maximum(x, constant_like(0, x)), E.mul(t, x)), softplus(E.neg(E.abs_(x))))
+    zero = constant_like(0, x)
+    linear = E.sub(E.mul(E.sub(constant_like(1, t), t), E.maximum(x, zero)), E.mul(t, E.minimum(x, zero)))
+    value = E.add(linear, softplus(E.neg(E.abs_(x))))
     return [E.add(value, *rest) if rest else value]
 
 
