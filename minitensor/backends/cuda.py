@@ -103,8 +103,10 @@ class CupyBackend:
     def fused_thunk(self, node):
         """A callable running the fused ``node`` as one kernel launch. CuPy broadcasts the
         inputs; the lengths of non-broadcastable axes are tested first, as on NumPy."""
-        from minitensor.backends.kernels import kernel_source
+        from minitensor.backends.kernels import kernel_source, supports
         from minitensor.tensor.elemwise import with_size_checks
+        if not supports(node.op):
+            return None  # a dtype no kernel is written for (complex): its inner ops run one by one
         source = kernel_source(node.op)
         kernel = elementwise_kernel(source)
         constants = self._arguments(source.constants)

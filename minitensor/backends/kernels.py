@@ -88,6 +88,11 @@ def kernel_source(composite):
                         constants=constants)
 
 
+def supports(composite):
+    """Whether every value inside ``composite`` has a dtype kernels are written for."""
+    return all(var.dtype in C_TYPES for node in composite.nodes for var in node.inputs + node.outputs)
+
+
 def reduction_source(reduce_node, composite):
     """The ``ReductionSource`` computing ``reduce_node`` (Sum, Max or Min) of ``composite``'s only
     output in one kernel, or None for a reduction it does not cover."""
@@ -95,7 +100,7 @@ def reduction_source(reduce_node, composite):
 
     op, out = reduce_node.op, reduce_node.outputs[0]
     value_dtype = composite.outputs[0].dtype
-    if len(composite.outputs) != 1 or value_dtype not in C_TYPES:
+    if len(composite.outputs) != 1 or not supports(composite) or out.dtype not in C_TYPES:
         return None
     if isinstance(op, Sum):
         reduce_dtype = op.accumulator_dtype(out.dtype) or out.dtype

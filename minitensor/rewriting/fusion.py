@@ -70,7 +70,7 @@ class Composite(Elemwise):
         for node in self.nodes:
             for var in node.outputs:
                 index[var] = len(index)
-            sources = [i.data if isinstance(i, Constant) else index[i] for i in node.inputs]
+            sources = [_constant(i, xp) if isinstance(i, Constant) else index[i] for i in node.inputs]
             steps.append((node.op._compute(xp, None), sources, index[node.outputs[0]]))
         results = [index[o] for o in self.outputs]
         if overwrite is not None:

@@ -21,8 +21,7 @@ array([2, 1], dtype=int32)
 import math
 from dataclasses import dataclass
 
-from minitensor.tensor.c_helpers import C_TYPES
-from minitensor.tensor.elemwise import Elemwise, abs_, and_, cast, eq, int_div, le, or_, pow, sqr, sqrt
+from minitensor.tensor.elemwise import Elemwise, abs_, c_compute_type, and_, cast, eq, int_div, le, or_, pow, sqr, sqrt
 from minitensor.tensor.reduction import all as all_of
 from minitensor.tensor.type import dtype_kind
 
@@ -301,7 +300,7 @@ class Mod(Elemwise):
 
     def c_expr(self, args, dtype):
         kind = "_float" if dtype_kind(dtype) == "f" else ""  # C's % truncates; see c_helpers.py
-        return f"minitensor_remainder{kind}<{C_TYPES[dtype]}>({args[0]}, {args[1]})"
+        return f"minitensor_remainder{kind}<{c_compute_type(dtype)}>({args[0]}, {args[1]})"
 
 
 @dataclass(frozen=True)
