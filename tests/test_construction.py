@@ -169,8 +169,8 @@ def test_zeros_and_ones():
     assert outs[4].broadcastable == (False, True)
 
 
-def test_zeros_follows_floatx(monkeypatch):
-    monkeypatch.setattr(minitensor.config, "floatX", "float32")
+def test_zeros_follows_floatx(floatX):
+    floatX.floatX = "float32"
     assert T.zeros((2, 2)).dtype == "float32"
 
 

@@ -55,8 +55,8 @@ class FakeGPUArray:
         return self.host.copy()
 
 
-def test_a_value_on_the_gpu_loads_as_a_numpy_array(monkeypatch):
-    monkeypatch.setattr(theano.config, "device", "cpu")  # a machine without a GPU loads it
+@theano.change_flags(device="cpu")  # a machine without a GPU loads it
+def test_a_value_on_the_gpu_loads_as_a_numpy_array():
     w = theano.shared(np.array([1.0, 2.0]), name="w")
     w._value = FakeGPUArray(np.array([3.0, 4.0]))  # what a CUDA function's update would leave
     loaded = roundtrip(w)

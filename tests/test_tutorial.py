@@ -232,9 +232,9 @@ def test_example_float32_run_stays_float32(capsys):
     numpy.testing.assert_allclose(result32["final_cost"], result64["final_cost"], rtol=1e-4)
 
 
-def test_tutorial_graph_in_float32_keeps_every_value_float32(monkeypatch):
+def test_tutorial_graph_in_float32_keeps_every_value_float32(floatX):
     """The tutorial's floatX version: with floatX=float32 no value is upcast."""
-    monkeypatch.setattr(theano.config, "floatX", "float32")
+    floatX.floatX = "float32"
     rng = numpy.random.RandomState(0)
     D = (rng.randn(N, FEATS), rng.randint(size=N, low=0, high=2))
     x = T.matrix("x")
