@@ -17,9 +17,10 @@ Where they are missing the test skips, saying so; CI installs them and sets
 ``MINITENSOR_REQUIRE_NVRTC=1``, which turns the skip into a failure.
 """
 
-import importlib.util
 import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -37,25 +38,43 @@ from op_specs import SPECS
 SUPPORTED_DTYPES = tuple(C_TYPES)  # the dtypes kernels are written for (complex ones run op by op)
 
 
-def _nvrtc():
-    """NVRTC's Python binding and the include options CuPy compiles with, or skip (fail in CI)."""
-    reason = None
-    try:
-        from cupy_backends.cuda.libs import nvrtc
-        nvrtc.getVersion()
-    except Exception as error:  # ImportError, or the NVRTC library not found
-        reason = f"NVRTC is not available ({type(error).__name__}: {error}); pip install -e \".[cuda]\" " \
-                 f"nvidia-cuda-nvrtc-cu12 nvidia-cuda-runtime-cu12"
-    if reason is not None:
+# NVRTC runs in a Python process of its own: CuPy's binding finds the library through CuPy's
+# own modules, and under --backend=cupy the name ``cupy`` is the stand-in here. It reads the
+# source on stdin and prints "ok <bytes of cubin>", the compiler's log, or "unavailable <why>".
+COMPILE = r"""
+import importlib.util, os, sys
+try:
+    from cupy_backends.cuda.libs import nvrtc
+    nvrtc.getVersion()
+except Exception as error:  # ImportError, or the NVRTC library not found
+    print(f"unavailable {type(error).__name__}: {error}")
+    sys.exit(0)
+site = os.path.dirname(os.path.dirname(importlib.util.find_spec("cupy_backends").origin))
+include = os.path.join(site, "cupy", "_core", "include")
+options = [f"-I{include}", "-I" + os.path.join(site, "nvidia", "cuda_runtime", "include"), "-std=c++17",
+           "-arch=sm_90", "--device-as-default-execution-space"]
+options += [f"-I{include}/cupy/_cccl/{part}" for part in ("cub", "thrust", "libcudacxx")]
+program = nvrtc.createProgram(sys.stdin.read(), "minitensor_kernels.cu", [], [])
+try:
+    nvrtc.compileProgram(program, options)
+except Exception:
+    print(nvrtc.getProgramLog(program))
+    sys.exit(0)
+print(f"ok {len(nvrtc.getCUBIN(program))}")
+"""
+
+
+def compile_with_nvrtc(code):
+    """(compiled, NVRTC's log or the size of the cubin); skip where NVRTC is missing (fail in CI)."""
+    result = subprocess.run([sys.executable, "-c", COMPILE], input=code, capture_output=True, text=True)
+    output = result.stdout.strip()
+    if result.returncode or output.startswith("unavailable"):
+        reason = (f"NVRTC is not available ({output or result.stderr.strip()[-500:]}); "
+                  f"pip install -e \".[cuda]\" nvidia-cuda-nvrtc-cu12 nvidia-cuda-runtime-cu12")
         if os.environ.get("MINITENSOR_REQUIRE_NVRTC"):
             pytest.fail(reason)
         pytest.skip(reason)
-    site = os.path.dirname(os.path.dirname(importlib.util.find_spec("cupy_backends").origin))
-    include = os.path.join(site, "cupy", "_core", "include")
-    runtime = os.path.join(site, "nvidia", "cuda_runtime", "include")
-    options = [f"-I{include}", f"-I{runtime}", "-std=c++17", "-arch=sm_90", "--device-as-default-execution-space"]
-    options += [f"-I{include}/cupy/_cccl/{part}" for part in ("cub", "thrust", "libcudacxx")]
-    return nvrtc, options
+    return output.startswith("ok "), output
 
 
 # --- the kernels --------------------------------------------------------------------------
@@ -101,18 +120,36 @@ def elementwise_composites():
 
 
 def tutorial_kernels():
-    """The fused nodes, and the fused reductions, of the tutorial's training function."""
+    """The fused nodes, and the fused reductions, of the tutorial's training function as a GPU
+    compiles it (fusion merges more there), and as NumPy does."""
+    import cupy_standin
+    saved = sys.modules.get("cupy")
+    sys.modules["cupy"] = cupy_standin  # the GPU's graph, compiled on the stand-in
+    try:
+        with theano.change_flags(device="cuda"):
+            kernels = list(_tutorial_kernels("cupy"))
+    finally:
+        if saved is None:
+            del sys.modules["cupy"]
+        else:
+            sys.modules["cupy"] = saved
+    with theano.change_flags(device="cpu"):
+        return kernels + list(_tutorial_kernels("numpy"))
+
+
+def _tutorial_kernels(backend):
     x, y = T.matrix("x", dtype="float32"), T.vector("y", dtype="float32")
     w = theano.shared(np.zeros(5, dtype="float32"), name="w")
     b = theano.shared(np.float32(0), name="b")
     p = 1 / (1 + T.exp(-T.dot(x, w) - b))
-    cost = T.mean(-y * T.log(p) - (1 - y) * T.log(1 - p)) + 0.01 * (w ** 2).sum()
+    xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
+    cost = T.mean(xent) + 0.01 * (w ** 2).sum()
     gw, gb = T.grad(cost, [w, b])
-    train = theano.function([x, y], [p > 0.5, cost], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
-                            backend="numpy")
+    train = theano.function([x, y], [p > 0.5, xent], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
+                            backend=backend)
     nodes = train.program.nodes
     composites = [node for node in nodes if isinstance(node.op, Composite)]
-    yield from ((f"tutorial[{k}]", node.op) for k, node in enumerate(composites))
+    yield from ((f"tutorial-{backend}[{k}]", node.op) for k, node in enumerate(composites))
     for node in nodes:
         source = node.inputs[0].owner if isinstance(node.op, (Sum, Max, Min)) else None
         if source is not None and isinstance(source.op, Composite) and len(source.op.outputs) == 1:
@@ -194,16 +231,12 @@ def _infinity():
 
 
 def test_every_generated_kernel_compiles_with_nvrtc_for_sm_90():
-    nvrtc, options = _nvrtc()
     code, labels, count = _program()
     assert count > 300  # the op rows times their dtypes, the casts, the edges and the tutorial
-    program = nvrtc.createProgram(code, "minitensor_kernels.cu", [], [])
-    try:
-        nvrtc.compileProgram(program, options)
-    except Exception:
-        log = nvrtc.getProgramLog(program)
-        errors = re.findall(r"minitensor_kernels\.cu\((\d+)\): (error.*\n.*\n)", log)
+    compiled, log = compile_with_nvrtc(code)
+    if not compiled:
+        errors = re.findall(r"minitensor_kernels\.cu\((\d+)\): (error.*\n.*\n)", log + "\n")
         failing = sorted({labels.get(int(line), "the preamble") for line, _ in errors})
-        shown = "".join(f"line {line}: {text}" for line, text in errors[:20])
+        shown = "".join(f"line {line}: {text}" for line, text in errors[:20]) or log[-3000:]
         pytest.fail(f"NVRTC rejected the kernels of {failing}:\n{shown}")
-    assert len(nvrtc.getCUBIN(program)) > 0
+    assert int(log.split()[1]) > 0  # bytes of machine code for sm_90
