@@ -1,7 +1,8 @@
 """The one-command GPU check: minitensor's CuPy backend on a real NVIDIA GPU, in under 8 minutes.
 
     python benchmarks/gpu_check.py            # on a machine with a GPU and CuPy
-    python benchmarks/gpu_check.py --standin  # the same script on the CPU stand-in (tiny sizes)
+    python benchmarks/gpu_check.py --standin  # step 3 alone, on the CPU stand-in (tiny sizes):
+                                              # it shows the script runs; its timings mean nothing
 
 It runs, in order, and prints what each gave:
 
@@ -118,7 +119,7 @@ def training_step(report, n, feats, repeats, block):
             return c
         systems["torch_eager"] = torch_step
     except Exception as error:  # no torch, or no CUDA build of it
-        print(f"   (PyTorch eager not timed: {type(error).__name__}: {error})")
+        report["torch_missing"] = f"{type(error).__name__}: {error}"
 
     def timed(function):
         function()
@@ -148,6 +149,8 @@ def training_step(report, n, feats, repeats, block):
                                "ratio_to_read_twice": {k: v / read_twice for k, v in medians.items()}}
     print(f"3. training step, N = {n:,} x {feats} float32 ({X.nbytes / 1e9:.2f} GB), {repeats} x {block} steps each:")
     print(f"   copy bandwidth {bandwidth / 1e12:.2f} TB/s: reading X twice takes {1e3 * read_twice:.3f} ms")
+    if "torch_missing" in report:
+        print(f"   (PyTorch eager not timed: {report['torch_missing']})")
     for name, seconds in medians.items():
         print(f"   {name:12s} {1e3 * seconds:8.3f} ms  {seconds / read_twice:5.2f}x reading X twice  "
               f"{seconds / medians['cupy']:5.2f}x hand-written CuPy")
@@ -167,6 +170,8 @@ def main():
         sys.modules["cupy"] = cupy_standin
         cupy_standin.random = type(sys)("random")  # the stand-in has no device generator: make one from NumPy's
         cupy_standin.random.default_rng = _standin_rng(cupy_standin)
+        print("On the CPU stand-in for CuPy: step 3 only, at a tiny size (steps 1 and 2 need a GPU; "
+              "python -m pytest --backend=cupy is step 1's stand-in run)")
         training_step(report, n=2000, feats=784, repeats=3, block=2)
     else:
         import cupy

@@ -24,19 +24,9 @@ from minitensor.tensor import elemwise as E
 from minitensor.tensor.broadcast import squeeze  # noqa: F401 -- one of Theano's extra_ops
 from minitensor.tensor.construction import arange
 from minitensor.tensor.reduction import sum as reduce_sum
-from minitensor.tensor.shape_ops import dimshuffle, flatten, reshape, shape, shape_entries
+from minitensor.tensor.shape_ops import along_axis, dimshuffle, flatten, reshape, shape, shape_entries
 from minitensor.tensor.type import TensorType, dtype_kind
 from minitensor.tensor.variable import as_tensor_variable
-
-
-def _along(x, axis):
-    """x (flattened when ``axis`` is None) and the axis as a non-negative int."""
-    x = as_tensor_variable(x)
-    if axis is None:
-        return flatten(x), 0
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis {axis} is out of range for {x.describe()}")
-    return x, axis % x.ndim
 
 
 def _reverse(x, axis):
@@ -83,19 +73,19 @@ def _running_dtype(dtype):
 
 def cumsum(x, axis=None):
     """The running sum of ``x`` along ``axis`` (None: of ``x`` flattened)."""
-    x, axis = _along(x, axis)
+    x, axis = along_axis(x, axis)
     return CumOp(axis, "add")(x)
 
 
 def cumprod(x, axis=None):
     """The running product of ``x`` along ``axis`` (None: of ``x`` flattened)."""
-    x, axis = _along(x, axis)
+    x, axis = along_axis(x, axis)
     return CumOp(axis, "mul")(x)
 
 
 def diff(x, n=1, axis=-1):
     """The ``n``-th difference along ``axis``: x[1:] - x[:-1], ``n`` times."""
-    x, axis = _along(x, axis)
+    x, axis = along_axis(x, axis)
     before = (slice(None),) * axis
     for _ in range(n):
         x = x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
@@ -143,7 +133,7 @@ class Repeat(Op):
 def repeat(x, repeats, axis=None):
     """``numpy.repeat``: each element of ``x`` repeated ``repeats`` times along ``axis``
     (None: of ``x`` flattened)."""
-    x, axis = _along(x, axis)
+    x, axis = along_axis(x, axis)
     return Repeat(axis)(x, repeats)
 
 

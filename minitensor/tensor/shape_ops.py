@@ -236,6 +236,17 @@ def flatten(x, ndim=None, outdim=None):
     return Flatten(1 if ndim is None else ndim)(x)
 
 
+def along_axis(x, axis):
+    """``x`` and ``axis`` as NumPy's functions with an axis take them: None means the flattened
+    x along axis 0; a negative axis counts from the end."""
+    x = as_tensor_variable(x)
+    if axis is None:
+        return flatten(x), 0
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis {axis} is out of range for {x.describe()}")
+    return x, axis % x.ndim
+
+
 @dataclass(frozen=True)
 class Shape(Op):
     """The shape of x as an int64 vector."""

@@ -18,7 +18,7 @@ sends each sorted element's gradient to where that element came from.
 from dataclasses import dataclass
 
 from minitensor.graph import Apply, Op
-from minitensor.tensor.shape_ops import flatten
+from minitensor.tensor.shape_ops import along_axis
 from minitensor.tensor.type import TensorType, dtype_kind
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -73,23 +73,13 @@ class PermuteAlongAxis(Op):
         return f"PermuteAlongAxis{{axis={self.axis}}}"
 
 
-def _axis(x, axis):
-    """``x`` and ``axis`` as the ops take them: None sorts the flattened x, as in NumPy."""
-    x = as_tensor_variable(x)
-    if axis is None:
-        return flatten(x), 0
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis {axis} is out of range for {x.describe()}")
-    return x, axis % x.ndim
-
-
 def argsort(a, axis=-1, kind="quicksort", order=None):
     """The positions that sort ``a`` along ``axis`` (None: of ``a`` flattened), as int64."""
-    a, axis = _axis(a, axis)
+    a, axis = along_axis(a, axis)
     return ArgSort(axis)(a)
 
 
 def sort(a, axis=-1, kind="quicksort", order=None):
     """``a`` sorted along ``axis`` (None: flattened); each element's gradient goes back to it."""
-    a, axis = _axis(a, axis)
+    a, axis = along_axis(a, axis)
     return PermuteAlongAxis(axis)(a, ArgSort(axis)(a))
