@@ -16,6 +16,7 @@ from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In, Out, as_input
 from minitensor.compile.maker import FunctionMaker
+from minitensor.compile.mode import get_mode
 from minitensor.compile.profiling import ProfileStats
 from minitensor.configuration import config
 from minitensor.compile.sharedvalue import SharedVariable
@@ -98,7 +99,7 @@ class Function:
         _check_unused(self.inputs, computed, on_unused_input)
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
 
-        self.backend = get_backend(backend)
+        self.backend = get_backend(backend, get_mode(mode).linker)
         if profile is None and config.profile:
             profile = True
         self.profile = ProfileStats(name) if profile is True else profile or None

@@ -62,6 +62,7 @@ class Mode:
     def __init__(self, excluding=(), rewrites=True, linker=None, optimizer="fast_run"):
         self.excluded = _known_names(excluding)
         self.rewrites = rewrites and optimizer is not None
+        self.linker = linker
 
     def excluding(self, *names):
         """This mode with the phases or rules ``names`` switched off too, as in Theano."""
@@ -169,11 +170,11 @@ class NanGuardMode(Mode):
 
     def __init__(self, nan_is_error=True, inf_is_error=True, big_is_error=True, excluding=(), optimizer="fast_run",
                  linker=None):
-        super().__init__(excluding, optimizer=optimizer)
+        super().__init__(excluding, optimizer=optimizer, linker=linker)
         self.nan_is_error, self.inf_is_error, self.big_is_error = nan_is_error, inf_is_error, big_is_error
 
 
-MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False), "DebugMode": DebugMode(),
+MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False, linker="py"), "DebugMode": DebugMode(),
          "DEBUG_MODE": DebugMode(), "NanGuardMode": NanGuardMode()}
 
 
