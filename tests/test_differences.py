@@ -77,3 +77,20 @@ def test_gamma_has_no_gradient_yet():
     x = T.dscalar("x")
     with pytest.raises(NotImplementedError):
         T.grad(T.gammaln(x), x)
+
+
+def test_the_linker_names_map_onto_the_c_linker_and_the_numpy_program():
+    from minitensor.backends import C_LINKERS
+    assert set(C_LINKERS) == {"c", "cvm", "c|py", "cvm_nogc", "c|py_nogc"}
+    for linker in ("py", "vm", "vm_nogc"):
+        assert get_backend_linker(linker) == "py"
+
+
+def get_backend_linker(linker):
+    from minitensor.backends import get_backend
+    return get_backend("numpy", linker).linker
+
+
+def test_the_c_linker_caches_under_the_users_cache_folder():
+    default = theano.configuration.SETTINGS["compiledir"].default
+    assert default.endswith("minitensor/c")

@@ -61,9 +61,11 @@ from minitensor.backends.kernels import fused_statements, supports
 from minitensor.configuration import config
 from minitensor.tensor.c_helpers import C_TYPES, PREAMBLE
 
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fPIC", "-shared", "-pipe")
+FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-fopenmp-simd", "-fPIC", "-shared", "-pipe")
 """g++'s flags. ``-fno-math-errno`` changes no value (errno is never read); it lets the
-compiler use the CPU's square root and vectorise math calls."""
+compiler use the CPU's square root and vectorise math calls. ``-fopenmp-simd`` honours
+``#pragma omp simd`` (a row pass's dot product sums in vector lanes, as BLAS does) and
+starts no threads."""
 
 # The math functions C expressions call, for the host's C++ without <cmath> (which takes
 # longer to compile than a kernel). Those that are one instruction are the compiler's
@@ -173,6 +175,44 @@ def loop_source(composite):
     lines += ["  }", "}"]
     loops = "\n".join(lines) + "\n"
     return loops, scalar, body.constants
+
+
+def row_pass_source(row_pass):
+    """The C++ loop of a ``RowPass`` (``rewriting/rowpass.py``): for each row i of X,
+    ``z = X_i . w``, the fused node's statements at i, and ``gout += g_i X_i``, reading X_i
+    once. ``data`` holds the fused node's other operands (its inputs but z, then its
+    constants), then its outputs. Returns (the source, whether each of those operands has
+    one element by its type, the constants' values)."""
+    composite = row_pass.composite
+    body = fused_statements(composite)
+    z_name = f"x{row_pass.z_position}"
+    operands = [(dtype, name) for dtype, name in body.operands if name != z_name]
+    flags = [all(p.broadcastable) for k, p in enumerate(composite.inputs) if k != row_pass.z_position]
+    scalar = flags + [np.size(c) == 1 for c in body.constants]
+    t = C_TYPES[composite.inputs[row_pass.z_position].dtype]
+    outputs = [(o.dtype, f"y{k}") for k, o in enumerate(composite.outputs)]
+    lines = [f'extern "C" void mt_rows(npy_intp n, npy_intp d, const {t}* X, npy_intp row_stride, const {t}* w,',
+             f"                        char** data, {t}* gout) {{"]
+    for k, ((dtype, name), one) in enumerate(zip(operands, scalar)):
+        c = C_TYPES[dtype]
+        lines.append(f"  const {c} {name} = *(const {c}*) data[{k}];" if one else
+                     f"  const {c}* {name}_ = (const {c}*) data[{k}];")
+    for k, (dtype, name) in enumerate(outputs):
+        lines.append(f"  {C_TYPES[dtype]}* {name}_ = ({C_TYPES[dtype]}*) data[{len(operands) + k}];")
+    lines += ["  for (npy_intp j = 0; j < d; j++) gout[j] = 0;",
+              "  for (npy_intp i = 0; i < n; i++) {",
+              f"    const {t}* row = X + i * row_stride;",
+              f"    {t} dot = 0;",
+              "    #pragma omp simd reduction(+:dot)",
+              "    for (npy_intp j = 0; j < d; j++) dot += row[j] * w[j];",
+              f"    const {t} {z_name} = dot;"]
+    lines += [f"    const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in zip(operands, scalar)
+              if not one]
+    lines += ["    " + line for line in body.lines]
+    lines += [f"    {name}_[i] = {result};" for (_, name), result in zip(outputs, body.results)]
+    lines += [f"    const {t} g = {body.results[row_pass.g_position]};",
+              "    for (npy_intp j = 0; j < d; j++) gout[j] += g * row[j];", "  }", "}"]
+    return "\n".join(lines) + "\n", scalar, body.constants
 
 
 def library_source(loops, vector=()):
@@ -313,6 +353,7 @@ class CBackend(NumpyBackend):
     """The host, with fused nodes compiled to C loops (``Mode(linker='c')``)."""
 
     linker = "c"
+    fuses_siblings = True  # fused groups reading a common node merge: one call computes them all
 
     def __init__(self, compiler):
         self.compiler = compiler
@@ -320,9 +361,15 @@ class CBackend(NumpyBackend):
     def __repr__(self):
         return f"<backend numpy, C linker: {self.compiler.command} {self.compiler.version}>"
 
+    fuses_rows = True  # dot(X, w), a fused node and dot(X.T, g) become one RowPass (rewriting/rowpass.py)
+
     def fused_thunk(self, node):
         """The compiled loop of the fused ``node``: ``run(*inputs)``, or ``run(*inputs, out)``
-        to write into ``out`` where it fits. None for dtypes C has no type for (complex)."""
+        to write into ``out`` where it fits. None for dtypes C has no type for (complex).
+        For a ``RowPass`` node, its one pass over X (``row_pass_thunk``)."""
+        from minitensor.rewriting.rowpass import RowPass  # rewriting imports the ops, which import backends
+        if isinstance(node.op, RowPass):
+            return self.row_pass_thunk(node)
         if not supports(node.op):
             return None
         loops, scalar, constants = loop_source(node.op)
@@ -335,6 +382,47 @@ class CBackend(NumpyBackend):
             tuple(np.dtype(v.dtype).num for v in node.outputs)
         return self.compiler.runtime.bind(library, contiguous, strided, types, tuple(scalar), len(node.outputs),
                                           tuple(np.asarray(c) for c in constants))
+
+
+    def row_pass_thunk(self, node):
+        """``run(X, w, *others)`` computing a ``RowPass`` node: its one loop over X's rows
+        (``row_pass_source``) where X is at least ``SWITCH_BYTES`` and every operand is as the
+        loop reads it, else BLAS's two products around the fused node's compiled loop."""
+        from minitensor.rewriting.rowpass import SWITCH_BYTES
+        op = node.op
+        composite = op.composite
+        inner = composite.make_node(*composite.inputs)
+        fused = self.fused_thunk(inner)
+        if fused is None or len(node.inputs) + len(node.outputs) > MAX_OPERANDS:
+            return None
+        source, scalar, constants = row_pass_source(op)
+        rows = self.compiler.loops(source).mt_rows
+        rows.restype = None
+        rows.argtypes = [ctypes.c_ssize_t, ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_void_p,
+                         ctypes.c_void_p, ctypes.c_void_p]
+        dtype = np.dtype(node.inputs[0].dtype)
+        other_dtypes = [np.dtype(v.dtype) for v in node.inputs[2:]]
+        out_dtypes = [np.dtype(v.dtype) for v in composite.outputs]
+        constants = [np.asarray(c) for c in constants]
+        z_position, g_position, itemsize = op.z_position, op.g_position, dtype.itemsize
+
+        def run(x, w, *others):
+            n, d = x.shape
+            others = [np.asarray(a, dtype=t) for a, t in zip(others, other_dtypes)]
+            if (x.nbytes < SWITCH_BYTES or x.dtype != dtype or w.dtype != dtype or x.strides[1] != itemsize
+                    or w.strides[0] != itemsize or w.shape != (d,)
+                    or any(a.size != 1 if one else a.shape != (n,) or a.strides[0] != a.itemsize
+                           for a, one in zip(others, scalar))):
+                results = fused(*op.arguments(np.dot(x, w), others))
+                results = results if isinstance(results, tuple) else (results,)
+                return (*results, np.dot(x.T, results[g_position]))
+            outs = [np.empty(n, t) for t in out_dtypes]
+            gout = np.empty(d, dtype)
+            operands = others + constants + outs
+            data = (ctypes.c_void_p * len(operands))(*[a.ctypes.data for a in operands])
+            rows(n, d, x.ctypes.data, x.strides[0] // itemsize, w.ctypes.data, data, gout.ctypes.data)
+            return (*outs, gout)
+        return run
 
 
 _backends = {}  # config.cxx -> its CBackend, or None where it is not found

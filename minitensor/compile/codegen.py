@@ -39,6 +39,7 @@ from minitensor.backends import to_host
 from minitensor.compile.executor import DEVICE, HOST, guarded, needed_placement, _memory_root
 from minitensor.graph import Constant
 from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.rowpass import RowPass
 from minitensor.tensor.elemwise import Elemwise, promote
 from minitensor.tensor.shape_ops import DimShuffle
 
@@ -404,8 +405,8 @@ class _Writer:
     def thunk(self, node):
         op, xp = node.op, self.module_of(node)
         overwrite = self.program.overwrites.get(node)
-        kernel = self.backend.fused_thunk(node) if isinstance(op, Composite) and xp is self.xp else None
-        if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py)
+        kernel = self.backend.fused_thunk(node) if isinstance(op, (Composite, RowPass)) and xp is self.xp else None
+        if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py); a C linker's row pass
             thunk = kernel
         elif overwrite is None:
             thunk = op.make_thunk(node, xp)
