@@ -244,3 +244,85 @@ def test_without_a_compiler_the_numpy_program_runs_after_one_notice():
 def test_a_compiler_error_names_the_node_source():
     with pytest.raises(c_linker.CompileError, match="could not compile"):
         c_linker.c_backend().compiler.loops("this is not C++;")
+
+
+# --- one pass over X: RowPass -------------------------------------------------------------
+
+from minitensor.rewriting import rowpass  # noqa: E402
+
+
+def _logistic_step(dtype, mode):
+    x, y = T.matrix("x", dtype=dtype), T.vector("y", dtype=dtype)
+    w, b = T.vector("w", dtype=dtype), T.scalar("b", dtype=dtype)
+    p = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    return minitensor.function([x, y, w, b], [p > 0.5, xent, gw, gb], mode=mode)
+
+
+@pytest.fixture
+def one_pass_always(monkeypatch):
+    monkeypatch.setattr(rowpass, "SWITCH_BYTES", 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["contiguous", "rows of a wider array", "transposed"])
+def test_the_gradient_of_a_glm_reads_x_in_one_pass_and_matches_the_unfused_graph(dtype, layout, one_pass_always):
+    step = _logistic_step(dtype, C)
+    assert [type(n.op).__name__ for n in step.maker.fgraph.toposort()].count("RowPass") == 1
+    assert any(r.rule == "row_pass" for r in step.maker.rewrites)
+    reference = _logistic_step(dtype, PY)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 7)).astype(dtype) * 3
+    x[0, 0], x[1, 1] = 40.0, -40.0  # saturated rows
+    if layout == "rows of a wider array":
+        x = np.concatenate([x, x], axis=1)[:, :7]
+    elif layout == "transposed":  # column-major: the node falls back to BLAS's two products
+        x = np.asfortranarray(x)
+    y = (rng.random(300) > 0.5).astype(dtype)
+    y[:3] = 0.25
+    w, b = rng.normal(size=7).astype(dtype), np.asarray(0.5, dtype)
+    tolerance = 1e-12 if dtype == "float64" else 2e-5
+    for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_a_row_pass_keeps_nan_and_infinity_where_the_unfused_graph_has_them(one_pass_always):
+    step, reference = _logistic_step("float64", C), _logistic_step("float64", PY)
+    x = np.ones((20, 3))
+    x[2, 1], x[5, 0] = np.nan, np.inf
+    y, w, b = np.linspace(0, 1, 20), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
+    with np.errstate(all="ignore"):
+        for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+def test_below_the_switch_size_the_node_runs_as_blas_around_the_fused_loop():
+    step = _logistic_step("float64", C)
+    assert rowpass.SWITCH_BYTES > 300 * 7 * 8
+    x, y = np.random.default_rng(1).normal(size=(300, 7)), np.linspace(0, 1, 300)
+    expected = _logistic_step("float64", PY)(x, y, np.ones(7), np.asarray(0.1))
+    for got, want in zip(step(x, y, np.ones(7), np.asarray(0.1)), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_sizes_that_differ_in_a_row_pass_are_an_error(one_pass_always):
+    step = _logistic_step("float64", C)
+    with pytest.raises(ValueError):
+        step(np.ones((5, 3)), np.ones(4), np.ones(3), np.asarray(0.0))
+
+
+def test_the_row_pass_gradient_is_the_gradient_of_the_nodes_it_replaced():
+    x, y, w = T.dmatrix("x"), T.dvector("y"), T.dvector("w")
+    g = T.nnet.sigmoid(T.dot(x, w)) - y
+    fused_outputs, _ = minitensor.rewriting.fusion.fuse([g, T.dot(x.T, g)])
+    outputs, log = rowpass.row_passes(fused_outputs)
+    assert isinstance(outputs[1].owner.op, rowpass.RowPass) and log
+    rng = np.random.default_rng(2)
+    values = [rng.normal(size=(6, 4)), rng.random(6), rng.normal(size=4)]
+    cost_rewritten = T.sum(outputs[1] ** 2) + T.sum(outputs[0])
+    cost_original = T.sum(T.dot(x.T, g) ** 2) + T.sum(g)
+    got = minitensor.function([x, y, w], T.grad(cost_rewritten, w), mode=PY)(*values)
+    expected = minitensor.function([x, y, w], T.grad(cost_original, w), mode=PY)(*values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
