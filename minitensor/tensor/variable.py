@@ -156,6 +156,7 @@ class _TensorOperators:
     def searchsorted(self, v, side="left", sorter=None): return X.searchsorted(self, v, side, sorter)
     def nonzero(self, return_matrix=False): return X.nonzero(self, return_matrix)
     def nonzero_values(self): return X.nonzero_values(self)
+    def choose(self, choices, out=None, mode="raise"): return X.choose(self, choices, out, mode)
     def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
     def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
 
