@@ -646,6 +646,12 @@ def well_conditioned(rng, shape, dtype):
 
 SQUARE = st.integers(1, 3).map(lambda n: ((n, n),))
 
+
+def separated_eigenvalues(rng, shape, dtype):
+    """Square matrices whose symmetric part has eigenvalues at least about 2 apart (an
+    eigenvector's derivative divides by the gaps): a small matrix plus a spread diagonal."""
+    return (rng.uniform(-0.5, 0.5, shape) + np.diag(3.0 * rng.permutation(shape[-1]))).astype(dtype)
+
 SPECS += [
     Spec("matrix_inverse", nlinalg.MatrixInverse, nlinalg.matrix_inverse, np.linalg.inv, (well_conditioned,),
          shapes=SQUARE),
@@ -655,7 +661,14 @@ SPECS += [
     Spec("solve_matrix", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
          shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda s: ((s[0], s[0]), (s[0], s[1])))),
     Spec("eigh_values", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[0], lambda x: np.linalg.eigh(x + x.T)[0],
-         (well_conditioned,), shapes=SQUARE, differentiable=False),
+         (separated_eigenvalues,), shapes=SQUARE),
+    # An eigenvector's sign is arbitrary, so its square is compared; 'U' reads the upper
+    # triangle of a matrix that is not symmetric.
+    Spec("eigh_vectors", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[1] ** 2,
+         lambda x: np.linalg.eigh(x + x.T)[1] ** 2, (separated_eigenvalues,), shapes=SQUARE),
+    Spec("eigh_upper", nlinalg.Eigh, lambda x: nlinalg.eigh(x, "U")[1] ** 2 + nlinalg.eigh(x, "U")[0],
+         lambda x: np.linalg.eigh(x, "U")[1] ** 2 + np.linalg.eigh(x, "U")[0], (separated_eigenvalues,),
+         shapes=SQUARE),
     Spec("svd_values", nlinalg.SVD, lambda x: nlinalg.svd(x, compute_uv=False),
          lambda x: np.linalg.svd(x, compute_uv=False), (U,), shapes=shapes_of(MATRICES), differentiable=False),
     Spec("qr_r_abs", nlinalg.QR, lambda x: abs(nlinalg.qr(x, "r")), lambda x: abs(np.linalg.qr(x, "r")), (U,),
