@@ -211,7 +211,10 @@ class TensorConstant(_TensorOperators, Constant):
     def __str__(self):
         if self.name is not None:
             return self.name
-        if self.data.size == 1:
+        flat = self.data.reshape(-1)
+        if self.data.ndim > 0 and flat.size and (flat == flat[0]).all():
+            text = f"{self.data.shape} of {flat[0].item()!r}"  # as Theano: TensorConstant{(2,) of 0.5}
+        elif self.data.size == 1:
             text = repr(self.data.item())
         else:
             text = np.array2string(self.data, threshold=10, separator=", ").replace("\n", "")
