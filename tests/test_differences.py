@@ -27,6 +27,17 @@ def test_views_print_as_dimshuffle():
     assert str(T.shape_padleft(T.dvector("v"))) == "DimShuffle{x,0}.0"
 
 
+def test_elementwise_nodes_of_a_gradient_print_as_a_users():
+    x = T.dscalar("x")
+    printed = theano.printing.debugprint(T.grad(x ** 2, x), file="str")
+    assert "Elemwise{mul,no_inplace}" in printed and "Elemwise{mul} " not in printed
+
+
+def test_pp_writes_dot_as_a_call():
+    x, w = T.dmatrix("x"), T.dvector("w")
+    assert printing.pp(T.dot(x, w)) == "dot(x, w)"
+
+
 def test_a_copy_returns_what_the_original_returns():
     state, inc = theano.shared(0), T.iscalar("inc")
     accumulator = theano.function([inc], state, updates=[(state, state + inc)])
