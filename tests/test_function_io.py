@@ -307,16 +307,17 @@ def test_an_update_computed_in_a_callers_array_is_copied_before_the_shared_varia
     np.testing.assert_allclose(s.get_value(), np.exp(np.ones(3)) * 2)
 
 
-def test_an_inplace_op_writes_over_a_mutable_input_only():
+def test_an_inplace_op_writes_over_a_mutable_input_only(backend):
     from minitensor.tensor.inplace import add_inplace
+    xp, to_host = _arrays(backend)
     x, y = T.dvectors('x', 'y')
     with pytest.raises(TypeError, match="inplace operations.*accept_inplace=True"):
         function([x, y], add_inplace(x, y))
     for mutable, after in ((False, [1.0, 2.0]), (True, [2.0, 3.0])):
-        f = function([In(x, mutable=mutable), y], add_inplace(x, y), accept_inplace=True)
-        data = np.array([1.0, 2.0])
-        np.testing.assert_array_equal(f(data, np.ones(2)), [2.0, 3.0])
-        np.testing.assert_array_equal(data, after)
+        f = function([In(x, mutable=mutable), y], add_inplace(x, y), accept_inplace=True, backend=backend)
+        data = xp.asarray([1.0, 2.0])
+        np.testing.assert_array_equal(f(data, xp.ones(2)), [2.0, 3.0])
+        np.testing.assert_array_equal(to_host(data), after)
 
 
 # --- rebuild_strict --------------------------------------------------------------------------
