@@ -108,9 +108,9 @@ def row_passes(outputs):
             others = [new.get(v, v) for k, v in enumerate(node.inputs) if k != z_position]
             row_pass = RowPass(node.op, z_position, g_position).make_node(x, w, *others)
             row_pass.creation_site = second.creation_site
-            for old, out in zip(node.outputs + second.outputs, row_pass.outputs):
-                new[old] = out
-                log.append(Rewrite("fusion", "row_pass", old, out))
+            new.update(zip(node.outputs + second.outputs, row_pass.outputs))
+            # One entry per row pass: the fused node's outputs are the same values, renamed.
+            log.append(Rewrite("fusion", "row_pass", second.outputs[0], row_pass.outputs[-1]))
             skipped.add(second)
             continue
         rebuilt = node.with_inputs([new.get(i, i) for i in node.inputs])
