@@ -40,11 +40,15 @@ BINARY_FLOAT = [T.add, T.sub, T.mul, T.true_div, T.maximum, T.minimum, T.pow,
 UNARY_INT = [T.neg, T.abs_, lambda x: x * 3, lambda x: T.maximum(x, 1), T.sgn]
 BINARY_INT = [T.add, T.sub, T.mul, T.maximum, T.minimum, lambda x, y: x // y, lambda x, y: x % y,
               lambda x, y: T.switch(T.lt(x, y), x, y)]
+UNARY_BOOL = [T.invert, lambda x: T.eq(x, 0)]
+BINARY_BOOL = [T.and_, T.or_, T.xor, T.eq, T.neq, lambda x, y: T.switch(x, y, T.invert(y))]
 
 
 def special_values(dtype):
     if dtype in FLOATS:
         return [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-30, 700.0, -700.0]
+    if dtype == "bool":
+        return [False, True]
     info = np.iinfo(dtype)
     return [0, 1, info.min, info.max, -1 if info.min < 0 else 2]
 
@@ -52,10 +56,11 @@ def special_values(dtype):
 @st.composite
 def fused_graphs(draw):
     """(dtype, inputs, output expression, the arrays to call it with), the arrays possibly views."""
-    dtype = draw(st.sampled_from(FLOATS + INTEGERS))
+    dtype = draw(st.sampled_from(FLOATS + INTEGERS + ("bool",)))
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=5)).input_shapes
     inputs = [T.TensorType(dtype, tuple(n == 1 for n in shape))(f"x{k}") for k, shape in enumerate(shapes)]
-    unary, binary = (UNARY_FLOAT, BINARY_FLOAT) if dtype in FLOATS else (UNARY_INT, BINARY_INT)
+    unary, binary = ((UNARY_FLOAT, BINARY_FLOAT) if dtype in FLOATS else (UNARY_BOOL, BINARY_BOOL)
+                     if dtype == "bool" else (UNARY_INT, BINARY_INT))
     values = list(inputs)
     for _ in range(draw(st.integers(2, 7))):
         if draw(st.booleans()):
