@@ -148,10 +148,10 @@ _RUNTIME = os.path.join(os.path.dirname(__file__), "c_runtime.c")
 
 
 def loop_source(composite):
-    """The C++ source of a fused node's library: its two loops (``c_runtime.c`` says what
-    they take), after the host's math and the preamble. Returns (the loops' text, which
-    ``print_program`` shows; the whole source; whether each input and constant has one
-    element by its type; the constants' values)."""
+    """The two loops of a fused node's library (``c_runtime.c`` says what they take; the
+    library's source puts the host's math and the preamble before them). Returns (their
+    text, which ``print_program`` shows; whether each input and constant has one element
+    by its type; the constants' values)."""
     body = fused_statements(composite)
     inputs, outputs = body.operands, [(o.dtype, f"y{k}") for k, o in enumerate(composite.outputs)]
     # One element by its type (or a constant of one element): read once, by value.
