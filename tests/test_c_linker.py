@@ -96,8 +96,10 @@ def _agree(got, expected, dtype, label):
         tolerance = {"float64": 1e-13, "float32": 1e-5, "float16": 2e-3}[dtype]
         np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=tolerance, atol=0,
                                    equal_nan=True, err_msg=label)
-        same_sign = np.signbit(got) == np.signbit(expected)
-        assert (same_sign | np.isnan(got) | (got != 0)).all(), f"{label}: signed zeros differ"
+        if dtype != "float16":  # NumPy's float16 maximum and minimum of 0.0 and -0.0 return the
+            # first, its float32 and float64 loops the second, as the C expressions do
+            same_sign = np.signbit(got) == np.signbit(expected)
+            assert (same_sign | np.isnan(got) | (got != 0)).all(), f"{label}: signed zeros differ"
     else:
         np.testing.assert_array_equal(got, expected, err_msg=label)
 
@@ -111,7 +113,15 @@ def test_c_linked_graphs_match_numpy_linked_and_unrewritten_ones(graph):
         as_written = minitensor.function(inputs, output, mode=AS_WRITTEN, on_unused_input="ignore")(*arrays)
         got = c(*arrays)
     _agree(got, expected, dtype, "C linker vs linker='py'")
-    _agree(got, as_written, dtype, "C linker vs the graph as written")
+    # The rewrites may make finite what the graph as written overflows (log1p(exp(710)) is
+    # softplus(710) = 710, not inf): elsewhere the two agree, within a stabilising rewrite's error.
+    if dtype in FLOATS:
+        finite = np.isfinite(as_written)
+        tolerance = {"float64": 1e-9, "float32": 1e-4, "float16": 1e-2}[dtype]
+        np.testing.assert_allclose(got[finite].astype(float), as_written[finite].astype(float), rtol=tolerance,
+                                   atol=tolerance, err_msg="C linker vs the graph as written")
+    else:
+        _agree(got, as_written, dtype, "C linker vs the graph as written")
 
 
 def test_fused_nodes_run_as_compiled_loops_and_nothing_else_changes():

@@ -65,11 +65,13 @@ from minitensor.backends.kernels import fused_statements, supports
 from minitensor.configuration import config
 from minitensor.tensor.c_helpers import C_TYPES, PREAMBLE
 
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-fopenmp-simd", "-fPIC", "-shared",
-         "-pipe")
+FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-fwrapv", "-fopenmp-simd", "-fPIC",
+         "-shared", "-pipe")
 """g++'s flags. ``-fno-math-errno`` changes no value (errno is never read); it lets the
 compiler use the CPU's square root and vectorise math calls. ``-ffp-contract=off``: no
-``a * b + c`` becomes one fused multiply-add, which rounds once where NumPy rounds twice. ``-fopenmp-simd`` honours
+``a * b + c`` becomes one fused multiply-add, which rounds once where NumPy rounds twice.
+``-fwrapv``: a signed integer that overflows wraps, as in NumPy (``abs`` of the smallest
+int32 is itself), where C leaves it undefined and the compiler would assume it never happens. ``-fopenmp-simd`` honours
 ``#pragma omp simd`` (a row pass's dot product sums in vector lanes, as BLAS does) and
 starts no threads."""
 
@@ -268,6 +270,7 @@ class Compiler:
         self.identity = "\n".join([command, self.version, " ".join(FLAGS), _cpu(), sysconfig.get_config_var(
             "EXT_SUFFIX") or "", np.__version__, *self.libraries])
         self.loaded = {}  # name -> loaded library, in this process
+        self.by_loops = {}  # a node's loops' text -> its loaded library
         self._runtime = None
 
     @property
@@ -284,8 +287,11 @@ class Compiler:
 
     def loops(self, loops):
         """The ctypes handle of the library of a node's ``loops``, compiled now unless cached."""
-        source = library_source(loops, self.vector)
-        return self._library(self._name("loops", source), source, "c++", self.libraries, ctypes.CDLL)
+        if loops not in self.by_loops:  # a compile of a graph seen before costs one lookup
+            source = library_source(loops, self.vector)
+            self.by_loops[loops] = self._library(self._name("loops", source), source, "c++", self.libraries,
+                                                 ctypes.CDLL)
+        return self.by_loops[loops]
 
     def _name(self, kind, source):
         return f"mt_{kind}_" + hashlib.sha256((self.identity + "\n" + source).encode()).hexdigest()[:20]
