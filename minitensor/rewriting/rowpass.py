@@ -28,10 +28,11 @@ from minitensor.tensor.shape_ops import DimShuffle
 from minitensor.tensor.type import TensorType
 
 SWITCH_BYTES = 16 << 20
-"""Below this size of X, the node runs as two BLAS products around the fused loop.
-``python -m benchmarks.row_pass`` measured it on this project's 2-core machine (float32,
-784 features, ratios to hand-written NumPy): one pass 1.26x and BLAS 1.13x at 4,000 rows
-(12.5 MB), one pass 0.69x and BLAS 1.06x at 10,000 (31 MB); docs/benchmarks.md has the table."""
+"""Below this size of X, the node runs as two BLAS products around the fused loop, which
+are faster while X fits in the cache. ``python -m benchmarks.row_pass`` measures where one
+pass starts to win (float32, 784 features) and writes docs/row_pass.md: on this project's
+2-core machine, between 12.5 MB (4,000 rows: one pass 1.26x hand-written NumPy, BLAS 1.13x)
+and 31 MB (10,000 rows: 0.69x and 1.06x)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -320,7 +320,8 @@ class Abs(Elemwise):
 class Sgn(Elemwise):
     """The sign of x: -1, 0 or 1; its gradient is zero almost everywhere."""
     ufunc = "sign"
-    nin, scalar_name, allowed_kinds, c_template = 1, "sgn", "iuf", "({0} > 0 ? 1 : ({0} < 0 ? -1 : {0}))"
+    nin, scalar_name, allowed_kinds = 1, "sgn", "iuf"
+    c_template = "({0} > 0 ? 1 : ({0} < 0 ? -1 : ({0} == 0 ? 0 : {0})))"  # sign(-0.0) is 0.0, sign(NaN) NaN
 
     def grad(self, inputs, outputs, grads):
         return [None]
