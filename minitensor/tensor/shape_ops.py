@@ -21,7 +21,7 @@ import numpy as np
 from minitensor.graph import Apply, Constant, Op, Variable
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
-from minitensor.tensor.variable import as_tensor_variable, constant
+from minitensor.tensor.variable import TensorConstant, as_tensor_variable, constant
 
 
 @dataclass(frozen=True)
@@ -306,7 +306,10 @@ def shape_of(var):
 
 @dataclass(frozen=True)
 class MakeVector(Op):
-    """The vector [a, b, ...] of the scalar inputs, in their common dtype; entry i's gradient is g[i]."""
+    """The vector [a, b, ...] of the scalar inputs, in their common dtype; entry i's gradient is g[i].
+
+    Never broadcastable, even of one entry (as in Theano): it is the type of a shape, and
+    ``x.shape`` of a vector x is a one-entry MakeVector once its length is inferred."""
 
     def make_node(self, *scalars):
         if not scalars or any(np.ndim(s) if not isinstance(s, Variable) else s.ndim for s in scalars):
@@ -314,7 +317,7 @@ class MakeVector(Op):
         scalars = E.elementwise_inputs(scalars)
         dtype = np.result_type(*[s.dtype for s in scalars]).name
         scalars = [E.cast(s, dtype) for s in scalars]
-        return Apply(self, scalars, [TensorType(dtype, (len(scalars) == 1,))()])
+        return Apply(self, scalars, [TensorType(dtype, (False,))()])
 
     def impl(self, xp, *scalars):
         return xp.stack(scalars)
@@ -330,13 +333,15 @@ make_vector = MakeVector()
 
 
 def shape_vector(sizes):
-    """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be."""
+    """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be.
+
+    Its type is ``x.shape``'s, never broadcastable (a constant shape of one entry too)."""
     for size in sizes:
         if not (isinstance(size, (int, np.integer)) or isinstance(size, Variable) and size.ndim == 0
                 and np.dtype(size.dtype).kind in "iu"):
             raise TypeError(f"a shape is a tuple of integers and integer scalars, got {tuple(sizes)}")
     if not any(isinstance(size, Variable) for size in sizes):
-        return constant(sizes, dtype="int64")
+        return TensorConstant(TensorType("int64", (False,)), constant(sizes, dtype="int64").data)
     return make_vector(*[E.cast(size, "int64") for size in sizes])
 
 
