@@ -22,7 +22,7 @@ from minitensor.tensor.construction import Alloc, Join
 from minitensor.tensor.elemwise import Exp
 from minitensor.tensor.linalg import Dot
 from minitensor.tensor.reduction import ElementCount
-from minitensor.tensor.shape_ops import Shape_i
+from minitensor.tensor.shape_ops import Flatten, Reshape, Shape_i
 
 
 class DoubleOp(theano.Op):
@@ -384,6 +384,17 @@ def test_a_vector_expressions_length_is_inferred_from_its_inputs():
     for n, m in rng.integers(0, 9, size=(5, 2)):
         assert [list(s) for s in joined(rng.random(n), rng.random(m))] == [[n + m], [n]]
     assert T.stack([v.shape[0]]).type == T.lvector  # a one-entry MakeVector is a shape, not broadcastable
+
+
+def test_a_reshapes_inferred_shape_resolves_a_minus_one_known_only_when_run():
+    x, i, j = T.dtensor3("x"), T.lscalar("i"), T.lscalar("j")
+    shapes = theano.function([x, i, j], [T.reshape(x, T.stack([i, j]), ndim=2).shape, x.reshape((2, -1)).shape,
+                                         T.flatten(x, ndim=2).shape])
+    assert not _computes(shapes, (Reshape, Flatten))
+    value = np.zeros((2, 3, 4))
+    for i_value, j_value in [(6, 4), (-1, 8), (3, -1), (24, 1)]:
+        expected = [value.reshape(i_value, j_value).shape, (2, 12), (2, 12)]
+        assert [tuple(s) for s in shapes(value, i_value, j_value)] == expected
 
 
 def test_a_means_count_and_its_gradients_allocations_come_from_shape_inference():

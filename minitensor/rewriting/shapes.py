@@ -30,14 +30,12 @@ So the gradient of ``mean(dot(a, b))`` with respect to ``a`` is
 
 import inspect
 
-import math
-
 from minitensor.graph import Constant, Variable
 from minitensor.rewriting.engine import rule
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import alloc
 from minitensor.tensor.reduction import ElementCount
-from minitensor.tensor.shape_ops import Shape, Shape_i, shape_of, shape_vector
+from minitensor.tensor.shape_ops import Shape, Shape_i, shape_of, shape_vector, size_product
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 
@@ -111,13 +109,8 @@ def element_count_of_computed(node):
     lengths = inferred_lengths(node.inputs[0])
     if lengths is None:
         return None
-    counted = [lengths[axis] for axis in node.op.axes]
-    factors = [size for size in counted if isinstance(size, Variable)]
-    known = math.prod(size for size in counted if not isinstance(size, Variable))
-    if known != 1 or not factors:
-        factors.append(constant(known, dtype="int64"))
-    count = factors[0] if len(factors) == 1 else E.mul(*factors)
-    return [E.cast(count, node.op.dtype)]
+    count = size_product([lengths[axis] for axis in node.op.axes])
+    return [E.cast(count, node.op.dtype) if isinstance(count, Variable) else constant(count, dtype=node.op.dtype)]
 
 
 @rule(E.Fill)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minitensor.graph import Apply, Op
-from minitensor.tensor.shape_ops import static_sizes
+from minitensor.tensor.shape_ops import static_sizes, vector_entries
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -92,6 +92,11 @@ class RandomVariable(Op):
     def draw(self, generator, shape, *parameters):
         """The sample for ``shape``, a tuple of ints, from the NumPy ``generator``."""
         return getattr(generator, self.distribution)(*parameters, shape)
+
+    def infer_shape(self, node, input_shapes):
+        if self.ndim_added:
+            raise NotImplementedError(f"{self}'s sample has an axis whose length its parameters give")
+        return [(3,), tuple(vector_entries(node.inputs[1], self.ndim))]
 
     def grad(self, inputs, outputs, grads):
         return [None] * len(inputs)
