@@ -208,12 +208,18 @@ class TensorConstant(_TensorOperators, Constant):
     """An array fixed when the graph is built; ``data`` holds it."""
 
     def __str__(self):
+        """As Theano prints a constant: its value; ``(3, 4) of 0.0`` for an array of one value
+        repeated; a long text shortened to its first and last ten characters."""
         if self.name is not None:
             return self.name
-        if self.data.size == 1:
+        if self.data.ndim == 0:
             text = repr(self.data.item())
+        elif self.data.size and (self.data == self.data.flat[0]).all():
+            text = f"{self.data.shape} of {self.data.flat[0]}"
         else:
-            text = np.array2string(self.data, threshold=10, separator=", ").replace("\n", "")
+            text = str(self.data).replace("\n", "")
+        if len(text) > 20:
+            text = text[:10] + ".." + text[-10:]
         return f"TensorConstant{{{text}}}"
 
     __repr__ = __str__
