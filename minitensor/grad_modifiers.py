@@ -34,6 +34,9 @@ class GradientModifier(Op):
     def impl(self, xp, x):
         return x
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
 
 @dataclass(frozen=True)
 class ZeroGrad(GradientModifier):

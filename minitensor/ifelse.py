@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from minitensor.graph import Apply, Op, Variable
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
-from minitensor.tensor.variable import as_tensor_variable
+from minitensor.tensor.variable import as_tensor_variable, constant
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,21 @@ class IfElse(Op):
         chosen = values[:self.n_outs] if condition else values[self.n_outs:]
         copies = [xp.array(v, copy=True) for v in chosen]
         return copies[0] if self.n_outs == 1 else copies
+
+    def infer_shape(self, node, input_shapes):
+        """The chosen branch's lengths, chosen by one more conditional over them (a length that
+        differs between the branches and must be computed is computed for the branch taken only)."""
+        then_shapes, else_shapes = input_shapes[1:1 + self.n_outs], input_shapes[1 + self.n_outs:]
+        pairs = [pair for then, other in zip(then_shapes, else_shapes) for pair in zip(then, other)]
+        same = lambda a, b: a is b or isinstance(a, int) and a == b  # noqa: E731
+        differing = [(a, b) for a, b in pairs if not same(a, b)]
+        if differing:
+            as_length = lambda size: size if isinstance(size, Variable) else constant(size, dtype="int64")  # noqa: E731
+            chosen = IfElse(len(differing))(node.inputs[0], *[as_length(a) for a, _ in differing],
+                                            *[as_length(b) for _, b in differing])
+            chosen = iter([chosen] if isinstance(chosen, Variable) else chosen)
+        lengths = iter([a if same(a, b) else next(chosen) for a, b in pairs])
+        return [tuple(next(lengths) for _ in shape) for shape in then_shapes]
 
     def grad(self, inputs, outputs, output_grads):
         condition, values = inputs[0], inputs[1:]

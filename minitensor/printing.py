@@ -78,6 +78,9 @@ class Print(Op):
             print(f"{self.message} {attr} = {value() if callable(value) else value}")
         return x
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]  # as Theano's: a shape query prints nothing
+
     def grad(self, inputs, outputs, output_grads):
         return list(output_grads)
 

@@ -7,10 +7,13 @@ mixing ints and symbolic sizes.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minitensor
 import minitensor.tensor as T
 from minitensor.gradient import verify_grad
+from minitensor.tensor.construction import ARange
 from minitensor.tensor.shape_ops import MakeVector
 
 RNG = np.random.default_rng(0)
@@ -234,3 +237,13 @@ def test_reshape_to_a_tuple_mixing_ints_and_symbolic_sizes():
     np.testing.assert_array_equal(run([x], out, data), data.reshape(2, -1))
     assert T.reshape(x, (1, x.shape[0], -1)).broadcastable == (True, False, False)
     verify_grad(lambda m: m.reshape((m.shape[1], 1, -1)), [RNG.normal(size=(2, 3))], rng=RNG)
+
+
+@given(start=st.integers(-5, 5) | st.floats(-5, 5), stop=st.integers(-5, 5) | st.floats(-5, 5),
+       step=st.sampled_from([1, 2, -1, -3, 0.3, -0.7]))
+def test_an_aranges_inferred_length_is_numpys(start, stop, step):
+    """The shape of arange compiles to its length, ceil((stop - start) / step) as NumPy counts it."""
+    a, b, c = (T.dscalar() if isinstance(v, float) else T.lscalar() for v in (start, stop, step))
+    f = minitensor.function([a, b, c], T.arange(a, b, c).shape)
+    assert not any(isinstance(node.op, ARange) for node in f.maker.fgraph.toposort())
+    assert list(f(start, stop, step)) == [len(np.arange(start, stop, step))]

@@ -18,6 +18,11 @@ from minitensor import gof
 from minitensor.compile.ops import DeepCopyOp, as_op
 from minitensor.compile.perform import PerformError
 from minitensor.gradient import NullTypeGradError, grad_not_implemented, grad_undefined, verify_grad
+from minitensor.tensor.construction import Alloc, Join
+from minitensor.tensor.elemwise import Exp
+from minitensor.tensor.linalg import Dot
+from minitensor.tensor.reduction import ElementCount
+from minitensor.tensor.shape_ops import Flatten, Reshape, Shape_i
 
 
 class DoubleOp(theano.Op):
@@ -390,6 +395,63 @@ def test_the_shape_of_an_expression_is_computed_from_its_inputs_shapes():
     v, m = T.dvector("v"), T.dmatrix("m")
     mixed = theano.function([m, v], [T.dot(m, v).shape, (T.exp(v) * 2).shape])
     assert [list(s) for s in mixed(np.zeros((3, 2)), np.zeros(2))] == [[3], [2]]
+
+
+def _computes(f, op_class, inputs=None):
+    """Whether f's compiled graph has a node of ``op_class`` (on exactly ``inputs``, if given)."""
+    return any(isinstance(node.op, op_class) and (inputs is None or node.inputs == inputs)
+               for node in f.maker.fgraph.toposort())
+
+
+def test_a_vector_expressions_length_is_inferred_from_its_inputs():
+    v, w = T.dvector("v"), T.dvector("w")
+    joined = theano.function([v, w], [T.join(0, v, T.exp(w)).shape, (T.exp(v) * 2).shape])
+    assert not _computes(joined, (Join, Exp))
+    rng = np.random.default_rng(0)
+    for n, m in rng.integers(0, 9, size=(5, 2)):
+        assert [list(s) for s in joined(rng.random(n), rng.random(m))] == [[n + m], [n]]
+    assert T.stack([v.shape[0]]).type == T.lvector  # a one-entry MakeVector is a shape, not broadcastable
+
+
+def test_a_reshapes_inferred_shape_resolves_a_minus_one_known_only_when_run():
+    x, i, j = T.dtensor3("x"), T.lscalar("i"), T.lscalar("j")
+    shapes = theano.function([x, i, j], [T.reshape(x, T.stack([i, j]), ndim=2).shape, x.reshape((2, -1)).shape,
+                                         T.flatten(x, ndim=2).shape])
+    assert not _computes(shapes, (Reshape, Flatten))
+    value = np.zeros((2, 3, 4))
+    for i_value, j_value in [(6, 4), (-1, 8), (3, -1), (24, 1)]:
+        expected = [value.reshape(i_value, j_value).shape, (2, 12), (2, 12)]
+        assert [tuple(s) for s in shapes(value, i_value, j_value)] == expected
+
+
+def test_a_means_count_and_its_gradients_allocations_come_from_shape_inference():
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    costs = [T.mean(T.dot(a, b)), T.mean(T.dot(a, b), axis=0).sum(), T.sum(T.dot(a, b)), T.dot(a, b)[1].sum()]
+    f = theano.function([a, b], [T.grad(cost, a) for cost in costs])
+    assert not _computes(f, Dot, [a, b])  # dot(a, b) is never computed: only its shape is read
+    assert _computes(f, Alloc)
+    rng = np.random.default_rng(1)
+    for n, k, m in rng.integers(2, 7, size=(4, 3)):
+        av, bv = rng.standard_normal((n, k)), rng.standard_normal((k, m))
+        row = np.zeros((n, m))
+        row[1] = 1
+        expected = [np.full((n, m), 1 / (n * m)) @ bv.T, np.full((n, m), 1 / n) @ bv.T, np.ones((n, m)) @ bv.T,
+                    row @ bv.T]
+        for got, want in zip(f(av, bv), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_the_gradient_of_a_perform_op_never_runs_it_when_it_needs_only_its_shape():
+    x = T.dmatrix("x")
+    f = theano.function([x], [T.grad(T.mean(double(x)), x), T.grad(double(x).sum(), x)])
+    assert not _computes(f, DoubleOp)
+    value = np.random.default_rng(2).random((3, 5))
+    np.testing.assert_allclose(f(value)[0], np.full((3, 5), 2 / 15))
+    np.testing.assert_allclose(f(value)[1], np.full((3, 5), 2.0))
+    # With the shape given, the count is a constant: nothing reads a shape when the graph runs.
+    fixed = theano.function([x], T.grad(T.mean(double(T.specify_shape(x, (3, 5)))), x))
+    assert not _computes(fixed, DoubleOp) and not _computes(fixed, (ElementCount, Shape_i))
+    np.testing.assert_allclose(fixed(value), np.full((3, 5), 2 / 15))
 
 
 # --- debugging ---------------------------------------------------------------------------------

@@ -123,3 +123,16 @@ def test_output_does_not_alias_an_input():
     out = f(1, value)
     out[0] = 100.0
     assert value[0] == 1.0
+
+
+def test_the_shape_of_a_conditional_is_the_chosen_branchs_without_computing_either():
+    c, a, b = T.lscalar("c"), T.dmatrix("a"), T.dmatrix("b")
+    out = ifelse(c, T.dot(a, b), T.exp(a))
+    shape = minitensor.function([c, a, b], out.shape)
+    assert not any(type(node.op).__name__ in ("Dot", "Exp") for node in shape.maker.fgraph.toposort())
+    rng = np.random.default_rng(4)
+    av, bv = rng.random((2, 3)), rng.random((3, 5))
+    assert list(shape(1, av, bv)) == [2, 5] and list(shape(0, av, bv)) == [2, 3]
+    gradient = minitensor.function([c, a, b], T.grad(T.mean(out), a))
+    np.testing.assert_allclose(gradient(1, av, bv), np.full((2, 5), 1 / 10) @ bv.T, rtol=1e-14)
+    np.testing.assert_allclose(gradient(0, av, bv), np.exp(av) / 6, rtol=1e-14)

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minitensor
 import minitensor.tensor as T
@@ -391,3 +393,26 @@ def test_value_may_not_stretch_a_dimension_it_does_not_declare_broadcastable():
     g = minitensor.function([x, v], T.inc_subtensor(x[[0, 1]], v))
     with pytest.raises(ValueError, match="axis 1 is not broadcastable"):
         g(A, np.ones(1))
+
+
+# --- shape inference ---------------------------------------------------------------------------
+
+BOUNDS = st.one_of(st.none(), st.integers(-7, 7))
+
+
+@given(n=st.integers(0, 6), start=BOUNDS, stop=BOUNDS, step=st.sampled_from([None, 1, 2, 3, -1, -2, -3]),
+       symbolic=st.sets(st.sampled_from(["start", "stop"])))
+def test_a_slices_inferred_length_is_pythons(n, start, stop, step, symbolic):
+    """The compiler sizes a slice's gradient by ``slice_length``, without slicing anything; it
+    must clamp and count as Python does, with the length and some bounds known only when run."""
+    x, i, j = T.dvector("x"), T.lscalar("i"), T.lscalar("j")
+    bounds = {"start": start, "stop": stop}
+    given_bounds = [name for name in ("start", "stop") if name in symbolic and bounds[name] is not None]
+    scalars = {"start": i, "stop": j}
+    parts = [scalars[name] if name in given_bounds else bounds[name] for name in ("start", "stop")]
+    length = subtensor.slice_length(T.shape(x)[0], parts[0], parts[1], step)
+    f = minitensor.function([x, i, j], length, on_unused_input="ignore")
+    assert int(f(np.zeros(n), start or 0, stop or 0)) == len(range(n)[start:stop:step])
+    shape = minitensor.function([x, i, j], x[parts[0]:parts[1]:step].shape, on_unused_input="ignore")
+    assert not any(isinstance(node.op, subtensor.Subtensor) for node in shape.maker.fgraph.toposort())
+    assert list(shape(np.zeros(n), start or 0, stop or 0)) == [len(range(n)[start:stop:step])]

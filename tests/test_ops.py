@@ -85,6 +85,20 @@ def test_second_derivative_matches_finite_differences(spec, data):
         verify_grad(gradient_of_input_k, point, n_tests=1, rng=rng, abs_tol=1e-6, rel_tol=1e-6)
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+@given(data=st.data())
+def test_inferred_shape_is_the_computed_shape(spec, data):
+    """``output.shape`` compiles through the ops' ``infer_shape`` (the compiler sizes gradients and
+    counts means with it), and must give the shape the output has when it is computed."""
+    dtype = data.draw(st.sampled_from(spec.dtypes), label="dtype")
+    arrays, _ = draw_inputs(spec, data, dtype)
+    inputs = [symbolic_like(a) for a in arrays]
+    output = spec.build(*inputs)
+    computed = minitensor.function(inputs, output, accept_inplace=True)(*arrays)
+    inferred = minitensor.function(inputs, output.shape, on_unused_input="ignore", accept_inplace=True)(*arrays)
+    assert tuple(int(n) for n in inferred) == np.shape(computed)
+
+
 def _concrete_ops():
     """Every op class in minitensor, without the bases that other minitensor ops subclass
     (Elemwise, Comparison, Reduce, RandomVariable). The ops of ``minitensor.scalar`` take

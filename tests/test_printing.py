@@ -258,3 +258,9 @@ def test_min_informative_str_stops_at_names_and_tags_repeats():
         "   D. x\n"
         "  <D>\n"
         " E. h")  # a named variable ends its branch
+
+
+def test_constants_print_as_in_theano():
+    assert str(T.constant(np.array([2, 2]))) == "TensorConstant{(2,) of 2}"
+    assert str(T.constant(np.zeros((3, 4)))) == "TensorConstant{(3, 4) of 0.0}"
+    assert str(T.constant(1.5)) == "TensorConstant{1.5}"

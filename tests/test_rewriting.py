@@ -157,6 +157,9 @@ CANONICAL = [
     ("useless_dimshuffle", m.T.T),
     ("broadcast_input_elision", T.alloc(2.0, m.shape[0], m.shape[1]) * m),
     ("useless_alloc", T.alloc(m * 2, m.shape[0], m.shape[1])),
+    ("alloc_of_alloc", T.alloc(T.alloc(2.0, 1, m.shape[1]), m.shape[0], m.shape[1])),
+    ("fill_to_alloc", T.fill(T.exp(m), v)),  # a value only broadcast to exp(m)'s shape: no exp
+    ("element_count_of_computed", T.mean(T.dot(m, m.T))),
     ("reshape_of_reshape", m.reshape((-1,)).reshape((2, -1))),
     ("cast_of_cast", T.cast(T.cast(T.cast(m, "float32"), "float64"), "float32")),
     ("sum_of_broadcast", T.sum(v.dimshuffle("x", 0), axis=0)),

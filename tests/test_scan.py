@@ -414,3 +414,12 @@ def test_a_gibbs_chain_keeps_only_its_last_step_and_its_random_state():
     everything = theano.function([sample], [values, values[-1]], no_default_updates=True)
     assert scan_nodes(everything)[0].op.history[0]  # values itself is read: every step is kept
     assert set(gibbs10([1.0, 0.0])) <= {0.0, 1.0}
+
+
+def test_the_shape_of_a_loops_result_is_known_without_running_the_loop():
+    A, k = T.dvector("A"), T.iscalar("k")
+    result, _ = theano.scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A), non_sequences=A, n_steps=k)
+    f = theano.function([A, k], [result.shape, result[-1].shape])
+    assert not any(isinstance(node.op, Scan) for node in f.maker.fgraph.toposort())
+    for n, steps in [(3, 5), (2, 2), (4, 1)]:
+        assert [list(s) for s in f(np.ones(n), steps)] == [[steps, n], [n]]

@@ -90,6 +90,9 @@ class DeepCopyOp(Op):
     def impl(self, xp, x):
         return x.copy() if hasattr(x, "copy") else x
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, output_grads):
         return list(output_grads)
 

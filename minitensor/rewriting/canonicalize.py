@@ -321,6 +321,13 @@ def useless_alloc(node):
     return [value] if value.broadcastable == node.outputs[0].broadcastable else None
 
 
+@rule(Alloc)
+def alloc_of_alloc(node):
+    """alloc(alloc(v, *s1), *s2) -> alloc(v, *s2): v broadcast once, to the final shape"""
+    inner = owner_op(node.inputs[0], Alloc)
+    return [node.op(inner.inputs[0], *node.inputs[1:])] if inner is not None else None
+
+
 @rule(DimShuffle)
 def useless_dimshuffle(node):
     """x.dimshuffle(0, 1, ...) -> x; a dimshuffle of a dimshuffle -> one dimshuffle"""
@@ -417,7 +424,7 @@ CANONICALIZE = [
     constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, div_one,
     double_negation, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
     divisor_out_of_sub, mul_by_reciprocal,
-    fill_sink, useless_fill, broadcast_input_elision, useless_alloc,
+    fill_sink, useless_fill, broadcast_input_elision, useless_alloc, alloc_of_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,
     ifelse_of_constant, ifelse_of_same_branches,
 ] + SHAPES

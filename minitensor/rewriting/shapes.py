@@ -4,7 +4,7 @@ Every op may say how its outputs' shapes follow from its inputs' shapes, in
 Theano's ``infer_shape(node, input_shapes)`` (or ``infer_shape(fgraph, node,
 input_shapes)``): ``input_shapes`` holds one tuple per input of its lengths, each
 an int64 scalar variable or a Python int, and it returns one such tuple per
-output. Two rules use it:
+output. Four rules use it. In canonicalize:
 
 * ``shape(op(...))`` becomes ``MakeVector(Shape_i{0}(...), ...)`` of the lengths
   the op infers; a shape known when compiling becomes a constant;
@@ -13,6 +13,19 @@ output. Two rules use it:
 So ``(x ** 2).shape`` compiles to ``MakeVector(Shape_i{0}(x), Shape_i{1}(x))``,
 which never computes ``x ** 2`` (microseconds for any size of x), and the shape
 of ``specify_shape(x, (2, 2)) ** 2`` is the constant ``[2, 2]``.
+
+In specialize, after the rules that look for a mean's count or a gradient's
+``fill`` have had their turn, the two places where a graph reads a computed
+value only for its shape:
+
+* the element count of a mean, ``ElementCount(op(...))``, becomes the product
+  of the lengths the op infers;
+* a gradient's broadcast, ``fill(op(...), v)`` (``second``, ``ones_like``,
+  ``zeros_like``), becomes ``alloc(v, *lengths)``.
+
+So the gradient of ``mean(dot(a, b))`` with respect to ``a`` is
+``dot(alloc(1 / (n * m), n, m), b.T)`` with n and m the lengths of a and b:
+``dot(a, b)`` itself is never computed.
 """
 
 import inspect
@@ -20,7 +33,9 @@ import inspect
 from minitensor.graph import Constant, Variable
 from minitensor.rewriting.engine import rule
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.shape_ops import Shape, Shape_i, shape_of, shape_vector
+from minitensor.tensor.construction import alloc
+from minitensor.tensor.reduction import ElementCount
+from minitensor.tensor.shape_ops import Shape, Shape_i, shape_of, shape_vector, size_product
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 
@@ -57,37 +72,61 @@ def _length(size, node):
     return int(size)
 
 
+def inferred_lengths(var):
+    """The lengths of the computed ``var`` as its op infers them from its inputs', or None
+    (for a graph input, or where the op cannot say)."""
+    if var.owner is None:
+        return None
+    shapes = inferred_shapes(var.owner)
+    return None if shapes is None else shapes[var.index]
+
+
 @rule(Shape)
 def shape_of_computed(node):
     """shape(op(x, ...)) -> [lengths op infers from x's, ...]: a shape needs no computing"""
     var = node.inputs[0]
-    if var.owner is None or var.ndim == 0:
-        return None
-    shapes = inferred_shapes(var.owner)
-    if shapes is None or shapes[var.index] is None:
-        return None
-    if var.ndim > 1:
-        return [shape_vector(shapes[var.index])]
-    # A one-entry MakeVector is broadcastable, a vector's shape is not: a vector's length is
-    # taken as the shape of the vector it equals, when the op says it is one's.
-    (size,) = shapes[var.index]
-    source = size.owner.inputs[0] if isinstance(size, Variable) and size.owner is not None else None
-    if isinstance(size.owner.op if source is not None else None, Shape_i) and source.ndim == 1:
-        return [node.op(source)]
-    return None
+    lengths = inferred_lengths(var) if var.ndim > 0 else None
+    return None if lengths is None else [shape_vector(lengths)]
 
 
 @rule(Shape_i)
 def shape_i_of_computed(node):
     """Shape_i{k}(op(x, ...)) -> the k-th length op infers from x's"""
     var = node.inputs[0]
-    if var.owner is None or var.owner.op == node.op:
+    if var.owner is not None and var.owner.op == node.op:
         return None
-    shapes = inferred_shapes(var.owner)
-    if shapes is None or shapes[var.index] is None:
+    lengths = inferred_lengths(var)
+    if lengths is None:
         return None
-    size = shapes[var.index][node.op.i]
+    size = lengths[node.op.i]
     return [size if isinstance(size, Variable) else constant(size, dtype="int64")]
 
 
+@rule(ElementCount)
+def element_count_of_computed(node):
+    """count(op(x, ...)) -> the product of the lengths op infers, over the counted axes:
+    a mean's gradient divides by the count without computing what the mean is of"""
+    lengths = inferred_lengths(node.inputs[0])
+    if lengths is None:
+        return None
+    count = size_product([lengths[axis] for axis in node.op.axes])
+    return [E.cast(count, node.op.dtype) if isinstance(count, Variable) else constant(count, dtype=node.op.dtype)]
+
+
+@rule(E.Fill)
+def fill_to_alloc(node):
+    """fill(op(x, ...), v) -> alloc(v, *lengths op infers): a broadcast to the shape of a
+    computed value (a gradient's ones_like, zeros_like or second) needs only its shape"""
+    model, value = node.inputs
+    lengths = inferred_lengths(model)
+    if lengths is None:
+        return None
+    # Elemwise gave model and value one rank; where the model has length 1 the value gives it.
+    sizes = [1 if out_b else value_length if model_b else length
+             for length, value_length, model_b, out_b in zip(
+                 lengths, shape_of(value), model.broadcastable, node.outputs[0].broadcastable)]
+    return [alloc(value, *sizes)]
+
+
 SHAPES = [shape_of_computed, shape_i_of_computed]
+SHAPE_ALLOCATIONS = [element_count_of_computed, fill_to_alloc]

@@ -1,10 +1,14 @@
 """Specialising rules: replace a general op by a cheaper one for the case at hand.
 
 ``x ** 2`` calls ``pow``, which handles any exponent; ``sqr`` is one multiplication.
+A mean's count and a gradient's ``fill`` of a computed value become the lengths
+that shape inference gives (``minitensor/rewriting/shapes.py``), so that value is
+not computed for its shape alone.
 """
 
 from minitensor.rewriting.engine import rule
 from minitensor.rewriting.patterns import scalar_constant
+from minitensor.rewriting.shapes import SHAPE_ALLOCATIONS
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import is_float
 
@@ -41,4 +45,4 @@ def pow_specialize(node):
     return None
 
 
-SPECIALIZE = [pow_specialize]
+SPECIALIZE = [pow_specialize] + SHAPE_ALLOCATIONS

@@ -36,7 +36,7 @@ from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import join
 from minitensor.tensor.math_functions import mod
 from minitensor.tensor.reduction import prod
-from minitensor.tensor.shape_ops import reshape, static_sizes
+from minitensor.tensor.shape_ops import reshape, static_sizes, vector_entries
 from minitensor.tensor.shared_randomstreams import size_vector
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
@@ -119,6 +119,9 @@ class MRGUniform(Op):
         else:
             sample = ints.astype("float64") * 4.656612873077392578125e-10  # 2**-31
         return current.astype("int32"), xp.reshape(sample.astype(self.dtype), shape)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0], tuple(vector_entries(node.inputs[1], self.ndim))]
 
     def grad(self, inputs, outputs, grads):
         return [None, None]

@@ -231,6 +231,17 @@ class Scan(Op):
             outputs.append(mapped[m][:steps])
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def infer_shape(self, node, input_shapes):
+        """A recurrent output is its initial value's shape with one row per step (one row in all
+        where only the last is kept). A mapped output's rows have the shape of a step's value,
+        and a while-loop runs a number of steps, that only running the loop tells (None)."""
+        if self.as_while:
+            raise NotImplementedError("a while-loop's number of steps is known only when it runs")
+        n_steps, start = node.inputs[0], 1 + self.n_sequences
+        initial_shapes = input_shapes[start:start + self.n_recurrent]
+        recurrent = [(n_steps if kept else 1,) + tuple(shape[1:]) for shape, kept in zip(initial_shapes, self.history)]
+        return recurrent + [None] * self.n_mapped
+
     # --- the gradient: backpropagation through time -----------------------------------------
 
     def grad(self, inputs, outputs, output_grads):

@@ -52,6 +52,9 @@ class Rebroadcast(Op):
                                  f"but the value has shape {x.shape}")
         return x
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         x = inputs[0]
         return [Rebroadcast(tuple((axis, x.broadcastable[axis]) for axis, _ in self.flags))(grads[0])]

@@ -19,6 +19,7 @@ import numpy as np
 from minitensor.configuration import config
 from minitensor.graph import Apply, Constant, Op, Variable
 from minitensor.tensor import elemwise as E
+from minitensor.tensor.math_functions import ceil
 from minitensor.tensor.reduction import normalize_axes, sum as reduce_sum
 from minitensor.tensor.shape_ops import dimshuffle, make_vector, shape, shape_entries
 from minitensor.tensor.subtensor import check_fits
@@ -133,6 +134,11 @@ class ARange(Op):
 
     def impl(self, xp, start, stop, step):
         return xp.arange(start.item(), stop.item(), step.item(), dtype=self.dtype)
+
+    def infer_shape(self, node, input_shapes):
+        # NumPy's length: ceil((stop - start) / step) in double precision, and 0 if negative.
+        start, stop, step = (E.cast(v, "float64") for v in node.inputs)
+        return [(E.maximum(E.cast(ceil((stop - start) / step), "int64"), 0),)]
 
     def grad(self, inputs, outputs, grads):
         if not is_float(self.dtype):
@@ -319,6 +325,9 @@ class Eye(Op):
 
     def impl(self, xp, n):
         return xp.eye(int(n), dtype=self.dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [(node.inputs[0], node.inputs[0])]
 
     def grad(self, inputs, outputs, grads):
         return [None]

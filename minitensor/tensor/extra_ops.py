@@ -61,6 +61,9 @@ class CumOp(Op):
         accumulate = xp.cumsum if self.mode == "add" else xp.cumprod
         return accumulate(x, axis=self.axis, dtype=_running_dtype(x.dtype.name))
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         (x,), g = inputs, grads[0]
         if self.mode == "add":
@@ -123,6 +126,14 @@ class Repeat(Op):
     def impl(self, xp, x, repeats):
         return xp.repeat(x, int(repeats) if repeats.ndim == 0 else repeats.tolist(), axis=self.axis)
 
+    def infer_shape(self, node, input_shapes):
+        repeats, lengths = node.inputs[1], list(input_shapes[0])
+        if repeats.ndim == 0 or repeats.broadcastable[0]:  # one count for every element
+            lengths[self.axis] = lengths[self.axis] * (repeats if repeats.ndim == 0 else repeats[0])
+        else:
+            lengths[self.axis] = reduce_sum(repeats)
+        return [tuple(lengths)]
+
     def grad(self, inputs, outputs, grads):
         x, repeats = inputs
         if repeats.ndim != 0:
@@ -160,6 +171,9 @@ class SearchSorted(Op):
 
     def impl(self, xp, x, v, sorter=None):
         return xp.asarray(xp.searchsorted(x, v, side=self.side, sorter=sorter), dtype="int64")
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
 
     def grad(self, inputs, outputs, grads):
         return [None] * len(inputs)

@@ -154,6 +154,10 @@ class BatchedDot(Op):
                              f"summed lengths must agree")
         return xp.matmul(x, y)
 
+    def infer_shape(self, node, input_shapes):
+        x_shape, y_shape = input_shapes
+        return [(x_shape[0], x_shape[1], y_shape[2])]
+
     def grad(self, inputs, outputs, grads):
         x, y = inputs
         g = grads[0]

@@ -53,6 +53,9 @@ class MatrixInverse(Op):
     def impl(self, xp, x):
         return xp.linalg.inv(x)
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         y_t = outputs[0].T
         return [-dot(dot(y_t, grads[0]), y_t)]
@@ -68,6 +71,9 @@ class Det(Op):
 
     def impl(self, xp, x):
         return xp.asarray(xp.linalg.det(x), dtype=x.dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * outputs[0] * matrix_inverse(inputs[0]).T]
@@ -86,6 +92,9 @@ class Solve(Op):
 
     def impl(self, xp, a, b):
         return xp.linalg.solve(a, b).astype(np.result_type(a.dtype, b.dtype, np.float32))
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
 
     def grad(self, inputs, outputs, grads):
         a, b = inputs
@@ -123,6 +132,10 @@ class Eigh(Op):
         w, v = xp.linalg.eigh(x, UPLO=self.UPLO)
         return w, v
 
+    def infer_shape(self, node, input_shapes):
+        n = input_shapes[0][0]
+        return [(n,), (n, n)]
+
     def grad(self, inputs, outputs, grads):
         (w, v), (g_w, g_v) = outputs, grads
         identity = eye(shape(w)[0], dtype=w.dtype)
@@ -152,6 +165,13 @@ class SVD(Op):
         result = xp.linalg.svd(x, full_matrices=self.full_matrices, compute_uv=self.compute_uv)
         return tuple(result) if self.compute_uv else result
 
+    def infer_shape(self, node, input_shapes):
+        m, n = input_shapes[0]
+        k = _smaller(m, n)
+        if not self.compute_uv:
+            return [(k,)]
+        return [(m, m), (k,), (n, n)] if self.full_matrices else [(m, k), (k,), (k, n)]
+
 
 @dataclass(frozen=True)
 class QR(Op):
@@ -170,6 +190,11 @@ class QR(Op):
         result = xp.linalg.qr(x, mode=self.mode)
         return result if self.mode == "r" else tuple(result)
 
+    def infer_shape(self, node, input_shapes):
+        m, n = input_shapes[0]
+        k = _smaller(m, n)
+        return {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)]}[self.mode]
+
 
 @dataclass(frozen=True)
 class MatrixPinv(Op):
@@ -182,8 +207,16 @@ class MatrixPinv(Op):
     def impl(self, xp, x):
         return xp.linalg.pinv(x)
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0][::-1]]
+
 
 matrix_inverse, det, pinv = MatrixInverse(), Det(), MatrixPinv()
+
+
+def _smaller(m, n):
+    """The smaller of two lengths (Python ints or int64 scalars)."""
+    return min(m, n) if isinstance(m, int) and isinstance(n, int) else E.minimum(m, n)
 
 
 def solve(a, b):

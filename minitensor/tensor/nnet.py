@@ -91,6 +91,9 @@ class Softmax(Op):
         e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
         return e / xp.sum(e, axis=-1, keepdims=True)
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         s, g = outputs[0], grads[0]
         return [s * (g - R.sum(g * s, axis=-1, keepdims=True))]
@@ -111,6 +114,9 @@ class LogSoftmax(Op):
     def impl(self, xp, x):
         shifted = x - xp.max(x, axis=-1, keepdims=True)
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
 
     def grad(self, inputs, outputs, grads):
         g = grads[0]

@@ -79,6 +79,9 @@ class Assert(Op):
             raise AssertionError(self.msg)
         return value
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]  # as Theano's: a shape query does not check the conditions
+
     def grad(self, inputs, outputs, grads):
         return [grads[0]] + [None] * (len(inputs) - 1)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minitensor.graph import Apply, Op
-from minitensor.tensor.shape_ops import static_sizes
+from minitensor.tensor.shape_ops import static_sizes, vector_entries
 from minitensor.tensor.type import TensorType
 from minitensor.tensor.variable import as_tensor_variable
 
@@ -93,6 +93,13 @@ class RandomVariable(Op):
         """The sample for ``shape``, a tuple of ints, from the NumPy ``generator``."""
         return getattr(generator, self.distribution)(*parameters, shape)
 
+    def infer_shape(self, node, input_shapes):
+        return [(3,), tuple(vector_entries(node.inputs[1], self.ndim)) + self.added_lengths(node, input_shapes)]
+
+    def added_lengths(self, node, input_shapes):
+        """The lengths of the ``ndim_added`` axes of a sample, after those of its size."""
+        return ()
+
     def grad(self, inputs, outputs, grads):
         return [None] * len(inputs)
 
@@ -157,6 +164,9 @@ class Permutation(RandomVariable):
     n_parameters = 1
     ndim_added = 1
 
+    def added_lengths(self, node, input_shapes):
+        return (node.inputs[2],)  # n
+
     def draw(self, generator, shape, n):
         # ``permuted`` shuffles each row on its own: one independent permutation per row.
         return generator.permuted(np.broadcast_to(np.arange(int(n)), shape + (int(n),)), axis=-1)
@@ -170,3 +180,6 @@ class Multinomial(RandomVariable):
 
     ndim_added = 1
     distribution = "multinomial"
+
+    def added_lengths(self, node, input_shapes):
+        return (input_shapes[3][-1],)  # the number of outcomes: pvals' last axis

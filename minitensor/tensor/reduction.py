@@ -235,6 +235,10 @@ class MaxAndArgmax(Op):
         largest = xp.take_along_axis(merged, position, axis=-1)[..., 0]
         return largest, xp.asarray(position[..., 0], dtype="int64")
 
+    def infer_shape(self, node, input_shapes):
+        kept = tuple(size for d, size in enumerate(input_shapes[0]) if d not in self.axes)
+        return [kept, kept]
+
     def grad(self, inputs, outputs, grads):
         x = inputs[0]
         restore = lambda v: _restore_axes(v, self.axes, x.ndim)  # noqa: E731
@@ -267,6 +271,9 @@ class ElementCount(Op):
             return super().make_thunk(node, xp)
         (axis,), dtype, asarray = self.axes, np.dtype(self.dtype), np.asarray  # the common case, mean over one axis
         return lambda x: asarray(x.shape[axis], dtype=dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
 
     def grad(self, inputs, outputs, grads):
         return [None]

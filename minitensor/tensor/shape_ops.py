@@ -21,7 +21,7 @@ import numpy as np
 from minitensor.graph import Apply, Constant, Op, Variable
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.type import TensorType
-from minitensor.tensor.variable import as_tensor_variable, constant
+from minitensor.tensor.variable import TensorConstant, as_tensor_variable, constant
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,9 @@ class Unbroadcast(Op):
     def impl(self, xp, x):
         return x
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         return [grads[0]]  # the grad engine sums it back to x's pattern
 
@@ -162,6 +165,16 @@ class Reshape(Op):
             raise ValueError(f"the shape {tuple(shape)} has {len(shape)} entries, not ndim={self.ndim}")
         return xp.reshape(x, tuple(int(size) for size in shape))
 
+    def infer_shape(self, node, input_shapes):
+        """The requested sizes; a -1 among them (maybe known only when the graph runs) is what
+        the others leave of x's size: the product of all of them is then minus theirs."""
+        sizes = vector_entries(node.inputs[1], self.ndim)
+        if all(isinstance(size, int) and size >= 0 for size in sizes):
+            return [tuple(sizes)]
+        left = E.int_div(size_product(input_shapes[0]), E.maximum(-size_product(sizes), 1))
+        return [tuple((left if size == -1 else size) if isinstance(size, int) else E.switch(E.eq(size, -1), left, size)
+                      for size in sizes)]
+
     def grad(self, inputs, outputs, grads):
         return [reshape(grads[0], shape(inputs[0]), inputs[0].ndim), None]
 
@@ -206,6 +219,10 @@ class Flatten(Op):
     def impl(self, xp, x):
         # The merged length is given, not -1, which NumPy cannot resolve when another length is 0.
         return xp.reshape(x, x.shape[:self.ndim - 1] + (math.prod(x.shape[self.ndim - 1:]),))
+
+    def infer_shape(self, node, input_shapes):
+        lengths = input_shapes[0]
+        return [tuple(lengths[:self.ndim - 1]) + (size_product(lengths[self.ndim - 1:]),)]
 
     def grad(self, inputs, outputs, grads):
         x = inputs[0]
@@ -306,7 +323,10 @@ def shape_of(var):
 
 @dataclass(frozen=True)
 class MakeVector(Op):
-    """The vector [a, b, ...] of the scalar inputs, in their common dtype; entry i's gradient is g[i]."""
+    """The vector [a, b, ...] of the scalar inputs, in their common dtype; entry i's gradient is g[i].
+
+    Never broadcastable, even of one entry (as in Theano): it is the type of a shape, and
+    ``x.shape`` of a vector x is a one-entry MakeVector once its length is inferred."""
 
     def make_node(self, *scalars):
         if not scalars or any(np.ndim(s) if not isinstance(s, Variable) else s.ndim for s in scalars):
@@ -314,7 +334,7 @@ class MakeVector(Op):
         scalars = E.elementwise_inputs(scalars)
         dtype = np.result_type(*[s.dtype for s in scalars]).name
         scalars = [E.cast(s, dtype) for s in scalars]
-        return Apply(self, scalars, [TensorType(dtype, (len(scalars) == 1,))()])
+        return Apply(self, scalars, [TensorType(dtype, (False,))()])
 
     def impl(self, xp, *scalars):
         return xp.stack(scalars)
@@ -330,14 +350,33 @@ make_vector = MakeVector()
 
 
 def shape_vector(sizes):
-    """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be."""
+    """The int64 vector of ``sizes``, a tuple of Python ints and integer scalars: a constant if it can be.
+
+    Its type is ``x.shape``'s, never broadcastable (a constant shape of one entry too)."""
     for size in sizes:
         if not (isinstance(size, (int, np.integer)) or isinstance(size, Variable) and size.ndim == 0
                 and np.dtype(size.dtype).kind in "iu"):
             raise TypeError(f"a shape is a tuple of integers and integer scalars, got {tuple(sizes)}")
     if not any(isinstance(size, Variable) for size in sizes):
-        return constant(sizes, dtype="int64")
+        return TensorConstant(TensorType("int64", (False,)), constant(sizes, dtype="int64").data)
     return make_vector(*[E.cast(size, "int64") for size in sizes])
+
+
+def vector_entries(vector, length):
+    """The ``length`` entries of an int vector, for shape inference: Python ints where they are
+    constants, the scalars of a ``MakeVector`` or ``x.shape``, else ``vector[k]``."""
+    if vector_length(vector) != length:
+        return [vector[k] for k in range(length)]
+    return [int(size.data) if isinstance(size, Constant) else size for size in shape_entries(vector)]
+
+
+def size_product(sizes):
+    """The product of ``sizes``, Python ints and int64 scalars: an int when all are ints."""
+    known = math.prod(size for size in sizes if not isinstance(size, Variable))
+    factors = [size for size in sizes if isinstance(size, Variable)]
+    if known != 1 or not factors:
+        factors.append(known)
+    return factors[0] if len(factors) == 1 else E.mul(*factors)
 
 
 def static_sizes(vector, length, user, role="shape"):

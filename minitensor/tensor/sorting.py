@@ -38,6 +38,9 @@ class ArgSort(Op):
     def impl(self, xp, x):
         return xp.argsort(x, axis=self.axis).astype("int64")
 
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
     def grad(self, inputs, outputs, grads):
         return [None]
 
@@ -64,6 +67,12 @@ class PermuteAlongAxis(Op):
 
     def impl(self, xp, x, perm):
         return xp.take_along_axis(x, perm, axis=self.axis)
+
+    def infer_shape(self, node, input_shapes):
+        # Along the axis, perm's length; along the others, x's and perm's broadcast together.
+        x_pattern, (x_shape, perm_shape) = node.inputs[0].broadcastable, input_shapes
+        return [tuple(p if d == self.axis or x_pattern[d] else s
+                      for d, (s, p) in enumerate(zip(x_shape, perm_shape)))]
 
     def grad(self, inputs, outputs, grads):
         perm = inputs[1]

@@ -118,6 +118,30 @@ def _fit_value(value, target):
     return E.pad_left(value, target.ndim) if value.ndim < target.ndim else value
 
 
+def slice_length(n, start, stop, step):
+    """``len(range(n)[start:stop:step])`` for a length ``n`` and bounds that may be int64 scalars
+    (None, ints or variables) and an int step: a sliced dimension's length, for shape inference."""
+    if not any(isinstance(p, Variable) for p in (n, start, stop)):
+        return len(range(n)[slice(start, stop, step)])
+    step = 1 if step is None else step
+    if step > 0:  # Python's clamping: [start, stop) within [0, n]
+        first = 0 if start is None else _clamped(start, n, 0, n)
+        end = n if stop is None else _clamped(stop, n, 0, n)
+        span = end - first
+    else:  # (stop, start] within [-1, n - 1], walked downwards
+        first = n - 1 if start is None else _clamped(start, n, -1, n - 1)
+        end = -1 if stop is None else _clamped(stop, n, -1, n - 1)
+        span = first - end
+    return E.int_div(E.maximum(span, 0) + (abs(step) - 1), abs(step))
+
+
+def _clamped(bound, n, low, high):
+    """A slice bound as Python reads it: counted from the end if negative, then kept in [low, high]."""
+    if isinstance(bound, (int, np.integer)):
+        return E.maximum(n + bound, low) if bound < 0 else E.minimum(bound, high)
+    return E.switch(E.lt(bound, 0), E.maximum(bound + n, low), E.minimum(bound, high))
+
+
 # --- basic indexing -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -157,6 +181,19 @@ class Subtensor(Op):
             return lambda x, *scalars: x[python_index(self.index, scalars)]
         index = python_index(self.index, ())
         return lambda x: x[index]
+
+    def infer_shape(self, node, input_shapes):
+        x_shape, scalars = input_shapes[0], iter(node.inputs[1:])
+        lengths = []
+        for entry, n in zip(self.index, x_shape):
+            if entry == SCALAR:
+                next(scalars)  # an integer index: the dimension goes
+            elif isinstance(entry, tuple):
+                start, stop, step = (next(scalars) if p == SCALAR else p for p in entry)
+                if isinstance(step, Variable):
+                    raise NotImplementedError("the length of a slice whose step is known only when the graph runs")
+                lengths.append(slice_length(n, start, stop, step))
+        return [tuple(lengths) + tuple(x_shape[len(self.index):])]
 
     def grad(self, inputs, outputs, grads):
         x, scalars = inputs[0], inputs[1:]
@@ -199,6 +236,9 @@ class IncSubtensor(Op):
     def make_thunk(self, node, xp):
         impl, strict = self.impl, _strict_axes(node.inputs[1])
         return lambda *arrays: impl(xp, *arrays, strict_axes=strict)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
 
     def grad(self, inputs, outputs, grads):
         x, value, *scalars = inputs
@@ -297,6 +337,19 @@ class AdvancedSubtensor(Op):
     def impl(self, xp, x, *indices):
         return xp.asarray(x[(slice(None),) * self.axis + indices])
 
+    def infer_shape(self, node, input_shapes):
+        x, indices = node.inputs[0], node.inputs[1:]
+        if any(i.dtype == "bool" for i in indices):
+            raise NotImplementedError("a mask selects a number of elements known only when the graph runs")
+        end = self.axis + len(indices)
+        # The index arrays broadcast as an elementwise op's inputs: padded on the left, each
+        # axis as long as the first index array that is not broadcastable there.
+        ndim = max(i.ndim for i in indices)
+        selected = tuple(next((shape[d - ndim + i.ndim] for i, shape in zip(indices, input_shapes[1:])
+                               if d - ndim + i.ndim >= 0 and not i.broadcastable[d - ndim + i.ndim]), 1)
+                         for d in range(ndim))
+        return [tuple(input_shapes[0][:self.axis]) + selected + tuple(input_shapes[0][end:])]
+
     def grad(self, inputs, outputs, grads):
         x, indices = inputs[0], inputs[1:]
         update = AdvancedIncSubtensor(self.axis, False)(E.zeros_like(x), grads[0], *indices)
@@ -339,6 +392,9 @@ class AdvancedIncSubtensor(Op):
     def make_thunk(self, node, xp):
         impl, strict = self.impl, _strict_axes(node.inputs[1])
         return lambda *arrays: impl(xp, *arrays, strict_axes=strict)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
 
     def grad(self, inputs, outputs, grads):
         x, value, *indices = inputs
