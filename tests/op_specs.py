@@ -695,3 +695,35 @@ SPECS += [
     Spec("assert", tensor_opt.Assert, lambda x: tensor_opt.Assert()(x, T.all(T.isinf(x) < 1)) * 2, lambda x: x * 2,
          (U,)),
 ]
+
+
+# --- complex numbers (issue 17): real inputs made complex inside, so that the gradient
+# and second-derivative tests check Theano's convention (dC/dRe z + i dC/dIm z) end to end
+
+from minitensor.tensor import complex_numbers as CN  # noqa: E402 -- kept beside its rows
+
+
+def complex_values(low, high):
+    """Complex numbers with real and imaginary parts in [low, high]."""
+    def draw(rng, shape, dtype):
+        return (rng.uniform(low, high, shape) + 1j * rng.uniform(low, high, shape)).astype(dtype)
+    return draw
+
+
+COMPLEX = complex_values(-1.5, 1.5)
+
+SPECS += [
+    Spec("complex_abs", CN.Complex, lambda x, y: abs(T.complex(x, y)), np.hypot, (NONZERO, U)),
+    Spec("real_of_cube", CN.Real, lambda x, y: T.real(T.complex(x, y) ** 3), lambda x, y: np.real((x + 1j * y) ** 3),
+         (U, U)),
+    Spec("imag_of_exp", CN.Imag, lambda x, y: T.imag(T.exp(T.complex(x, y))), lambda x, y: np.imag(np.exp(x + 1j * y)),
+         (U, U)),
+    Spec("conj", CN.Conj, lambda x, y: T.imag(T.conj(T.complex(x, y)) * T.complex(y, x)),
+         lambda x, y: np.imag(np.conj(x + 1j * y) * (y + 1j * x)), (U, U)),
+    Spec("angle", CN.Angle, lambda x, y: T.angle(T.complex(x, y)), lambda x, y: np.angle(x + 1j * y), (NONZERO, NONZERO)),
+    Spec("complex_from_polar", CN.ComplexFromPolar, lambda r, t: T.imag(T.complex_from_polar(r, t) ** 2 / (1 + 1j)),
+         lambda r, t: np.imag((r * np.exp(1j * t)) ** 2 / (1 + 1j)), (POSITIVE, U)),
+    Spec("complex_arithmetic", E.Add, lambda z, w: T.exp(z) * w / (z - 2j) + z ** 2 - T.sqrt(w) + T.log(z) * abs(w),
+         lambda z, w: np.exp(z) * w / (z - 2j) + z ** 2 - np.sqrt(w) + np.log(z) * abs(w), (COMPLEX, COMPLEX),
+         dtypes=("complex128", "complex64"), differentiable=False),
+]

@@ -46,14 +46,25 @@ def test_out_of_scope_modules_are_absent():
         assert importlib.util.find_spec(module) is None, f"{module} exists: update docs/differences.md"
 
 
-def test_complex_dtypes_are_types_but_elementwise_ops_refuse_them():
-    z = T.zvector("z")
-    assert z.dtype == "complex128"
-    with pytest.raises(TypeError, match="complex128"):
-        z + z
+def test_angle_follows_numpy_dtypes_and_its_gradient_is_atan2s():
+    z = T.cvector("z")
+    assert T.angle(z).dtype == "float32"  # Theano: float64 always
+    g = T.grad(T.sum(T.angle(z)), z).eval({z: np.array([-1 + 1j], dtype="complex64")})
+    np.testing.assert_allclose(g, [(-1 - 1j) / 2], rtol=1e-6)  # (-y + ix) / |z|^2, for x < 0 too
 
 
-@pytest.mark.parametrize("name", ["erfinv", "psi", "j0", "real", "choose", "compress", "fill_diagonal"])
+def test_complex_from_polar_does_not_check_the_radius():
+    r, t = T.dscalars("r", "t")
+    np.testing.assert_allclose(T.complex_from_polar(r, t).eval({r: -2.0, t: 0.0}), -2)
+
+
+def test_every_op_with_a_complex_derivative_has_a_complex_gradient():
+    z, w = T.zvectors("z", "w")
+    g = T.grad(T.sum(abs(z + w)), z)  # Theano: NotImplementedError in add's gradient
+    np.testing.assert_allclose(g.eval({z: [3j], w: [4.0]}), [0.8 + 0.6j])
+
+
+@pytest.mark.parametrize("name", ["erfinv", "psi", "j0", "choose", "compress", "fill_diagonal"])
 def test_functions_not_yet_built(name):
     assert not hasattr(T, name), f"T.{name} exists now: update docs/differences.md"
 

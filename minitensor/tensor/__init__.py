@@ -22,6 +22,7 @@ from minitensor.tensor.math_functions import (allclose, arccos, arccosh, arcsin,
                                               mod, power, rad2deg, round, round_half_away_from_zero,
                                               round_half_to_even, sinh, tan, tensor_copy, trunc, xor)
 from minitensor.tensor.special import erf, erfc, gamma, gammaln
+from minitensor.tensor.complex_numbers import angle, complex, complex_from_polar, conj, imag, real
 from minitensor.tensor.reduction import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod,
                                          ptp, std, sum, var)
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,
