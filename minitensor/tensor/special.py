@@ -161,7 +161,7 @@ def _polygamma(xp, x, n):
     factorial = math.factorial(n)
     pole = (x <= 0) & (xp.floor(x) == x)
     reflect = (x < 0) & ~pole
-    y = xp.where(reflect, 1 - x, xp.where(pole, 1.0, x))
+    y = start = xp.where(reflect, 1 - x, xp.where(pole, 1.0, x))
     shift_to = 12 + n
     total = xp.zeros_like(y)
     for _ in range(shift_to):
@@ -180,6 +180,9 @@ def _polygamma(xp, x, n):
             series = series + float(b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)) * inverse ** (2 * k + n)
         series = sign * series
     value = series + total
+    if n == 0:  # psi(y) is small near its root: there the Taylor series keeps it relatively accurate
+        near_root = xp.abs(start - _PSI_ROOT[0]) < 0.5
+        value = xp.where(near_root, _psi_near_root(xp, xp.where(near_root, start, _PSI_ROOT[0])), value)
     # cot(pi x) has period 1: from r = x - round(x) in [-1/2, 1/2], exact, as cos / sin, each
     # from a small argument (cos(pi r) = sin(pi (1/2 - |r|))), so that neither loses digits.
     r = xp.where(reflect, x - xp.rint(x), 0.25)
@@ -187,8 +190,6 @@ def _polygamma(xp, x, n):
     cot_derivative = _polynomial(_cot_derivative(n)[::-1], cot) * math.pi ** (n + 1)
     value = xp.where(reflect, (-1) ** n * value - cot_derivative, value)
     if n == 0:
-        near_root = xp.abs(x - _PSI_ROOT[0]) < 0.5
-        value = xp.where(near_root, _psi_near_root(xp, xp.where(near_root, x, _PSI_ROOT[0])), value)
         at_pole = xp.where(x == 0, xp.where(xp.signbit(x), xp.inf, -xp.inf), xp.nan)
     else:
         at_pole = xp.inf if n % 2 else xp.nan
