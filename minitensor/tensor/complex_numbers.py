@@ -102,13 +102,11 @@ class Angle(Elemwise):
         return [grads[0] * complex(-y, x) / (sqr(x) + sqr(y))]
 
 
-def _complex_dtype(inputs, name):
-    """The complex dtype holding parts of the inputs' dtypes: complex64 for float32, float16 and
-    integers of up to 16 bits, else complex128 (NumPy's promotion, and Theano's rule)."""
-    for x in inputs:
-        if is_complex(x.dtype):
-            raise TypeError(f"{name} makes a complex number from real parts, got {x} of dtype {x.dtype}")
-    return promote(tuple(x.dtype for x in inputs) + ("complex64",))
+def _complex_dtype(dtypes):
+    """The complex dtype holding parts of ``dtypes`` (real ones: ``allowed_kinds`` refuses complex):
+    complex64 for float32, float16 and integers of up to 16 bits, else complex128 (NumPy's
+    promotion, and Theano's rule)."""
+    return promote(tuple(dtypes) + ("complex64",))
 
 
 def _assemble(xp, x, y, dtype):
@@ -125,7 +123,7 @@ class _FromParts(Elemwise):
     nin, holomorphic, returns_new_array = 2, False, True
 
     def output_dtype(self, inputs):
-        return _complex_dtype(inputs, self.scalar_name)
+        return _complex_dtype(x.dtype for x in inputs)
 
     def c_expr(self, args, dtype):
         raise NotImplementedError(f"{self.scalar_name} has a complex result, which has no C type here")
@@ -137,7 +135,7 @@ class Complex(_FromParts):
     scalar_name = "complex"
 
     def impl(self, xp, x, y):
-        return _assemble(xp, x, y, promote((x.dtype.name, y.dtype.name, "complex64")))
+        return _assemble(xp, x, y, _complex_dtype((x.dtype.name, y.dtype.name)))
 
     def grad(self, inputs, outputs, grads):
         return [real(grads[0]), imag(grads[0])]
@@ -150,7 +148,7 @@ class ComplexFromPolar(_FromParts):
     scalar_name = "complex_from_polar"
 
     def impl(self, xp, r, t):
-        dtype = promote((r.dtype.name, t.dtype.name, "complex64"))
+        dtype = _complex_dtype((r.dtype.name, t.dtype.name))
         r, t = r.astype(real_dtype(dtype)), t.astype(real_dtype(dtype))
         return _assemble(xp, r * xp.cos(t), r * xp.sin(t), dtype)
 
