@@ -1,25 +1,36 @@
-"""Special functions: ``erf``, ``erfc``, ``gamma`` and ``gammaln``, without SciPy.
+"""Special functions: ``erf``, ``erfc``, ``erfinv``, ``erfcinv``, ``gamma``, ``gammaln``, ``psi``,
+``tri_gamma`` and ``polygamma``, without SciPy (the Bessel functions are in ``bessel.py``).
 
 NumPy has no ufuncs for these, and minitensor depends on NumPy alone, so ``impl``
 computes them with array operations that NumPy and CuPy share, in float64 (a
-float32 input's result is rounded once at the end), to about 1e-14:
+float32 input's result is rounded once at the end):
 
 * ``erf`` and ``erfc``: for |x| < 5/4, the Taylor series
   erf(x) = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1)), 40 terms (its terms stay below 2,
   so little cancels); beyond, the continued fraction
   erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated from
-  150 levels deep, which keeps erfc's tiny values accurate relatively;
+  150 levels deep, which keeps erfc's tiny values accurate relatively (erf to 3 ulp, erfc to
+  20, where 1 - erf cancels near 5/4);
+* ``erfinv`` and ``erfcinv``: Giles' approximation, then Halley's and Newton's methods on erf
+  and erfc (``_inverse_erf``), to 8 ulp;
 * ``gamma`` and ``gammaln``: Lanczos' approximation (g = 7, nine coefficients), with the
-  reflection formula gamma(x) gamma(1 - x) = pi / sin(pi x) below 1/2.
+  reflection formula gamma(x) gamma(1 - x) = pi / sin(pi x) below 1/2;
+* ``psi`` (d/dx log gamma) and its derivatives: recurrence, reflection and the asymptotic
+  series (``_polygamma``), with psi's Taylor series near its positive root: for x > 0 to
+  10 ulp; for x < 0 to 10 ulp of max(|psi|, 1), since near its zeros there psi is a
+  difference of two larger terms.
 
-The C expressions are C's and CUDA's own ``erf``, ``erfc``, ``tgamma`` and ``lgamma``.
-Gradients: erf' = 2/sqrt(pi) exp(-x^2) = -erfc'; gamma' = gamma psi and gammaln' = psi,
-where psi (the digamma function) is not built yet, so those two have no gradient here.
+The C expressions are C's and CUDA's ``erf``, ``erfc``, ``tgamma``, ``lgamma``, CUDA's
+``erfinv`` and ``erfcinv``, and ``c_helpers.py``'s functions where C has none (the same
+methods). Gradients: erf' = 2/sqrt(pi) exp(-x^2) = -erfc'; erfinv'(y) = sqrt(pi)/2
+exp(erfinv(y)^2) = -erfcinv'; gamma' = gamma psi; gammaln' = psi; psi^(n)' = psi^(n+1).
 
 >>> import minitensor.tensor as T
 >>> x = T.dvector('x')
 >>> T.erf(x).eval({x: [0.0, 0.5]}), T.gammaln(x).eval({x: [0.5, 10.0]})
 (array([0.        , 0.52049988]), array([ 0.57236494, 12.80182748]))
+>>> T.erfinv(x).eval({x: [0.5]}), T.psi(x).eval({x: [1.0]})
+(array([0.47693628]), array([-0.57721566]))
 """
 
 import functools
