@@ -153,3 +153,31 @@ def test_a_fused_node_with_complex_values_and_a_one_element_input():
     np.testing.assert_allclose(got[1], 2 * 2 * 4 * np.cos(1.0))  # d/dt r^2 sin 2t
     np.testing.assert_allclose(got[2], [np.cos(0.5) + 2])
     assert [g.shape for g in got] == [(1,), (), (1,)]
+
+
+def _check_gradient(z, cost, z0):
+    cost_of, gradient_of = theano.function([z], cost), theano.function([z], T.grad(cost, z))
+    np.testing.assert_allclose(gradient_of(z0), numeric_gradient(cost_of, z0), rtol=1e-6, atol=1e-8)
+
+
+def test_gradient_through_a_loop_with_complex_values():
+    # The loop's gradient is built by the grad engine, so it is in the convention already.
+    z = T.zvector("z")
+    h, _ = theano.scan(lambda z_t, h: h * z_t + abs(z_t) * 0.3 + T.conj(z_t) * h * 0.1, sequences=z,
+                       outputs_info=T.constant(np.complex128(1 + 0.5j)))
+    _check_gradient(z, T.sum(T.real(h) * 0.7 + T.imag(h) * 0.2 + abs(h)), np.array([0.5 + 0.3j, -0.4 + 0.8j, 0.9 - 0.2j]))
+
+
+def test_gradient_through_a_fused_node_with_complex_values():
+    from minitensor.rewriting.fusion import Composite, fuse
+    z = T.zvector("z")
+    (fused,), _ = fuse([T.exp(z) * T.conj(z) + abs(z)])
+    assert isinstance(fused.owner.op, Composite)
+    _check_gradient(z, T.sum(T.real(fused) + T.imag(fused) * 0.3), np.array([0.5 + 0.3j, -0.4 + 0.8j]))
+
+
+def test_rop_of_a_function_with_a_complex_derivative_is_its_derivative_times_v():
+    z, v = T.zvectors("z", "v")
+    z0, v0 = np.array([0.5 + 0.3j, -0.4 + 0.8j]), np.array([1 - 2j, 0.5j])
+    np.testing.assert_allclose(theano.function([z, v], T.Rop(T.exp(z) * z, z, v))(z0, v0),
+                               np.exp(z0) * (1 + z0) * v0, rtol=1e-12)

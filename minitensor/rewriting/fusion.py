@@ -39,6 +39,7 @@ class Composite(Elemwise):
     inputs: tuple
     outputs: tuple
     scalar_name = "Composite"
+    holomorphic = False  # its grad is the grad engine's, in the complex convention already
 
     @property
     def nin(self):
@@ -139,12 +140,18 @@ class Composite(Elemwise):
         return [expressions[o] for o in self.outputs]
 
     def grad(self, inputs, outputs, output_grads):
-        """The gradient of the inlined graph (fusion runs after grad, so this is rarely needed)."""
+        """The gradient of the inlined graph (fusion runs after grad, so this is rarely needed).
+
+        The grad engine differentiates the inner ops, complex ones in Theano's convention
+        already, so the node is not ``holomorphic``: its cost pairs a complex output o with its
+        gradient g as Re(conj(g) o), which moves as dC/dRe(o) Re(o) + dC/dIm(o) Im(o) does."""
         from minitensor.gradient import grad  # gradient imports the ops; this runs later
+        from minitensor.tensor.complex_numbers import conj, real
         from minitensor.tensor.elemwise import add
         from minitensor.tensor.reduction import sum as reduce_sum
         inlined = clone_replace(list(self.outputs), dict(zip(self.inputs, inputs)))
-        cost = add(*[reduce_sum(o * g) for o, g in zip(inlined, output_grads)])
+        cost = add(*[reduce_sum(real(conj(g) * o) if o.dtype.startswith("complex") else o * g)
+                     for o, g in zip(inlined, output_grads)])
         # The incoming gradients may be built from this very node; they are given, not differentiated.
         return grad(cost, list(inputs), consider_constant=output_grads, disconnected_inputs="ignore")
 
