@@ -21,7 +21,7 @@ is float32, not float16.
 Complex values (complex64, complex128) go through the ops NumPy defines on them, which
 list 'c' in ``allowed_kinds``: arithmetic, powers, exponentials and logarithms,
 trigonometry, equality, ``switch``; ``abs`` of a complex is real. Ops that order values
-(comparisons, ``maximum``, ``clip``, rounding) refuse them, as Theano does. Their
+(comparisons, ``maximum``, ``clip``, rounding) refuse them. Their
 gradients follow Theano's convention (``holomorphic`` in ``minitensor/graph.py``); the
 parts, the conjugate and the polar form are in ``complex_numbers.py``. Fused GPU kernels
 have no complex C types: a fused node with complex values runs op by op.
