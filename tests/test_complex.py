@@ -181,3 +181,12 @@ def test_rop_of_a_function_with_a_complex_derivative_is_its_derivative_times_v()
     z0, v0 = np.array([0.5 + 0.3j, -0.4 + 0.8j]), np.array([1 - 2j, 0.5j])
     np.testing.assert_allclose(theano.function([z, v], T.Rop(T.exp(z) * z, z, v))(z0, v0),
                                np.exp(z0) * (1 + z0) * v0, rtol=1e-12)
+
+
+def test_double_conjugates_of_the_gradient_are_rewritten_away():
+    z = T.zvector("z")
+    f = theano.function([z], T.grad(T.sum(abs(T.exp(z) * 1j)), z))
+    rules = {record.rule for record in f.maker.rewrites}
+    assert "double_conjugate" in rules
+    assert "conj(conj(" not in theano.printing.debugprint(f, file="str")
+    np.testing.assert_allclose(f(np.array([0.5 + 1j])), [np.exp(0.5)], rtol=1e-12)  # |e^z| = e^Re z
