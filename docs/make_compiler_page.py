@@ -90,7 +90,10 @@ After `log(1 - sigmoid(z)) -> -softplus(z)` every value and gradient is finite.
 ## After: the compiled function, in execution order
 
 Each line ends with the node's position in the schedule; `inplace` marks a node
-that writes its result over an input that is dead after it.
+that writes its result over an input that is dead after it. That input is a value the
+function computed, never an array the caller passed, unless the input was declared
+`In(x, mutable=True)` (`plan_inplace` in `compile/executor.py`; the call then copies
+such an array first where it is read-only or shares memory with another argument).
 
 ```
 {_captured(printing.debugprint, train)}```
