@@ -124,12 +124,13 @@ def test_host_c_versions_agree_with_impl_over_wide_ranges(tmp_path):
               ("minitensor_i1(x[i])", x, lambda a: T.i1.compute(np, a, 1)),
               ("minitensor_erfcinv(x[i])", q, lambda a: special._erfcinv(np, a)),
               ("minitensor_erfinv(x[i])", q - 1, lambda a: special._erfinv(np, a))]
-    lines = [HOST_PRELUDE, PREAMBLE, "#include <cstdio>", "int main() {"]
+    # In namespace mt, where the host's math overloads are (backends/c.py), as test_c_expressions does.
+    lines = [HOST_PRELUDE, "#include <cstdio>", "namespace mt {", PREAMBLE, "int run() {"]
     for expression, points, _ in cases:
         values = ", ".join(repr(float(v)) for v in points)
         lines.append(f"  {{ double x[] = {{{values}}};")
         lines.append(f"    for (int i = 0; i < {len(points)}; i++) printf(\"%.17g\\n\", {expression}); }}")
-    lines.append("}")
+    lines += ["  return 0;", "}", "}  // namespace mt", "int main() { return mt::run(); }"]
     (tmp_path / "special.cpp").write_text("\n".join(lines))
     subprocess.run([COMPILER, "-O0", "-o", str(tmp_path / "special"), str(tmp_path / "special.cpp")], check=True)
     printed = subprocess.run([str(tmp_path / "special")], check=True, capture_output=True, text=True).stdout.split()
@@ -140,3 +141,25 @@ def test_host_c_versions_agree_with_impl_over_wide_ranges(tmp_path):
         np.testing.assert_allclose(got[offset:offset + len(points)], expected, rtol=1e-13, atol=1e-15,
                                    err_msg=expression)
         offset += len(points)
+
+
+
+@pytest.mark.numpy_only("the C linker is the CPU's backend; CuPy runs CUDA kernels")
+def test_under_the_c_linker_fused_special_functions_compile_and_complex_nodes_run_op_by_op():
+    import io
+    from minitensor.backends import get_backend
+    from minitensor.compile.mode import Mode
+    from minitensor.printing import print_program
+    if get_backend("numpy", "c").linker != "c":
+        pytest.skip("no C++ compiler found")
+    x, z = T.dvector("x"), T.zvector("z")
+    outputs = [T.psi(x) * 2 + T.j0(x) - T.erfcinv(T.nnet.sigmoid(x)), T.erfinv(T.tanh(x)) + T.i1(x) * T.tri_gamma(x),
+               abs(T.exp(z) * 2 + z) * x]
+    values = [np.linspace(-2.7, 3.3, 7), np.linspace(-1, 1, 7) + 0.5j]
+    compiled = theano.function([x, z], outputs, mode=Mode(linker="c"))
+    expected = theano.function([x, z], outputs, mode=Mode(linker="py"))(*values)
+    for got, want in zip(compiled(*values), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    program = io.StringIO()
+    print_program(compiled, file=program)
+    assert program.getvalue().count("compiled by the C linker") == 2  # the complex node is not
