@@ -8,6 +8,12 @@ Broadcasting is undone here, once, for every op: an op returns its inputs'
 gradients with its output's broadcast pattern, and ``_sum_to`` sums them over
 the dimensions where the input was broadcast.
 
+Complex values are handled here once too, with Theano's convention: the gradient of
+the real cost C by z = x + iy is dC/dx + i dC/dy. An op with a complex derivative
+f' (``holomorphic``) then gives z the gradient g conj(f'), which is its real
+``grad`` applied to conj(g), conjugated (``op_gradients``); a real variable that
+feeds a complex value takes the real part of what reaches it (``_sum_to``).
+
 Everything else is built from that one reverse walk:
 
 * ``Lop(f, x, u)`` = u^T J, the vector-Jacobian product: the walk started at
@@ -40,7 +46,8 @@ from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import Eye
 from minitensor.tensor.reduction import ElementCount, sum as reduce_sum
 from minitensor.tensor.shape_ops import flatten, reshape, shape_entries, shape_vector, unbroadcast
-from minitensor.tensor.type import TensorType, is_float
+from minitensor.tensor import complex_numbers
+from minitensor.tensor.type import TensorType, is_complex, is_continuous, is_float
 from minitensor.tensor.variable import as_tensor_variable
 
 
@@ -141,8 +148,27 @@ def op_gradients(node, output_grads):
 
     The op says them in one of three ways: this project's ``grad(inputs, outputs,
     output_grads)``, Theano's ``grad(inputs, output_grads)``, or Theano's
-    ``L_op(inputs, outputs, output_grads)``.
+    ``L_op(inputs, outputs, output_grads)``. Where the node has complex values and
+    the op is ``holomorphic``, its grad, written for real numbers, is given the
+    conjugated gradients and its results are conjugated: for z = f(t) with the
+    complex derivative f'(t), the convention's gradient of t is g conj(f'(t)).
     """
+    if node.op.holomorphic and any(_is_complex_tensor(v) for v in node.inputs + node.outputs):
+        grads = _stated_gradients(node, [_conj(g) for g in output_grads])
+        return [_conj(g) for g in grads]
+    return _stated_gradients(node, output_grads)
+
+
+def _is_complex_tensor(var):
+    return isinstance(var, Variable) and isinstance(var.type, TensorType) and is_complex(var.dtype)
+
+
+def _conj(g):
+    return complex_numbers.conj(g) if _is_complex_tensor(g) else g
+
+
+def _stated_gradients(node, output_grads):
+    """The gradients ``node``'s op states, in whichever of the three ways it states them."""
     op = node.op
     if callable(getattr(op, "L_op", None)):
         return op.L_op(node.inputs, node.outputs, output_grads)
@@ -171,7 +197,7 @@ def _disconnected_result(var, return_disconnected):
         return None
     if return_disconnected == "disconnected":
         return disconnected_type()
-    return E.zeros_like(var, dtype=var.dtype if is_float(var.dtype) else config.floatX)
+    return E.zeros_like(var, dtype=var.dtype if is_continuous(var.dtype) else config.floatX)
 
 
 def _report_disconnected(message, disconnected, keyword, made_at):
@@ -300,12 +326,15 @@ def _starting_gradients(cost, known_grads, what="known_grads"):
         if cost.ndim != 0:
             raise TypeError(f"grad needs a 0-d cost, got {cost.describe()}; sum or average it first"
                             f"{cost.made_at()}")
+        if is_complex(cost.dtype):
+            raise TypeError(f"grad needs a real cost, got {cost.describe()}; take real(), imag(), abs() "
+                            f"or angle() of it{cost.made_at()}")
         starts.append((cost, None))  # an integer cost too, as in Theano: its gradient is a float 1
     for var, g in (known_grads or {}).items():
         if not isinstance(var, Variable):
             raise TypeError(f"{what}: the keys must be variables, got {var!r}")
         g = as_tensor_variable(g)
-        if not is_float(var.dtype) or g.ndim != var.ndim:
+        if not is_continuous(var.dtype) or g.ndim != var.ndim:
             raise TypeError(f"{what}: the gradient of {var.describe()} must be a float tensor with "
                             f"{var.ndim} dimensions, got {g.type}{var.made_at()}")
         starts.append((var, _sum_to(g, var)))
@@ -347,7 +376,7 @@ def _backpropagate(starts, blockers, wanted_constants=()):
         if len(input_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
         for var, g, is_connected in zip(node.inputs, input_grads, connected):
-            if (g is None or _is_disconnected(g) or not is_connected or not is_float(var.dtype)
+            if (g is None or _is_disconnected(g) or not is_connected or not is_continuous(var.dtype)
                     or (isinstance(var, Constant) and var not in wanted_constants)):
                 continue
             contributions.setdefault(var, []).append(g if _is_null(g) else _sum_to(g, var))
@@ -357,7 +386,8 @@ def _backpropagate(starts, blockers, wanted_constants=()):
 
 
 def _sum_to(g, var):
-    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype.
+    """``g`` summed over the axes where ``var`` is broadcastable, and cast to ``var``'s dtype
+    (its real part, for a real ``var``: a real variable moves only along the real axis).
 
     Where ``g`` is broadcastable and ``var`` is not (an outer product with a vector of
     pattern (True,)), that axis is unbroadcast: a gradient has its variable's type,
@@ -371,6 +401,8 @@ def _sum_to(g, var):
     if axes:
         g = reduce_sum(g, axis=axes, keepdims=True)
     g = unbroadcast(g, *[d for d, vb in enumerate(var.broadcastable) if not vb])
+    if is_complex(g.dtype) and not is_complex(var.dtype):
+        g = complex_numbers.real(g)
     return E.cast(g, var.dtype)
 
 

@@ -315,6 +315,14 @@ class Op:
     reads_only_shapes = False  # it runs on the host and reads only its inputs' shapes
     allocates = False
 
+    #: Complex values (``minitensor.gradient.op_gradients``): the gradient of a real cost C by a
+    #: complex z is dC/dRe(z) + i dC/dIm(z), Theano's convention. For an op whose derivative
+    #: is complex (arithmetic, exp, sums, dot, reshapes...), that is the op's real ``grad``
+    #: applied to the conjugated output gradient, conjugated, so its ``grad`` serves both. An op
+    #: that is not (abs, real, imag, conj, angle, complex) says ``holomorphic = False`` and
+    #: writes the convention into its ``grad`` itself.
+    holomorphic = True
+
     @property
     def runs_on_host(self):
         """True for an op computing with Theano's ``perform`` and no ``impl``: NumPy code, run on

@@ -723,7 +723,7 @@ SPECS += [
 ]
 
 import math  # noqa: E402
-from minitensor.tensor import special  # noqa: E402 -- kept beside its rows
+from minitensor.tensor import bessel, special  # noqa: E402 -- kept beside their rows
 
 
 def _scalar_reference(function):
@@ -731,14 +731,76 @@ def _scalar_reference(function):
     return lambda x: np.vectorize(function, otypes=[x.dtype])(x)
 
 
+def between_poles(rng, shape, dtype):
+    """Values a quarter or more away from gamma's and psi's poles 0, -1, -2, -3, within (-3, 4)."""
+    return (rng.integers(-3, 4, shape) + rng.uniform(0.25, 0.75, shape)).astype(dtype)
+
+
 SPECS += [
     Spec("erf", special.Erf, T.erf, _scalar_reference(math.erf), (uniform(-4, 4),)),
     Spec("erfc", special.Erfc, T.erfc, _scalar_reference(math.erfc), (uniform(-2, 5),)),
-    Spec("gamma", special.Gamma, T.gamma, _scalar_reference(math.gamma), (uniform(-2.9, 6),),
-         differentiable=False),
-    Spec("gammaln", special.GammaLn, T.gammaln, _scalar_reference(math.lgamma), (uniform(0.1, 30),),
-         differentiable=False),
+    Spec("gamma", special.Gamma, T.gamma, _scalar_reference(math.gamma), (between_poles,)),
+    Spec("gammaln", special.GammaLn, T.gammaln, _scalar_reference(math.lgamma), (uniform(0.1, 30),)),
 ]
+
+
+def _trigamma(x):
+    """psi'(x) = sum_k 1/(x + k)^2: 40 terms and the tail's integral, with its first corrections."""
+    shifted = x + 40
+    tail = 1 / shifted + 1 / (2 * shifted ** 2) + 1 / (6 * shifted ** 3) - 1 / (30 * shifted ** 5)
+    return sum(1 / (x + k) ** 2 for k in range(40)) + tail
+
+
+def _bessel_by_integral(kind, order):
+    """J_n(x) = (1/2pi) int_0^2pi cos(n t - x sin t) dt and I_n(x) = (1/2pi) int e^(x cos t) cos(n t) dt
+    by the trapezoidal rule, which converges exponentially for these periodic integrands."""
+    t = np.linspace(0, 2 * np.pi, 128, endpoint=False)
+
+    def reference(x):
+        x = np.asarray(x)
+        flat = x.reshape(-1, 1).astype("float64")
+        values = np.cos(order * t - flat * np.sin(t)) if kind == "j" else np.exp(flat * np.cos(t)) * np.cos(order * t)
+        return values.mean(axis=1).reshape(x.shape).astype(x.dtype)
+    return reference
+
+
+def _by_bisection(function, increasing):
+    """The inverse of a monotone ``function`` of the math module, elementwise, to the last bit."""
+    def inverse(y):
+        low, high = -30.0, 30.0
+        while True:
+            middle = (low + high) / 2
+            if middle in (low, high):
+                return middle
+            if (function(middle) < y) == increasing:
+                low = middle
+            else:
+                high = middle
+    return _scalar_reference(inverse)
+
+
+def _digamma(x):
+    """psi(x) as the derivative of math.lgamma by Richardson-extrapolated central differences: a
+    reference independent of special.py's method, good to about 1e-11."""
+    def difference(h):
+        return (math.lgamma(x + h) - math.lgamma(x - h)) / (2 * h)
+    h = 1e-3 * max(1.0, abs(x))
+    return (16 * difference(h / 2) - difference(h)) / 15
+
+
+SPECS += [
+    Spec("erfinv", special.ErfInv, T.erfinv, _by_bisection(math.erf, True), (uniform(-0.95, 0.95),)),
+    Spec("erfcinv", special.ErfcInv, T.erfcinv, _by_bisection(math.erfc, False), (uniform(0.05, 1.95),)),
+    # float32 only: the reference is good to 1e-11; test_special_functions.py checks float64 values
+    Spec("psi", special.Polygamma, T.psi, _scalar_reference(_digamma), (between_poles,), dtypes=("float32",)),
+    Spec("tri_gamma", special.Polygamma, T.tri_gamma, _scalar_reference(_trigamma), (between_poles,),
+         dtypes=("float32",)),
+    Spec("j0", bessel.J0, T.j0, _bessel_by_integral("j", 0), (uniform(-12, 12),)),
+    Spec("j1", bessel.J1, T.j1, _bessel_by_integral("j", 1), (uniform(-12, 12),)),
+    Spec("i0", bessel.I0, T.i0, _bessel_by_integral("i", 0), (uniform(-6, 6),)),
+    Spec("i1", bessel.I1, T.i1, _bessel_by_integral("i", 1), (uniform(-6, 6),)),
+]
+
 
 
 # --- ops written Theano's way, and the ones shape inference and debugging add (issue 16) ---
@@ -765,4 +827,41 @@ from minitensor.tensor import opt as tensor_opt  # noqa: E402 -- kept beside its
 SPECS += [
     Spec("assert", tensor_opt.Assert, lambda x: tensor_opt.Assert()(x, T.all(T.isinf(x) < 1)) * 2, lambda x: x * 2,
          (U,)),
+]
+
+
+# --- complex numbers (issue 17): real inputs made complex inside, so that the gradient
+# and second-derivative tests check Theano's convention (dC/dRe z + i dC/dIm z) end to end
+
+from minitensor.tensor import complex_numbers as CN  # noqa: E402 -- kept beside its rows
+
+
+def complex_values(low, high):
+    """Complex numbers with real and imaginary parts in [low, high]."""
+    def draw(rng, shape, dtype):
+        return (rng.uniform(low, high, shape) + 1j * rng.uniform(low, high, shape)).astype(dtype)
+    return draw
+
+
+COMPLEX = complex_values(-1.5, 1.5)
+
+SPECS += [
+    Spec("complex_abs", CN.Complex, lambda x, y: abs(T.complex(x, y)), np.hypot, (NONZERO, U)),
+    Spec("real_of_cube", CN.Real, lambda x, y: T.real(T.complex(x, y) ** 3), lambda x, y: np.real((x + 1j * y) ** 3),
+         (U, U)),
+    Spec("imag_of_exp", CN.Imag, lambda x, y: T.imag(T.exp(T.complex(x, y))), lambda x, y: np.imag(np.exp(x + 1j * y)),
+         (U, U)),
+    Spec("conj", CN.Conj, lambda x, y: T.imag(T.conj(T.complex(x, y)) * T.complex(y, x)),
+         lambda x, y: np.imag(np.conj(x + 1j * y) * (y + 1j * x)), (U, U)),
+    Spec("angle", CN.Angle, lambda x, y: T.angle(T.complex(x, y)), lambda x, y: np.angle(x + 1j * y), (NONZERO, NONZERO)),
+    Spec("complex_from_polar", CN.ComplexFromPolar, lambda r, t: T.imag(T.complex_from_polar(r, t) ** 2 / (1 + 1j)),
+         lambda r, t: np.imag((r * np.exp(1j * t)) ** 2 / (1 + 1j)), (POSITIVE, U)),
+    # the parts of a real number: kernels compute these (c_expr)
+    Spec("real_of_real", CN.Real, T.real, np.real, (U,)),
+    Spec("imag_of_real", CN.Imag, T.imag, np.imag, (U,), differentiable=False),
+    Spec("conj_of_real", CN.Conj, T.conj, np.conj, (U,)),
+    Spec("angle_of_real", CN.Angle, T.angle, np.angle, (NONZERO,), differentiable=False),
+    Spec("complex_arithmetic", E.Add, lambda z, w: T.exp(z) * w / (z - 2j) + z ** 2 - T.sqrt(w) + T.log(z) * abs(w),
+         lambda z, w: np.exp(z) * w / (z - 2j) + z ** 2 - np.sqrt(w) + np.log(z) * abs(w), (COMPLEX, COMPLEX),
+         dtypes=("complex128", "complex64"), differentiable=False),
 ]

@@ -35,6 +35,8 @@ def _cases():
         if not issubclass(spec.op, Elemwise):
             continue
         for dtype in sorted(set(spec.dtypes) | ({"int32"} if spec.name in ALSO_INTEGER else set())):
+            if dtype.startswith("complex"):
+                continue  # kernels take no complex values (kernels.supports): such nodes run op by op
             scale = 3 if dtype == "int32" else 1  # integers from -6 to 6, not just -2 to 2
             fixed = spec.input_dtypes or (None,) * len(spec.domains)
             arrays = [np.asarray(domain(rng, (8,), "float64") * scale, dtype=fixed_dtype or dtype)

@@ -18,7 +18,7 @@ from minitensor.graph import Op
 from minitensor.tensor.type import TensorType
 from op_specs import SPECS
 
-TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
+TOLERANCE = {"float64": 1e-12, "float32": 1e-5, "complex128": 1e-12, "complex64": 1e-5}
 
 
 def draw_inputs(spec, data, dtype):

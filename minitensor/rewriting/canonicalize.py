@@ -16,6 +16,7 @@ from minitensor.rewriting.fusion import Composite
 from minitensor.rewriting.shapes import SHAPES
 from minitensor.rewriting.patterns import is_constant, owner_op, scalar_constant
 from minitensor.tensor import elemwise as E
+from minitensor.tensor.complex_numbers import Conj
 from minitensor.tensor.construction import Alloc
 from minitensor.tensor.reduction import ElementCount, Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
@@ -128,6 +129,16 @@ def double_negation(node):
     if inner is not None:
         return [inner.inputs[0]]
     return None
+
+
+@rule(Conj)
+def double_conjugate(node):
+    """conj(conj(z)) -> z;  conj(x) -> x for a real x  (gradients by complex values are full of both)"""
+    x = node.inputs[0]
+    inner = owner_op(x, Conj)
+    if inner is not None:
+        return [inner.inputs[0]]
+    return [x] if not x.dtype.startswith("complex") else None
 
 
 # Flattening a chain a + b + c + ... one link at a time would rebuild ever larger nodes,
@@ -422,7 +433,7 @@ def ifelse_of_same_branches(node):
 
 CANONICALIZE = [
     constant_folding, add_zero, mul_one, mul_minus_one, sub_zero, div_one,
-    double_negation, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
+    double_negation, double_conjugate, neg_of_sub, sub_of_neg, add_of_neg, neg_out_of_sub, mul_of_neg, flatten_add, flatten_mul,
     divisor_out_of_sub, mul_by_reciprocal,
     fill_sink, useless_fill, broadcast_input_elision, useless_alloc, alloc_of_alloc,
     useless_dimshuffle, dimshuffle_lift, reshape_of_reshape, cast_of_cast, sum_of_broadcast, element_count_of_elemwise,

@@ -22,6 +22,13 @@ from minitensor.rewriting.engine import Rewrite
 from minitensor.tensor.elemwise import Elemwise
 
 
+def _with_rank(value, ndim):
+    """``value`` with the leading length-1 axes its output has. A GPU program passes a one-element
+    operand as a 0-d scalar (codegen's ``value_for``), so an output computed from such operands
+    alone, when the node runs op by op (complex values, which kernels do not take), lacks them."""
+    return value if value.ndim == ndim else value.reshape((1,) * (ndim - value.ndim) + value.shape)
+
+
 @dataclass(frozen=True, eq=False)
 class Composite(Elemwise):
     """Elementwise ops fused into one node: ``outputs`` computed from placeholder ``inputs``.
@@ -32,6 +39,7 @@ class Composite(Elemwise):
     inputs: tuple
     outputs: tuple
     scalar_name = "Composite"
+    holomorphic = False  # its grad is the grad engine's, in the complex convention already
 
     @property
     def nin(self):
@@ -72,7 +80,7 @@ class Composite(Elemwise):
                 index[var] = len(index)
             sources = [_constant(i, xp) if isinstance(i, Constant) else index[i] for i in node.inputs]
             steps.append((node.op._compute(xp, None), sources, index[node.outputs[0]]))
-        results = [index[o] for o in self.outputs]
+        results = [(index[o], o.ndim) for o in self.outputs]
         if overwrite is not None:
             root, sources, slot = steps[-1]
             ufunc = getattr(xp, self.nodes[-1].op.ufunc)
@@ -86,7 +94,8 @@ class Composite(Elemwise):
                     values[slot] = ufunc(*arguments, out=arrays[overwrite])
                 else:
                     values[slot] = compute(*arguments)
-            return values[results[0]] if len(results) == 1 else tuple(values[r] for r in results)
+            outputs = tuple(_with_rank(values[r], ndim) for r, ndim in results)
+            return outputs[0] if len(outputs) == 1 else outputs
         return run
 
     def make_thunk(self, node, xp, overwrite=None):
@@ -131,12 +140,18 @@ class Composite(Elemwise):
         return [expressions[o] for o in self.outputs]
 
     def grad(self, inputs, outputs, output_grads):
-        """The gradient of the inlined graph (fusion runs after grad, so this is rarely needed)."""
+        """The gradient of the inlined graph (fusion runs after grad, so this is rarely needed).
+
+        The grad engine differentiates the inner ops, complex ones in Theano's convention
+        already, so the node is not ``holomorphic``: its cost pairs a complex output o with its
+        gradient g as Re(conj(g) o), which moves as dC/dRe(o) Re(o) + dC/dIm(o) Im(o) does."""
         from minitensor.gradient import grad  # gradient imports the ops; this runs later
+        from minitensor.tensor.complex_numbers import conj, real
         from minitensor.tensor.elemwise import add
         from minitensor.tensor.reduction import sum as reduce_sum
         inlined = clone_replace(list(self.outputs), dict(zip(self.inputs, inputs)))
-        cost = add(*[reduce_sum(o * g) for o, g in zip(inlined, output_grads)])
+        cost = add(*[reduce_sum(real(conj(g) * o) if o.dtype.startswith("complex") else o * g)
+                     for o, g in zip(inlined, output_grads)])
         # The incoming gradients may be built from this very node; they are given, not differentiated.
         return grad(cost, list(inputs), consider_constant=output_grads, disconnected_inputs="ignore")
 

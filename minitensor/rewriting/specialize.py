@@ -30,6 +30,8 @@ def pow_specialize(node):
     (NumPy computes a float32 or float64 x**0.5 with its square root anyway.)
     """
     x, exponent = node.inputs[0], scalar_constant(node.inputs[1])
+    if isinstance(exponent, complex):  # z ** 2 has the complex constant 2 + 0j
+        exponent = exponent.real if exponent.imag == 0 else None
     if exponent is None:
         return None
     dtype = node.outputs[0].dtype

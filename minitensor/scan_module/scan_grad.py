@@ -32,7 +32,7 @@ from minitensor.graph import Variable, ancestors, clone_replace
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.construction import join
 from minitensor.tensor.subtensor import inc_subtensor, set_subtensor
-from minitensor.tensor.type import TensorType, is_float
+from minitensor.tensor.type import TensorType, is_continuous
 
 
 def scan_grad(op, inputs, outputs, output_grads):
@@ -68,10 +68,10 @@ def scan_grad(op, inputs, outputs, output_grads):
         step_grads.append(g if op.history[k] else set_subtensor(E.zeros_like(histories[k])[-1], g[-1]))
     step_grads += list(output_grads[n_rec:])
 
-    rec_float = [k for k, out in enumerate(op.recurrent_outputs) if is_float(out.dtype)]
-    map_float = [m for m, out in enumerate(op.mapped_outputs) if is_float(out.dtype)]
-    seq_float = [j for j in range(n_seq) if is_float(op.inner_inputs[j].dtype)]
-    other_float = [i for i, v in enumerate(op.non_sequence_inputs) if is_float(v.dtype)]
+    rec_float = [k for k, out in enumerate(op.recurrent_outputs) if is_continuous(out.dtype)]
+    map_float = [m for m, out in enumerate(op.mapped_outputs) if is_continuous(out.dtype)]
+    seq_float = [j for j in range(n_seq) if is_continuous(op.inner_inputs[j].dtype)]
+    other_float = [i for i, v in enumerate(op.non_sequence_inputs) if is_continuous(v.dtype)]
     if not (rec_float or map_float) or not (seq_float or rec_float or other_float):
         return results
 

@@ -63,6 +63,7 @@ class Scan(Op):
     mode: object = None
     name: str = None
     sequence_labels: tuple = ()
+    holomorphic = False  # its gradient loop is built by the grad engine, in the complex convention
 
     # --- the layout of inputs and outputs --------------------------------------------------
 

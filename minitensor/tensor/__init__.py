@@ -21,7 +21,9 @@ from minitensor.tensor.math_functions import (allclose, arccos, arccosh, arcsin,
                                               floor, inv, iround, isclose, isinf, isnan, log10, log2,
                                               mod, power, rad2deg, round, round_half_away_from_zero,
                                               round_half_to_even, sinh, tan, tensor_copy, trunc, xor)
-from minitensor.tensor.special import erf, erfc, gamma, gammaln
+from minitensor.tensor.special import erf, erfc, erfcinv, erfinv, gamma, gammaln, polygamma, psi, tri_gamma
+from minitensor.tensor.bessel import i0, i1, j0, j1
+from minitensor.tensor.complex_numbers import angle, complex, complex_from_polar, conj, imag, real
 from minitensor.tensor.reduction import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod,
                                          ptp, std, sum, var)
 from minitensor.tensor.shape_ops import (dimshuffle, flatten, reshape, shape, specify_shape,

@@ -17,6 +17,14 @@ comparisons give bool, and ops with a float result (``exp``, true division) see
 integer inputs cast to float first, so the declared dtype is the computed one. The
 float that a math function gives an integer is Theano's, not NumPy's: ``exp(int8)``
 is float32, not float16.
+
+Complex values (complex64, complex128) go through the ops NumPy defines on them, which
+list 'c' in ``allowed_kinds``: arithmetic, powers, exponentials and logarithms,
+trigonometry, equality, ``switch``; ``abs`` of a complex is real. Ops that order values
+(comparisons, ``maximum``, ``clip``, rounding) refuse them. Their
+gradients follow Theano's convention (``holomorphic`` in ``minitensor/graph.py``); the
+parts, the conjugate and the polar form are in ``complex_numbers.py``. Fused GPU kernels
+have no complex C types: a fused node with complex values runs op by op.
 """
 
 import functools
@@ -27,7 +35,8 @@ import numpy as np
 
 from minitensor.graph import Apply, Op
 from minitensor.tensor.c_helpers import C_TYPES
-from minitensor.tensor.type import TensorType, dtype_kind, dtype_name, is_float
+from minitensor.tensor.type import (TensorType, dtype_kind, dtype_name, is_complex, is_continuous, is_float,
+                                    real_dtype)
 from minitensor.tensor.variable import as_tensor_variable, constant
 
 
@@ -39,7 +48,7 @@ def c_compute_type(dtype):
 
 def _is_python_number(value):
     # type() rather than isinstance: numpy scalars subclass float but are not weak.
-    return type(value) in (bool, int, float)
+    return type(value) in (bool, int, float, complex)
 
 
 @functools.lru_cache(maxsize=None)
@@ -78,7 +87,8 @@ class Elemwise(Op):
     scalar_name: ClassVar[str]  # the scalar operation's Theano name ("mul"), used by pp and messages
     output_kind: ClassVar[str] = "same"  # 'same' (promoted input dtype), 'bool' or 'float'
     # The numpy dtype kinds the inputs may promote to. Ops that NumPy computes on bools in
-    # int8 (bool // bool) refuse bools, so that the declared dtype is the computed one.
+    # int8 (bool // bool) refuse bools, so that the declared dtype is the computed one; ops
+    # defined on complex numbers add 'c'.
     allowed_kinds: ClassVar[str] = "biuf"
     ufunc: ClassVar[str] = None  # the NumPy/CuPy ufunc computing the op, when one does
     c_template: ClassVar[str] = ""  # C expression over {0}, {1}, ...
@@ -99,7 +109,7 @@ class Elemwise(Op):
                             f"{', '.join(x.dtype for x in inputs)}, which promote to {common}")
         dtype = self.output_dtype(inputs)
         if self.output_kind == "float":
-            inputs = [x if is_float(x.dtype) else cast(x, dtype) for x in inputs]
+            inputs = [x if is_continuous(x.dtype) else cast(x, dtype) for x in inputs]
         broadcastable = tuple(all(dims) for dims in zip(*[x.broadcastable for x in inputs]))
         return Apply(self, inputs, [TensorType(dtype, broadcastable)()])
 
@@ -111,8 +121,9 @@ class Elemwise(Op):
     def float_dtype(dtype):
         """The float dtype of a math function of ``dtype``: a float's own, else Theano's upcast:
         float32 for bools and 8- and 16-bit integers, float64 for wider ones. (NumPy gives
-        float16 for exp(int8), which holds neither its range nor its precision.)"""
-        if is_float(dtype):
+        float16 for exp(int8), which holds neither its range nor its precision.) A complex
+        dtype is its own."""
+        if is_continuous(dtype):
             return dtype
         return "float32" if np.dtype(dtype).itemsize <= 2 else "float64"
 
@@ -195,7 +206,7 @@ def _size_checks(node):
 @dataclass(frozen=True)
 class Add(Elemwise):
     """x + y + ...; each input's gradient is the output's."""
-    nin, scalar_name, symbol, ufunc = None, "add", "+", "add"
+    nin, scalar_name, symbol, ufunc, allowed_kinds = None, "add", "+", "add", "biufc"
 
     def impl(self, xp, *xs):
         total = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
@@ -217,7 +228,7 @@ class Add(Elemwise):
 class Sub(Elemwise):
     """x - y."""
     ufunc = "subtract"
-    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iuf", "({0} - {1})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 2, "sub", "-", "iufc", "({0} - {1})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0], -grads[0]]
@@ -226,7 +237,7 @@ class Sub(Elemwise):
 @dataclass(frozen=True)
 class Mul(Elemwise):
     """x * y * ...; input i's gradient is g times the product of the other inputs."""
-    nin, scalar_name, symbol, ufunc = None, "mul", "*", "multiply"
+    nin, scalar_name, symbol, ufunc, allowed_kinds = None, "mul", "*", "multiply", "biufc"
 
     def impl(self, xp, *xs):
         product = xs[0] * xs[1] if len(xs) > 1 else xs[0].copy()
@@ -246,13 +257,13 @@ class Mul(Elemwise):
 
 @dataclass(frozen=True)
 class TrueDiv(Elemwise):
-    """x / y, always a float (integers divide to float64, as in NumPy)."""
-    ufunc = "true_divide"
+    """x / y, always a float or complex (integers divide to float64, as in NumPy)."""
+    ufunc, allowed_kinds = "true_divide", "biufc"
     nin, scalar_name, symbol, output_kind, c_template = 2, "true_div", "/", "float", "({0} / {1})"
 
     @staticmethod
     def float_dtype(dtype):
-        return dtype if is_float(dtype) else "float64"
+        return dtype if is_continuous(dtype) else "float64"
 
     def grad(self, inputs, outputs, grads):
         x, y = inputs
@@ -277,7 +288,7 @@ class IntDiv(Elemwise):
 class Neg(Elemwise):
     """-x."""
     ufunc = "negative"
-    nin, scalar_name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iuf", "(-{0})"
+    nin, scalar_name, symbol, allowed_kinds, c_template = 1, "neg", "-", "iufc", "(-{0})"
 
     def grad(self, inputs, outputs, grads):
         return [-grads[0]]
@@ -291,7 +302,7 @@ class Pow(Elemwise):
     so d/dy is 0: the switch keeps one zero in a vector from making a sum's gradient NaN.
     """
     ufunc = "power"
-    nin, scalar_name, symbol, allowed_kinds = 2, "pow", "**", "iuf"
+    nin, scalar_name, symbol, allowed_kinds = 2, "pow", "**", "iufc"
 
     def c_expr(self, args, dtype):
         ctype = c_compute_type(dtype)
@@ -305,15 +316,23 @@ class Pow(Elemwise):
 
 @dataclass(frozen=True)
 class Abs(Elemwise):
-    """|x|; d/dx = sgn(x)."""
-    ufunc = "absolute"
+    """|x|, real for a complex x; d/dx = sgn(x), and for a complex z the gradient of |z|,
+    d/dRe(z) + i d/dIm(z), is z / |z|."""
+    ufunc, allowed_kinds = "absolute", "biufc"
     nin, scalar_name = 1, "abs_"
+    holomorphic = False
+
+    def output_dtype(self, inputs):
+        return real_dtype(inputs[0].dtype)
 
     def c_expr(self, args, dtype):
         return args[0] if np.dtype(dtype).kind in "bu" else f"abs({args[0]})"  # abs of unsigned is ambiguous
 
     def grad(self, inputs, outputs, grads):
-        return [grads[0] * sgn(inputs[0])]
+        x, = inputs
+        if is_complex(x.dtype):
+            return [grads[0] * x / outputs[0]]
+        return [grads[0] * sgn(x)]
 
 
 @dataclass(frozen=True)
@@ -388,7 +407,7 @@ class Clip(Elemwise):
 @dataclass(frozen=True)
 class Exp(Elemwise):
     """e ** x; d/dx = exp(x)."""
-    ufunc = "exp"
+    ufunc, allowed_kinds = "exp", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "exp", "float", "exp({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -398,7 +417,7 @@ class Exp(Elemwise):
 @dataclass(frozen=True)
 class Log(Elemwise):
     """Natural logarithm; d/dx = 1/x."""
-    ufunc = "log"
+    ufunc, allowed_kinds = "log", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "log", "float", "log({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -408,7 +427,7 @@ class Log(Elemwise):
 @dataclass(frozen=True)
 class Log1p(Elemwise):
     """log(1 + x), accurate for small x; d/dx = 1/(1+x)."""
-    ufunc = "log1p"
+    ufunc, allowed_kinds = "log1p", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "log1p", "float", "log1p({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -418,7 +437,7 @@ class Log1p(Elemwise):
 @dataclass(frozen=True)
 class Expm1(Elemwise):
     """exp(x) - 1, accurate for small x; d/dx = exp(x)."""
-    ufunc = "expm1"
+    ufunc, allowed_kinds = "expm1", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "expm1", "float", "expm1({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -428,7 +447,7 @@ class Expm1(Elemwise):
 @dataclass(frozen=True)
 class Sqrt(Elemwise):
     """Square root; d/dx = 1 / (2 sqrt(x))."""
-    ufunc = "sqrt"
+    ufunc, allowed_kinds = "sqrt", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "sqrt", "float", "sqrt({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -439,7 +458,7 @@ class Sqrt(Elemwise):
 class Sqr(Elemwise):
     """x * x; d/dx = 2x."""
     ufunc = "square"
-    nin, scalar_name, allowed_kinds, c_template = 1, "sqr", "iuf", "({0} * {0})"
+    nin, scalar_name, allowed_kinds, c_template = 1, "sqr", "iufc", "({0} * {0})"
 
     def grad(self, inputs, outputs, grads):
         return [grads[0] * 2 * inputs[0]]
@@ -448,7 +467,7 @@ class Sqr(Elemwise):
 @dataclass(frozen=True)
 class Tanh(Elemwise):
     """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
-    ufunc = "tanh"
+    ufunc, allowed_kinds = "tanh", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "tanh", "float", "tanh({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -458,7 +477,7 @@ class Tanh(Elemwise):
 @dataclass(frozen=True)
 class Sin(Elemwise):
     """Sine; d/dx = cos(x)."""
-    ufunc = "sin"
+    ufunc, allowed_kinds = "sin", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "sin", "float", "sin({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -468,7 +487,7 @@ class Sin(Elemwise):
 @dataclass(frozen=True)
 class Cos(Elemwise):
     """Cosine; d/dx = -sin(x)."""
-    ufunc = "cos"
+    ufunc, allowed_kinds = "cos", "biufc"
     nin, scalar_name, output_kind, c_template = 1, "cos", "float", "cos({0})"
 
     def grad(self, inputs, outputs, grads):
@@ -486,9 +505,10 @@ class Comparison(Elemwise):
         return [None, None]
 
 
-def _comparison(class_name, name, symbol, ufunc):
+def _comparison(class_name, name, symbol, ufunc, allowed_kinds="biuf"):
     doc = f"x {symbol} y elementwise, as bool."
-    attributes = dict(scalar_name=name, symbol=symbol, ufunc=ufunc, c_template=f"({{0}} {symbol} {{1}})", __doc__=doc)
+    attributes = dict(scalar_name=name, symbol=symbol, ufunc=ufunc, c_template=f"({{0}} {symbol} {{1}})", __doc__=doc,
+                      allowed_kinds=allowed_kinds)
     return dataclass(frozen=True)(type(class_name, (Comparison,), attributes))
 
 
@@ -496,8 +516,8 @@ LT = _comparison("LT", "lt", "<", "less")
 GT = _comparison("GT", "gt", ">", "greater")
 LE = _comparison("LE", "le", "<=", "less_equal")
 GE = _comparison("GE", "ge", ">=", "greater_equal")
-EQ = _comparison("EQ", "eq", "==", "equal")
-NEQ = _comparison("NEQ", "neq", "!=", "not_equal")
+EQ = _comparison("EQ", "eq", "==", "equal", "biufc")  # complex numbers are equal or not, never ordered
+NEQ = _comparison("NEQ", "neq", "!=", "not_equal", "biufc")
 
 
 @dataclass(frozen=True)
@@ -538,7 +558,7 @@ class Invert(Elemwise):
 @dataclass(frozen=True)
 class Switch(Elemwise):
     """Where ``condition`` is true take ``x``, elsewhere ``y``; gradients follow the choice."""
-    nin, scalar_name, c_template = 3, "switch", "({0} ? {1} : {2})"
+    nin, scalar_name, c_template, allowed_kinds = 3, "switch", "({0} ? {1} : {2})", "biufc"
     returns_new_array = True
 
     def impl(self, xp, condition, x, y):
@@ -555,7 +575,7 @@ class Switch(Elemwise):
 @dataclass(frozen=True)
 class Fill(Elemwise):
     """``value`` repeated to the broadcast shape of ``model`` and ``value`` (Theano's ``second``)."""
-    nin, scalar_name, c_template = 2, "second", "{1}"
+    nin, scalar_name, c_template, allowed_kinds = 2, "second", "{1}", "biufc"
 
     def output_dtype(self, inputs):
         return inputs[1].dtype  # the model lends only its shape
@@ -571,9 +591,18 @@ class Fill(Elemwise):
 
 @dataclass(frozen=True)
 class Cast(Elemwise):
-    """x converted to ``dtype``; the gradient is converted back."""
+    """x converted to ``dtype``; the gradient is converted back. A complex x converts only to a
+    complex dtype: which real number stands for it is for ``real``, ``imag``, ``abs`` or
+    ``angle`` to say (Theano's rule)."""
     dtype: str
-    nin = 1
+    nin, allowed_kinds = 1, "biufc"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if is_complex(x.dtype) and not is_complex(self.dtype):
+            raise TypeError(f"casting {x} from {x.dtype} to {self.dtype} is ambiguous: "
+                            f"take real(), imag(), abs() or angle() of it{x.made_at()}")
+        return super().make_node(x)
 
     @property
     def scalar_name(self):

@@ -4,7 +4,9 @@ functions, logarithms in other bases, rounding, predicates, modulo and xor.
 They are elementwise ops like those of ``elemwise.py`` (read its docstring first):
 each gives ``impl`` through a NumPy/CuPy ufunc, its gradient, and the scalar C
 expression of a fused GPU kernel. Ops with a float result see integer inputs cast
-to float first (``tan`` of an int32 vector is float64), as in Theano.
+to float first (``tan`` of an int32 vector is float64), as in Theano. The functions
+NumPy defines on complex numbers take them (``allowed_kinds`` with 'c'); rounding,
+``arctan2``, ``%`` and the degree conversions do not.
 
 C expressions follow NumPy, not C: ``x % y`` takes the sign of y, and an integer
 modulo by zero gives 0, through the helpers of ``c_helpers.py``.
@@ -40,6 +42,7 @@ class _Unary(Elemwise):
 @dataclass(frozen=True)
 class Tan(_Unary):
     """Tangent; d/dx = 1 + tan(x)**2."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "tan"
 
     def grad(self, inputs, outputs, grads):
@@ -49,6 +52,7 @@ class Tan(_Unary):
 @dataclass(frozen=True)
 class ArcSin(_Unary):
     """Inverse sine; d/dx = 1 / sqrt(1 - x**2)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arcsin", "arcsin", "asin"
 
     def grad(self, inputs, outputs, grads):
@@ -58,6 +62,7 @@ class ArcSin(_Unary):
 @dataclass(frozen=True)
 class ArcCos(_Unary):
     """Inverse cosine; d/dx = -1 / sqrt(1 - x**2)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arccos", "arccos", "acos"
 
     def grad(self, inputs, outputs, grads):
@@ -67,6 +72,7 @@ class ArcCos(_Unary):
 @dataclass(frozen=True)
 class ArcTan(_Unary):
     """Inverse tangent; d/dx = 1 / (1 + x**2)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arctan", "arctan", "atan"
 
     def grad(self, inputs, outputs, grads):
@@ -113,6 +119,7 @@ class Rad2Deg(_Unary):
 @dataclass(frozen=True)
 class Sinh(_Unary):
     """Hyperbolic sine; d/dx = cosh(x)."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "sinh"
 
     def grad(self, inputs, outputs, grads):
@@ -122,6 +129,7 @@ class Sinh(_Unary):
 @dataclass(frozen=True)
 class Cosh(_Unary):
     """Hyperbolic cosine; d/dx = sinh(x)."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "cosh"
 
     def grad(self, inputs, outputs, grads):
@@ -131,6 +139,7 @@ class Cosh(_Unary):
 @dataclass(frozen=True)
 class ArcSinh(_Unary):
     """Inverse hyperbolic sine; d/dx = 1 / sqrt(x**2 + 1)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arcsinh", "arcsinh", "asinh"
 
     def grad(self, inputs, outputs, grads):
@@ -139,16 +148,19 @@ class ArcSinh(_Unary):
 
 @dataclass(frozen=True)
 class ArcCosh(_Unary):
-    """Inverse hyperbolic cosine; d/dx = 1 / sqrt(x**2 - 1)."""
+    """Inverse hyperbolic cosine; d/dx = 1 / (sqrt(x - 1) sqrt(x + 1)), which is 1 / sqrt(x**2 - 1)
+    for real x but keeps its sign for complex x with a negative real part."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arccosh", "arccosh", "acosh"
 
     def grad(self, inputs, outputs, grads):
-        return [grads[0] / sqrt(sqr(inputs[0]) - 1)]
+        return [grads[0] / (sqrt(inputs[0] - 1) * sqrt(inputs[0] + 1))]
 
 
 @dataclass(frozen=True)
 class ArcTanh(_Unary):
     """Inverse hyperbolic tangent; d/dx = 1 / (1 - x**2)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, cname = "arctanh", "arctanh", "atanh"
 
     def grad(self, inputs, outputs, grads):
@@ -160,6 +172,7 @@ class ArcTanh(_Unary):
 @dataclass(frozen=True)
 class Log2(_Unary):
     """Base-2 logarithm; d/dx = 1 / (x log 2)."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "log2"
 
     def grad(self, inputs, outputs, grads):
@@ -169,6 +182,7 @@ class Log2(_Unary):
 @dataclass(frozen=True)
 class Log10(_Unary):
     """Base-10 logarithm; d/dx = 1 / (x log 10)."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "log10"
 
     def grad(self, inputs, outputs, grads):
@@ -178,6 +192,7 @@ class Log10(_Unary):
 @dataclass(frozen=True)
 class Exp2(_Unary):
     """2 ** x; d/dx = 2 ** x log 2."""
+    allowed_kinds = "biufc"
     ufunc = scalar_name = cname = "exp2"
 
     def grad(self, inputs, outputs, grads):
@@ -187,6 +202,7 @@ class Exp2(_Unary):
 @dataclass(frozen=True)
 class Inv(_Unary):
     """1 / x (Theano's ``inv``, NumPy's ``reciprocal`` of floats); d/dx = -1 / x**2."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, c_template = "reciprocal", "inv", "(1 / {0})"
 
     def grad(self, inputs, outputs, grads):
@@ -250,6 +266,7 @@ class RoundHalfAwayFromZero(_Unary):
 @dataclass(frozen=True)
 class IsNaN(Elemwise):
     """Whether x is NaN (never, for integers)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, nin, output_kind = "isnan", "isnan", 1, "bool"
 
     def grad(self, inputs, outputs, grads):
@@ -262,6 +279,7 @@ class IsNaN(Elemwise):
 @dataclass(frozen=True)
 class IsInf(Elemwise):
     """Whether x is infinite (never, for integers)."""
+    allowed_kinds = "biufc"
     ufunc, scalar_name, nin, output_kind = "isinf", "isinf", 1, "bool"
 
     def grad(self, inputs, outputs, grads):
@@ -276,6 +294,7 @@ class IsInf(Elemwise):
 @dataclass(frozen=True)
 class Identity(Elemwise):
     """A copy of x (Theano's ``tensor_copy``); the gradient passes through."""
+    allowed_kinds = "biufc"
     scalar_name, nin, c_template = "identity", 1, "{0}"
     returns_new_array = True
 

@@ -20,7 +20,7 @@ import numpy as np
 from minitensor.graph import Apply, Op
 from minitensor.tensor import elemwise as E
 from minitensor.tensor.shape_ops import dimshuffle
-from minitensor.tensor.type import TensorType
+from minitensor.tensor.type import TensorType, dtype_kind, real_dtype
 from minitensor.tensor.variable import as_tensor_variable
 
 
@@ -315,8 +315,9 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     if x.dtype == "float16" and acc_dtype is None:
         acc_dtype, dtype = "float32", dtype or "float16"
     total = sum(x, axes, acc_dtype=acc_dtype)
-    # Counted in a float total's dtype, so that float32 means stay float32.
-    count = ElementCount(axes, total.dtype if np.dtype(total.dtype).kind == "f" else "int64")(x)
+    # Counted in a float total's dtype (a complex one's parts'), so that float32 and complex64
+    # means stay float32 and complex64.
+    count = ElementCount(axes, real_dtype(total.dtype) if dtype_kind(total.dtype) in "fc" else "int64")(x)
     return _keep(_as_dtype(E.true_div(total, count), dtype), axes, x.ndim, keepdims)
 
 
@@ -411,8 +412,8 @@ def all(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
-    """The variance of ``x`` over ``axis``: the mean squared deviation from the mean, dividing by
-    the count less ``ddof``. (``corrected``, Theano's two-pass correction, changes nothing here:
+    """The variance of ``x`` over ``axis``: the mean squared deviation from the mean (its squared
+    modulus for complex x, a real result), dividing by the count less ``ddof``. (``corrected``, Theano's two-pass correction, changes nothing here:
     the deviations are taken from the mean computed first, which is that correction's aim.)
 
     >>> import minitensor.tensor as T
@@ -422,7 +423,9 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
     """
     x = as_tensor_variable(x)
     axes = normalize_axes(axis, x.ndim)
-    deviations = E.sqr(x - mean(x, axes, keepdims=True))
+    deviations = x - mean(x, axes, keepdims=True)
+    # |d|^2 for complex values, as NumPy: the variance of complex numbers is real
+    deviations = E.sqr(E.abs_(deviations)) if dtype_kind(x.dtype) == "c" else E.sqr(deviations)
     total = sum(deviations, axes, keepdims=keepdims)
     count = ElementCount(axes, total.dtype)(x)
     return E.true_div(total, count - ddof if ddof else count)

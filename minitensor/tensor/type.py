@@ -31,12 +31,27 @@ def dtype_name(dtype):
 
 @functools.lru_cache(maxsize=None)
 def dtype_kind(dtype):
-    """NumPy's one-letter kind: 'b' bool, 'i' signed, 'u' unsigned, 'f' float."""
+    """NumPy's one-letter kind: 'b' bool, 'i' signed, 'u' unsigned, 'f' float, 'c' complex."""
     return np.dtype(dtype).kind
 
 
 def is_float(dtype):
     return dtype_kind(dtype) == "f"
+
+
+def is_complex(dtype):
+    return dtype_kind(dtype) == "c"
+
+
+def is_continuous(dtype):
+    """Whether values of ``dtype`` have gradients: floats and complex numbers (Theano's word)."""
+    return dtype_kind(dtype) in "fc"
+
+
+def real_dtype(dtype):
+    """The dtype of the real and imaginary parts of ``dtype`` (float32 for complex64); ``dtype``
+    itself when it is not complex."""
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype_name(dtype), dtype_name(dtype))
 
 
 class TensorType(Type):

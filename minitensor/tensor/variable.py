@@ -105,6 +105,10 @@ class _TensorOperators:
     def round(self, mode=None): return M.round(self, mode)
     def erf(self): return special.erf(self)
     def erfc(self): return special.erfc(self)
+    def conj(self): return C.conj(self)
+    def conjugate(self): return C.conj(self)
+    real = property(lambda self: C.real(self))
+    imag = property(lambda self: C.imag(self))
     def clip(self, a_min, a_max): return E.clip(self, a_min, a_max)
     def fill(self, value): return E.fill(self, value)
     def zeros_like(self, dtype=None): return E.zeros_like(self, dtype)
@@ -266,6 +270,7 @@ from minitensor.tensor import extra_ops as X  # noqa: E402
 from minitensor.tensor import sorting  # noqa: E402
 from minitensor.tensor import nlinalg as N  # noqa: E402
 from minitensor.tensor import special  # noqa: E402
+from minitensor.tensor import complex_numbers as C  # noqa: E402
 from minitensor.tensor import reduction as R  # noqa: E402
 from minitensor.tensor import shape_ops as S  # noqa: E402
 from minitensor.tensor import subtensor  # noqa: E402
