@@ -405,7 +405,8 @@ class _Writer:
     def thunk(self, node):
         op, xp = node.op, self.module_of(node)
         overwrite = self.program.overwrites.get(node)
-        kernel = self.backend.fused_thunk(node) if isinstance(op, (Composite, RowPass)) and xp is self.xp else None
+        compiled = isinstance(op, Composite) or (isinstance(op, RowPass) and getattr(self.backend, "fuses_rows", False))
+        kernel = self.backend.fused_thunk(node) if compiled and xp is self.xp else None
         if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py); a C linker's row pass
             thunk = kernel
         elif overwrite is None:
@@ -453,6 +454,9 @@ class _Writer:
         if input_names is None and node is not None:
             input_names = [self.names.get(v) for v in node.inputs]  # one list for the whole chain
         dtype, pattern = input_vars[0].dtype, input_vars[0].broadcastable
+        # An operand passed shrunk (without the leading axes it broadcasts along, or as a GPU
+        # scalar) makes a partial result smaller than its type says: no accumulating in it then.
+        whole = [inputs[j] == self.names.get(var) for j, var in enumerate(input_vars)]
         for k in range(1, len(inputs)):
             operands = [partial if k > 1 else inputs[0], inputs[k]]
             previous = (dtype, pattern)
@@ -462,7 +466,7 @@ class _Writer:
             last = k == len(inputs) - 1
             if last and target is not None:
                 into = f", out={target}"
-            elif k > 1 and previous == (dtype, pattern) and out.ndim > 0:
+            elif k > 1 and previous == (dtype, pattern) and out.ndim > 0 and all(whole[:k + 1]):
                 into = f", out={partial}"  # the partial result has this step's type: accumulate in it
             else:
                 into = ""
