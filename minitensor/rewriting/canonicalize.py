@@ -7,6 +7,8 @@ the way (``fill``) so that later rules see the plain formula. Negation stays
 written with ``neg``, keep matching (PyTensor lost them that way).
 """
 
+import dataclasses
+
 import numpy as np
 
 from minitensor.graph import Constant
@@ -377,7 +379,7 @@ def sum_of_broadcast(node):
         return None
     dropped = dimshuffle(x, *[d for d in range(x.ndim) if d not in broadcast_axes])
     kept_axes = [a - sum(b < a for b in broadcast_axes) for a in node.op.axes if a not in broadcast_axes]
-    summed = Sum(tuple(kept_axes))(dropped) if kept_axes else dropped
+    summed = dataclasses.replace(node.op, axes=tuple(kept_axes))(dropped) if kept_axes else dropped
     return [E.cast(summed, node.outputs[0].dtype)]
 
 
