@@ -393,6 +393,7 @@ UNARY = [
     lambda a: a - a, lambda a: a * 0, lambda a: -1 * T.gt(a, 0) + a, lambda a: T.clip(a, -1, 1),
     lambda a: T.maximum(a, a), lambda a: T.minimum(a, 0.0), lambda a: T.mean(a, keepdims=True), lambda a: a / 1,
     lambda a: a ** 0.5, lambda a: a ** 3, lambda a: a ** -2, lambda a: a ** -1,
+    lambda a: T.switch(T.nnet.sigmoid(a) > 0.5, a, -a), lambda a: T.switch(0.5 <= 1 / (1 + T.exp(-a)), a, 2 * a),
 ]
 BINARY = [
     lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
@@ -635,3 +636,57 @@ def test_the_tutorial_cost_shares_one_exp_and_stays_finite_at_800(dtype):
     expected_gradient = np.mean(data[:, 0] * (_exact("sigmoid(x)", z) - targets))
     np.testing.assert_allclose(value, float(expected_cost), rtol=1e-6)
     np.testing.assert_allclose(gradient, [float(expected_gradient)], rtol=1e-6)
+
+
+# --- a sigmoid compared with 0.5: the tutorial's prediction ----------------------------------
+
+def _prediction_spellings(z):
+    p = 1 / (1 + T.exp(-z))
+    return {"p > 0.5": (p > 0.5, np.greater), "0.5 < sigmoid": (0.5 < T.nnet.sigmoid(z), np.greater),
+            "p >= 0.5": (p >= 0.5, np.greater_equal), "sigmoid < 0.5": (T.nnet.sigmoid(z) < 0.5, np.less),
+            "0.5 >= p": (0.5 >= p, np.less_equal), "sigmoid(-z) > 0.5": (T.nnet.sigmoid(-z) > 0.5, np.less)}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("spelling", list(_prediction_spellings(T.dvector())))
+def test_a_sigmoid_compared_with_a_half_is_its_argument_compared_with_zero(spelling, dtype):
+    z = T.vector("z", dtype=dtype)
+    output, compare = _prediction_spellings(z)[spelling]
+    f = theano.function([z], output)
+    assert "sigmoid_compared_with_half" in fired(f)
+    assert not {"Exp", "TrueDiv", "Sigmoid"} & set(_inner_ops(f))  # one comparison (and a negation)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 800, -800, 1e-3, -1e-3], dtype=dtype)
+    values = np.concatenate([_extreme_and_random(dtype), special])
+    with np.errstate(all="ignore"):
+        written = theano.function([z], output, mode="FAST_COMPILE")(values)
+    got = f(values)
+    # Where the computed sigmoid rounds to 0.5 (0 < |z| < about 2**-52, or 2**-23 in float32)
+    # the graph as written compares 0.5 with 0.5; the rewritten comparison is the exact one.
+    rounds_to_half = (np.abs(values) < 2.0 ** -20) & (values != 0)
+    assert rounds_to_half.sum() >= 2  # the +-1e-30 of _extreme_and_random at least
+    np.testing.assert_array_equal(got[~rounds_to_half], written[~rounds_to_half])
+    exact = compare(values, 0) if spelling != "sigmoid(-z) > 0.5" else values < 0
+    np.testing.assert_array_equal(got, exact)
+
+
+def test_a_sigmoid_compared_with_another_number_is_left_alone():
+    z = T.dvector("z")
+    f = theano.function([z], [T.nnet.sigmoid(z) > 0.75, T.nnet.sigmoid(z) > T.nnet.sigmoid(-z)])
+    assert "sigmoid_compared_with_half" not in fired(f)
+    values = np.array([-1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(f(values)[0], 1 / (1 + np.exp(-values)) > 0.75)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_tutorial_prediction_is_the_comparison_its_gradients_numerator_makes(dtype):
+    # Both need z > 0: the prediction costs no op of its own, and no sigmoid is computed twice.
+    features, labels = T.matrix("features", dtype=dtype), T.vector("labels", dtype=dtype)
+    weights = T.vector("weights", dtype=dtype)
+    p = 1 / (1 + T.exp(-T.dot(features, weights)))
+    cost = T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+    f = theano.function([features, labels, weights], [p > 0.5, cost, T.grad(cost, weights)])
+    ops = _inner_ops(f)
+    assert ops.count("GT") == 1 and ops.count("Exp") == 1 and "GE" not in ops and ops.count("TrueDiv") == 3
+    data = np.array([[800.0], [-800.0], [0.5], [-3.0], [0.0]], dtype=dtype)
+    prediction, _, _ = f(data, np.array([0, 1, 1, 0, 1], dtype=dtype), np.ones(1, dtype=dtype))
+    np.testing.assert_array_equal(prediction, data[:, 0] > 0)
