@@ -196,7 +196,7 @@ def sigmoid_cross_entropy(node):
 
 @rule(E.Add, E.Sub)
 def sigmoid_cross_entropy_gradient(node):
-    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x >= 0) - t - t * e) / (1 + e), e = exp(-|x|)
+    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x > 0) - t - t * e) / (1 + e), e = exp(-|x|)
 
     The derivative of that cross-entropy is sigmoid(x) - t, which cancels where t is 1 and
     x large; over sigmoid's denominator 1 + e it does not, and where t is 0 or 1 it is as
