@@ -179,6 +179,21 @@ def test_canonical_rule_fires_and_keeps_the_values(name, output):
     np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
 
 
+def test_the_shape_of_a_constant_is_folded_not_computed_on_every_call():
+    # Folding Shape(c) gives [1000], a vector of length 1, which as a constant would be
+    # broadcastable where the shape is not: a replacement of another type, which the engine
+    # refuses. Kept as the output's type, Shape(c)[0] becomes the constant 1000.
+    v = T.dvector("v")
+    lengths = T.constant(np.arange(1000.0)).shape[0] * v + T.zeros((1, 3)).shape[1]
+    f = theano.function([v], lengths)
+    assert ops_of(f) == ["Composite"] and "constant_folding" in fired(f)
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [1003.0, 2003.0])
+    folded = T.constant(np.zeros(1)).shape
+    g = theano.function([], folded)
+    assert not ops_of(g) or ops_of(g) == ["DeepCopyOp"]
+    assert g().tolist() == [1] and folded.broadcastable == (False,)
+
+
 def test_dimshuffle_lift_never_computes_a_node_twice():
     # exp(v) has two readers: lifting the dimshuffle through it would compute exp twice.
     f = theano.function([m, v], [T.exp(v).sum(), T.dot(m, T.exp(v).dimshuffle(0, "x"))])
