@@ -705,3 +705,18 @@ def test_the_tutorial_prediction_is_the_comparison_its_gradients_numerator_makes
     data = np.array([[800.0], [-800.0], [0.5], [-3.0], [0.0]], dtype=dtype)
     prediction, _, _ = f(data, np.array([0, 1, 1, 0, 1], dtype=dtype), np.ones(1, dtype=dtype))
     np.testing.assert_array_equal(prediction, data[:, 0] > 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_tutorial_gradient_matches_finite_differences(dtype):
+    # Labels 0, 1 and fractional; logits from -12 to 12 (finite differences of a float32
+    # cost lose the gradient beyond that, the exact comparisons above cover |z| up to 800).
+    from minitensor.gradient import verify_grad
+    rng = np.random.default_rng(11)
+    data = rng.normal(size=(6, 3)).astype(dtype) * 3
+    labels = np.array([0, 1, 0.25, 1, 0, 0.75], dtype=dtype)
+
+    def cost(weights, bias):
+        p = 1 / (1 + T.exp(-T.dot(data, weights) - bias))
+        return T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p)) + 0.01 * (weights ** 2).sum()
+    verify_grad(cost, [rng.normal(size=3).astype(dtype), np.asarray(0.5, dtype=dtype)], rng=rng)
