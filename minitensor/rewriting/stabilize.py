@@ -199,9 +199,12 @@ def sigmoid_cross_entropy_gradient(node):
     """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x > 0) - t - t * e) / (1 + e), e = exp(-|x|)
 
     The derivative of that cross-entropy is sigmoid(x) - t, which cancels where t is 1 and
-    x large; over sigmoid's denominator 1 + e it does not, and where t is 0 or 1 it is as
-    exact as the left side, in two ops fewer. The exponential is the one ``expand.py``
-    writes sigmoid(x) with, so the two share it."""
+    x large (at x = 40 it is 0 in float64, where the value is -4.2e-18); over sigmoid's
+    denominator 1 + e it does not, and where t is 0 or 1 it is as exact as the left side,
+    in two ops fewer. The numerator needs its three ops: t * (1 + e), one op shorter, rounds
+    away e where it is below an ulp of 1. The exponential and the comparison x > 0 are the
+    ones ``expand.py`` writes sigmoid(x) with, and the comparison is a prediction's
+    ``sigmoid(x) > 0.5`` (``sigmoid_compared_with_half``), so they are shared."""
     found = _mirrored_terms(node, Sigmoid, one_is="difference")
     if found is None:
         return None
