@@ -84,7 +84,7 @@ After `log(1 - sigmoid(z)) -> -softplus(z)` every value and gradient is finite.
 The gradient `(sigmoid(z) - y) / N` becomes `((max(e, z > 0) - y) - y e) / (1 + e) / N` with
 `e = exp(-|z|)`, exact where `y` is 0 or 1, and `sigmoid_compared_with_half` turns the
 prediction `sigmoid(z) > 0.5` into `z > 0`, the comparison that numerator already makes: the
-fused gradient node returns the prediction as its second output.
+fused node that computes the gradient returns the prediction too.
 
 ## Before: the graph as written (`printing.debugprint`)
 
@@ -94,7 +94,10 @@ fused gradient node returns the prediction as its second output.
 ## After: the compiled function, in execution order
 
 Each line ends with the node's position in the schedule; `inplace` marks a node
-that writes its result over an input that is dead after it.
+that writes its result over an input that is dead after it. That input is a value the
+function computed, never an array the caller passed, unless the input was declared
+`In(x, mutable=True)` (`plan_inplace` in `compile/executor.py`; the call then copies
+such an array first where it is read-only or shares memory with another argument).
 
 ```
 {_captured(printing.debugprint, train)}```

@@ -14,7 +14,7 @@ sets a setting (an unknown name or a bad value is an error), and ``change_flags`
 some for the duration of a ``with`` block or of a decorated function.
 
 The settings in ``SETTINGS`` that change what minitensor does: ``floatX``, ``device``,
-``mode``, ``optimizer``, ``optimizer_excluding``, ``on_unused_input``, ``compute_test_value``,
+``mode``, ``linker``, ``cxx``, ``compiledir``, ``optimizer``, ``optimizer_excluding``, ``on_unused_input``, ``compute_test_value``,
 ``print_test_value`` and ``profile``. The others are Theano's, kept so that code that sets
 or reads them runs; docs/differences.md says what each means here.
 """
@@ -23,6 +23,7 @@ import configparser
 import difflib
 import functools
 import os
+import shutil
 import warnings
 from typing import Callable, NamedTuple
 
@@ -50,6 +51,12 @@ def _device(value):
     return value
 
 
+def _text(value):
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {value!r}")
+    return value
+
+
 def _names(value):
     """A colon-separated list of names, as Theano's optimizer_excluding takes them."""
     if not isinstance(value, str):
@@ -73,6 +80,13 @@ SETTINGS = {
     "optimizer": Setting("fast_run", _choice("fast_run", "fast_compile", "merge", "o1", "o2", "o3", "o4",
                                              "unsafe", "stabilize", "None"),
                          "'None' compiles graphs as written; every other value rewrites them"),
+    "linker": Setting("cvm", _choice("cvm", "c", "c|py", "cvm_nogc", "c|py_nogc", "py", "vm", "vm_nogc"),
+                      "how a function runs its fused elementwise nodes on the CPU: compiled C loops "
+                      "('cvm', 'c': the C linker, minitensor/backends/c.py, where a compiler is found) "
+                      "or NumPy calls ('py', 'vm')"),
+    "cxx": Setting(shutil.which("g++") or "", _text, "the C++ compiler of the C linker ('' turns it off)"),
+    "compiledir": Setting(os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "minitensor", "c"), _text,
+                          "where the C linker caches the modules it compiles"),
     "optimizer_excluding": Setting("", _names, "phases or rules (names separated by ':') to switch off"),
     "optimizer_including": Setting("", _names, "accepted; every phase and rule is on unless excluded"),
     "on_unused_input": Setting("raise", _choice("raise", "warn", "ignore"),

@@ -564,13 +564,14 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
 
     inputs = [TensorType(p.dtype, [size == 1 for size in p.shape])(f"input{i}") for i, p in enumerate(pt)]
     output = as_tensor_variable(fun(*inputs))
-    output_shape = np.shape(function(inputs, output, on_unused_input="ignore")(*pt))
+    # fun may hold in-place ops; Theano's verify_grad compiles with accept_inplace too.
+    output_shape = np.shape(function(inputs, output, on_unused_input="ignore", accept_inplace=True)(*pt))
     for _ in range(n_tests):
         projection = np.asarray(rng.random(output_shape) + 0.5, dtype=output.dtype)
         cost = reduce_sum(output * projection)
-        cost_fn = function(inputs, cost, on_unused_input="ignore")
+        cost_fn = function(inputs, cost, on_unused_input="ignore", accept_inplace=True)
         gradients = grad(cost, inputs, disconnected_inputs="ignore")
-        analytic = function(inputs, gradients, on_unused_input="ignore")(*pt)
+        analytic = function(inputs, gradients, on_unused_input="ignore", accept_inplace=True)(*pt)
         numeric = numeric_grad(cost_fn, pt, eps)
         for position, (a, n) in enumerate(zip(analytic, numeric)):
             _compare(position, a, n, abs_tol, rel_tol)

@@ -314,12 +314,18 @@ def print_program(function, file=None):
     a result overwrites a dead buffer, ``del`` after a value's last use. ``call``
     is what ``function(...)`` runs: it checks the arguments, calls ``compute``,
     copies results that could share memory and assigns the updates. The constants
-    the code names come first. Returns ``file``. (On the GPU, a fused node is one
-    line calling its kernel; ``kernel_sources`` shows the kernel.)
+    the code names come first. Returns ``file``.
+
+    With the C linker (the default where a compiler is found), a fused node is one
+    line calling its compiled loop, ``t0 = fused_0(x)``, and the C source of each
+    such loop follows the program. On the GPU, a fused node is one line calling its
+    kernel; ``kernel_sources`` shows the kernel. With ``linker='py'``, each op of a
+    fused node is one NumPy call:
 
     >>> import minitensor, minitensor.tensor as T
     >>> x = T.dvector('x')
-    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2, backend='numpy'))
+    >>> py = minitensor.Mode(linker='py')
+    >>> _ = print_program(minitensor.function([x], T.exp(-x) * 2, mode=py, backend='numpy'))
     c0 = array(2.)
     <BLANKLINE>
     def compute(x):
@@ -348,8 +354,18 @@ def print_program(function, file=None):
         print(file=file)
     from minitensor.compile.codegen import readable_source
     print(readable_source(function.program), end="", file=file)
+    _print_compiled_loops(function.program, file)
     _print_loop_bodies(function.program, file)
     return file
+
+
+def _print_compiled_loops(program, file):
+    """After a program, the C source of each fused node's compiled loops (``backends/c.py``)."""
+    from minitensor.backends.c import loop_source
+    for name, node in program._writer.compiled_loops:
+        print(f"\n\n// {name}: {node.op}, compiled by the C linker (minitensor/backends/c.py)", file=file)
+        print(f"// operands: inputs x0, x1, ..., constants c0, c1, ..., outputs y0, ...\n", file=file)
+        print(loop_source(node.op)[0], end="", file=file)
 
 
 def _print_loop_bodies(program, file):

@@ -37,6 +37,8 @@ import types
 
 import numpy as np
 
+from minitensor.backends.c import host_prelude
+
 __version__ = "14.2.0+cpu-standin"
 STANDIN = True  # tells a test which CuPy it has
 
@@ -422,39 +424,10 @@ _C_NAMES = {"bool": "bool", "int8": "signed char", "int16": "short", "int32": "i
             "uint8": "unsigned char", "uint16": "unsigned short", "uint32": "unsigned int",
             "uint64": "unsigned long long", "float16": "float16", "float32": "float", "float64": "double"}
 
-# What a CUDA kernel can call that the host's C++ spells otherwise: C++'s overloaded math
-# functions, and CuPy's float16 (a class that converts to and from float) as the host's
-# _Float16. ``__device__`` means nothing on the host; a reinterpreted int gives infinity.
-# The compiler's built-in math, not <cmath>: a kernel then compiles in a quarter of the time.
-HOST_PRELUDE = r"""
-#define MT_UNARY(name) static inline float name(float x) { return __builtin_##name##f(x); } \
-                       static inline double name(double x) { return __builtin_##name(x); }
-#define MT_BINARY(name) static inline float name(float x, float y) { return __builtin_##name##f(x, y); } \
-                        static inline double name(double x, double y) { return __builtin_##name(x, y); }
-MT_UNARY(exp) MT_UNARY(exp2) MT_UNARY(expm1) MT_UNARY(log) MT_UNARY(log2) MT_UNARY(log10) MT_UNARY(log1p)
-MT_UNARY(sqrt) MT_UNARY(cbrt) MT_UNARY(sin) MT_UNARY(cos) MT_UNARY(tan) MT_UNARY(asin) MT_UNARY(acos)
-MT_UNARY(atan) MT_UNARY(sinh) MT_UNARY(cosh) MT_UNARY(tanh) MT_UNARY(asinh) MT_UNARY(acosh) MT_UNARY(atanh)
-MT_UNARY(erf) MT_UNARY(erfc) MT_UNARY(tgamma) MT_UNARY(lgamma) MT_UNARY(floor) MT_UNARY(ceil) MT_UNARY(trunc)
-MT_UNARY(round) MT_UNARY(rint) MT_UNARY(nearbyint) MT_UNARY(fabs)
-MT_BINARY(pow) MT_BINARY(fmod) MT_BINARY(copysign) MT_BINARY(atan2) MT_BINARY(fmax) MT_BINARY(fmin)
-MT_BINARY(hypot) MT_BINARY(nextafter)
-static inline int abs(int x) { return x < 0 ? -x : x; }
-static inline long abs(long x) { return x < 0 ? -x : x; }
-static inline long long abs(long long x) { return x < 0 ? -x : x; }
-static inline float abs(float x) { return __builtin_fabsf(x); }
-static inline double abs(double x) { return __builtin_fabs(x); }
-template <typename T> static inline bool isnan(T x) { return __builtin_isnan(x); }
-template <typename T> static inline bool isinf(T x) { return __builtin_isinf(x); }
-template <typename T> static inline bool isfinite(T x) { return __builtin_isfinite(x); }
-template <typename T> static inline T max(T a, T b) { return a > b ? a : b; }
-template <typename T> static inline T min(T a, T b) { return a < b ? a : b; }
-#define NAN __builtin_nan("")
-#define INFINITY __builtin_inf()
-typedef _Float16 float16;
-#define __device__
-#define __forceinline__ inline
-static inline float __int_as_float(int i) { float f; __builtin_memcpy(&f, &i, sizeof f); return f; }
-"""
+# What a CUDA kernel can call that the host's C++ spells otherwise: the C linker's
+# declarations of the math functions (in ``namespace mt``, which the kernel's code is
+# put in) and CuPy's float16 as the host's _Float16.
+HOST_PRELUDE = host_prelude()
 
 
 def _parse_params(text):
@@ -539,9 +512,10 @@ class ElementwiseKernel:
         declares = "\n".join(f"    {_C_NAMES[d.name]} {n};" for d, n, _ in self.out_params)
         writes = "\n".join(f"    (({_C_NAMES[d.name]}*) out[{k}])[i] = {n};"
                            for k, (d, n, _) in enumerate(self.out_params))
-        return (f"{HOST_PRELUDE}\n{self.preamble}\nextern \"C\" void kernel(long n, void** in, void** out) {{\n"
+        return (f"{HOST_PRELUDE}\nnamespace mt {{\n{self.preamble}\n"
+                f"extern \"C\" void kernel(long n, void** in, void** out) {{\n"
                 f"  for (long i = 0; i < n; i++) {{\n{reads}\n{declares}\n    {{\n{self.operation};\n    }}\n"
-                f"{writes}\n  }}\n}}\n")
+                f"{writes}\n  }}\n}}\n}}  // namespace mt\n")
 
     def __call__(self, *args, size=None, block_size=None, stream=None):
         counters["launches"] += 1
@@ -590,14 +564,14 @@ class ReductionKernel:
                           for k, (d, n, _) in enumerate(self.in_params))
         dtype, name, _ = self.out_params[0]
         out_type = _C_NAMES[dtype.name]
-        return (f"{HOST_PRELUDE}\n{self.preamble}\ntypedef {self.reduce_type} _type_reduce;\n"
+        return (f"{HOST_PRELUDE}\nnamespace mt {{\n{self.preamble}\ntypedef {self.reduce_type} _type_reduce;\n"
                 f"extern \"C\" void kernel(long n, void** in, void** out) {{\n"
                 f"  long m = (long) ((long*) in[{len(self.in_params)}])[0];\n"
                 f"  for (long o = 0; o < n; o++) {{\n    _type_reduce a = ({self.reduce_type}) ({self.identity});\n"
                 f"    for (long j = 0; j < m; j++) {{\n{reads}\n"
                 f"      _type_reduce b = ({self.reduce_type}) ({self.map_expr});\n      a = ({self.reduce_expr});\n"
                 f"    }}\n    {out_type} {name};\n    {{ {self.post_map_expr}; }}\n"
-                f"    (({out_type}*) out[0])[o] = {name};\n  }}\n}}\n")
+                f"    (({out_type}*) out[0])[o] = {name};\n  }}\n}}\n}}  // namespace mt\n")
 
     def __call__(self, *args, axis=None, keepdims=False, stream=None):
         counters["launches"] += 1

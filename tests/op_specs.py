@@ -578,6 +578,50 @@ SPECS += [
          (_distinct,), shapes=shapes_of(array_shapes(min_dims=1, max_dims=3, max_side=3)), differentiable=False),
 ]
 
+
+def _filled_diagonal(a, v, offset=0):
+    """``a`` with ``v`` at a[i, i + offset] (at a[i, i, ..., i] for more than two dimensions)."""
+    out = a.copy()
+    if a.ndim > 2:
+        np.fill_diagonal(out, v)
+        return out
+    rows = np.arange(max(0, -offset), min(a.shape[0], a.shape[1] - offset))
+    out[rows, rows + offset] = v
+    return out
+
+
+# choose: an index array and the choices it picks from, broadcasting together
+INDEX_AND_CHOICES = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3).map(
+    lambda shapes: (shapes.input_shapes[0], (3,) + shapes.input_shapes[1]))
+SQUARE_3D = st.integers(1, 3).map(lambda n: ((n, n, n), ()))
+
+SPECS += [
+    Spec("choose", extra_ops.Choose, T.choose, np.choose, (integers(0, 3), U), shapes=INDEX_AND_CHOICES,
+         input_dtypes=("int64", None)),
+    Spec("choose_list_wrap", extra_ops.Choose, lambda a, x, y: T.choose(a, [x, y], mode="wrap"),
+         lambda a, x, y: np.choose(a, [x, y], mode="wrap"), (integers(-3, 4), U, U), input_dtypes=("int8", None, None)),
+    Spec("choose_method_clip", extra_ops.Choose, lambda a, x, y, z: a.choose([x, y, z], mode="clip"),
+         lambda a, x, y, z: np.choose(a, [x, y, z], mode="clip"), (integers(-2, 5), U, U, U),
+         input_dtypes=("int32", None, None, None)),
+    Spec("fill_diagonal", extra_ops.FillDiagonal, T.fill_diagonal, _filled_diagonal, (U, U),
+         shapes=st.tuples(MATRICES | array_shapes(min_dims=2, max_dims=2, max_side=3), st.just(()))),
+    Spec("fill_diagonal_3d", extra_ops.FillDiagonal, T.fill_diagonal, _filled_diagonal, (U, U), shapes=SQUARE_3D),
+    Spec("fill_diagonal_offset", extra_ops.FillDiagonalOffset, T.fill_diagonal_offset, _filled_diagonal,
+         (U, U, integers(-3, 4)), shapes=st.tuples(MATRICES, st.just(()), st.just(())),
+         input_dtypes=(None, None, "int64")),
+    Spec("unravel_index", extra_ops.UnravelIndex, lambda i: T.unravel_index(i, (3, 4))[1],
+         lambda i: np.unravel_index(i, (3, 4))[1].astype("int64"), (integers(0, 12),), shapes=shapes_of(UPTO3),
+         dtypes=("int64", "int32"), differentiable=False),
+    Spec("unravel_index_fortran", extra_ops.UnravelIndex,
+         lambda i, d: T.unravel_index(i, d, order="F", ndim=2)[0],
+         lambda i, d: np.unravel_index(i, tuple(d), order="F")[0].astype("int64"), (integers(0, 6), integers(3, 4)),
+         shapes=st.tuples(UPTO3, st.just((2,))), dtypes=("int64",), differentiable=False),
+    Spec("ravel_multi_index_clip", extra_ops.RavelMultiIndex,
+         lambda i, j: T.ravel_multi_index((i, j), (3, 4), mode="clip"),
+         lambda i, j: np.ravel_multi_index((i, j), (3, 4), mode="clip").astype("int64"),
+         (integers(-2, 5), integers(-2, 5)), dtypes=("int64", "int8"), differentiable=False),
+]
+
 from minitensor import grad_modifiers  # noqa: E402 -- kept beside its rows
 
 # Their values are the identity; their gradients differ from finite differences on purpose
@@ -602,6 +646,12 @@ def well_conditioned(rng, shape, dtype):
 
 SQUARE = st.integers(1, 3).map(lambda n: ((n, n),))
 
+
+def separated_eigenvalues(rng, shape, dtype):
+    """Square matrices whose symmetric part has eigenvalues at least about 2 apart (an
+    eigenvector's derivative divides by the gaps): a small matrix plus a spread diagonal."""
+    return (rng.uniform(-0.5, 0.5, shape) + np.diag(3.0 * rng.permutation(shape[-1]))).astype(dtype)
+
 SPECS += [
     Spec("matrix_inverse", nlinalg.MatrixInverse, nlinalg.matrix_inverse, np.linalg.inv, (well_conditioned,),
          shapes=SQUARE),
@@ -611,7 +661,14 @@ SPECS += [
     Spec("solve_matrix", nlinalg.Solve, nlinalg.solve, np.linalg.solve, (well_conditioned, U),
          shapes=st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda s: ((s[0], s[0]), (s[0], s[1])))),
     Spec("eigh_values", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[0], lambda x: np.linalg.eigh(x + x.T)[0],
-         (well_conditioned,), shapes=SQUARE, differentiable=False),
+         (separated_eigenvalues,), shapes=SQUARE),
+    # An eigenvector's sign is arbitrary, so its square is compared; 'U' reads the upper
+    # triangle of a matrix that is not symmetric.
+    Spec("eigh_vectors", nlinalg.Eigh, lambda x: nlinalg.eigh(x + x.T)[1] ** 2,
+         lambda x: np.linalg.eigh(x + x.T)[1] ** 2, (separated_eigenvalues,), shapes=SQUARE),
+    Spec("eigh_upper", nlinalg.Eigh, lambda x: nlinalg.eigh(x, "U")[1] ** 2 + nlinalg.eigh(x, "U")[0],
+         lambda x: np.linalg.eigh(x, "U")[1] ** 2 + np.linalg.eigh(x, "U")[0], (separated_eigenvalues,),
+         shapes=SQUARE),
     Spec("svd_values", nlinalg.SVD, lambda x: nlinalg.svd(x, compute_uv=False),
          lambda x: np.linalg.svd(x, compute_uv=False), (U,), shapes=shapes_of(MATRICES), differentiable=False),
     Spec("qr_r_abs", nlinalg.QR, lambda x: abs(nlinalg.qr(x, "r")), lambda x: abs(np.linalg.qr(x, "r")), (U,),

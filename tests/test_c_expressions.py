@@ -50,7 +50,8 @@ def _cases():
 def test_c_expressions_match_impl(tmp_path):
     cases = list(_cases())
     assert len(cases) > 30
-    lines = [HOST_PRELUDE, PREAMBLE, "#include <cstdio>", "int main() {"]
+    # The code runs in namespace mt, where the host's math overloads are (backends/c.py).
+    lines = [HOST_PRELUDE, "#include <cstdio>", "namespace mt {", PREAMBLE, "int run() {"]
     for number, (name, node, arrays) in enumerate(cases):
         names = []
         for position, array in enumerate(arrays):
@@ -60,7 +61,7 @@ def test_c_expressions_match_impl(tmp_path):
             names.append(f"{var}[i]")
         expression = node.op.c_expr(names, node.outputs[0].dtype)
         lines.append(f"  for (int i = 0; i < {len(arrays[0])}; i++) printf(\"%.17g\\n\", (double) {expression});")
-    lines.append("}")
+    lines += ["  return 0;", "}", "}  // namespace mt", "int main() { return mt::run(); }"]
     source = tmp_path / "ops.cpp"
     source.write_text("\n".join(lines))
     subprocess.run([COMPILER, "-O0", "-o", str(tmp_path / "ops"), str(source)], check=True)

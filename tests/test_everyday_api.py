@@ -127,3 +127,48 @@ def test_assert_raises_when_a_condition_fails():
     np.testing.assert_array_equal(f([1.0]), [2.0])
     with pytest.raises(AssertionError, match="x must be short"):
         f([1.0, 2.0])
+
+
+def test_compress_keeps_the_slices_where_the_condition_holds():
+    condition, x = T.lvector('condition'), T.dmatrix('x')
+    data = np.arange(12.0).reshape(3, 4)
+    f = theano.function([condition, x], [T.extra_ops.compress(condition, x, axis=1),
+                                         T.extra_ops.compress(condition, x)])
+    by_column, flat = f([0, 1, 0, 1], data)
+    np.testing.assert_array_equal(by_column, np.compress([0, 1, 0, 1], data, axis=1))
+    np.testing.assert_array_equal(flat, np.compress([0, 1, 0, 1], data))
+    # Its gradient comes from indexing: 1 at the kept elements.
+    g = theano.function([condition, x], T.grad(T.extra_ops.compress(condition, x, axis=0).sum(), x))
+    np.testing.assert_array_equal(g([1, 0, 1], data), [[1] * 4, [0] * 4, [1] * 4])
+
+
+def test_choose_with_an_index_out_of_range_raises_in_mode_raise():
+    a, c = T.lvector('a'), T.dmatrix('c')
+    f = theano.function([a, c], T.choose(a, c))
+    with pytest.raises(ValueError, match="outside"):
+        f([0, 3], np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="integer"):
+        T.choose(c, [a, a])
+
+
+def test_fill_diagonal_refuses_a_value_that_would_upcast_the_tensor():
+    m = T.imatrix('m')
+    with pytest.raises(TypeError, match="scalar of its dtype"):
+        T.fill_diagonal(m, 2.5)
+    with pytest.raises(TypeError, match="two or more dimensions"):
+        T.fill_diagonal(T.ivector(), 1)
+    # a value of the tensor's dtype, or an integer into a float tensor, is taken
+    np.testing.assert_array_equal(T.fill_diagonal(m, 7).eval({m: np.zeros((2, 3), "int32")}),
+                                  [[7, 0, 0], [0, 7, 0]])
+
+
+def test_unravel_index_needs_ndim_when_the_dims_are_computed():
+    i, dims = T.lvector('i'), T.lvector('dims')
+    with pytest.raises(ValueError, match="ndim"):
+        T.unravel_index(i, dims)
+    rows, cols = T.unravel_index(i, dims, ndim=2)
+    f = theano.function([i, dims], [rows, cols, T.ravel_multi_index((rows, cols), dims)])
+    r, c, flat = f([0, 5, 7], [2, 4])
+    np.testing.assert_array_equal(r, [0, 1, 1])
+    np.testing.assert_array_equal(c, [0, 1, 3])
+    np.testing.assert_array_equal(flat, [0, 5, 7])

@@ -236,3 +236,104 @@ def test_shared_takes_a_broadcastable_pattern_and_get_value_its_internal_type():
     assert s.get_value(borrow=True, return_internal_type=True) is s.get_value(borrow=True)
     with pytest.raises(TypeError, match="broadcastable"):
         theano.shared(np.ones((2, 3)), broadcastable=(True, False))
+
+
+# --- In(mutable=True): the caller's array may be destroyed, and only then ------------------
+
+def _arrays(backend):
+    """The array module of ``backend``, and a function reading its arrays back to NumPy."""
+    from minitensor.backends import get_backend, to_host
+    return get_backend(backend).xp, to_host
+
+
+def test_a_mutable_input_is_overwritten_and_an_immutable_one_never(backend):
+    xp, to_host = _arrays(backend)
+    x = T.dvector('x')
+    expected = np.exp(np.ones(3))
+    # (one op, not a fused Composite: on the GPU a fused kernel writes a new array anyway)
+    mutable = function([In(x, mutable=True)], T.exp(x), backend=backend, device_outputs=True)
+    kept = function([x], T.exp(x), backend=backend, device_outputs=True)
+    data = xp.ones(3)
+    np.testing.assert_allclose(to_host(kept(data)), expected)
+    np.testing.assert_array_equal(to_host(data), np.ones(3))
+    result = mutable(data)
+    np.testing.assert_allclose(to_host(result), expected)
+    np.testing.assert_allclose(to_host(data), expected)  # the result was written into the caller's array
+    assert mutable.program.destroyed_inputs() == [x] and kept.program.destroyed_inputs() == []
+
+
+def test_a_mutable_default_is_never_destroyed():
+    x = T.dvector('x')
+    f = function([In(x, value=np.ones(3), mutable=True)], T.exp(x) * 2)
+    first, second = f(), f()
+    np.testing.assert_allclose(first, np.exp(np.ones(3)) * 2)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(f[x], np.ones(3))
+
+
+def test_a_mutable_input_aliased_to_another_input_or_a_shared_value_is_copied_first(backend):
+    xp, to_host = _arrays(backend)
+    x, y = T.dvectors('x', 'y')
+    data = xp.asarray([0.5, 1.0, 2.0])
+    expected = np.dot(np.exp(to_host(data)), to_host(data))
+    # exp(x) is written over x; then y, the same array, would be read changed
+    f = function([In(x, mutable=True), y], T.dot(T.exp(x), y), backend=backend)
+    np.testing.assert_allclose(f(data, data), expected)
+    np.testing.assert_array_equal(to_host(data), [0.5, 1.0, 2.0])
+    with theano.config.change_flags(device="cuda" if backend == "cupy" else "cpu"):  # where g computes
+        s = theano.shared(np.array([0.5, 1.0, 2.0]), name='s')
+    g = function([In(x, mutable=True)], T.exp(x) * s, backend=backend)
+    value = s.get_value(borrow=True)
+    g(value)
+    np.testing.assert_array_equal(s.get_value(), [0.5, 1.0, 2.0])
+
+
+def test_a_read_only_array_passed_as_mutable_is_not_written_over():
+    x = T.dvector('x')
+    f = function([In(x, mutable=True)], T.exp(x) * 2)
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    np.testing.assert_allclose(f(frozen), np.exp(np.ones(3)) * 2)
+    np.testing.assert_array_equal(frozen, np.ones(3))
+
+
+def test_an_update_computed_in_a_callers_array_is_copied_before_the_shared_variable_keeps_it():
+    x = T.dvector('x')
+    s = theano.shared(np.zeros(3), name='s')
+    f = function([In(x, mutable=True)], [], updates=[(s, T.exp(x) * 2)])
+    data = np.ones(3)
+    f(data)
+    data[:] = -1.0  # the caller reuses its array
+    np.testing.assert_allclose(s.get_value(), np.exp(np.ones(3)) * 2)
+
+
+def test_an_inplace_op_writes_over_a_mutable_input_only(backend):
+    from minitensor.tensor.inplace import add_inplace
+    xp, to_host = _arrays(backend)
+    x, y = T.dvectors('x', 'y')
+    with pytest.raises(TypeError, match="inplace operations.*accept_inplace=True"):
+        function([x, y], add_inplace(x, y))
+    for mutable, after in ((False, [1.0, 2.0]), (True, [2.0, 3.0])):
+        f = function([In(x, mutable=mutable), y], add_inplace(x, y), accept_inplace=True, backend=backend)
+        data = xp.asarray([1.0, 2.0])
+        np.testing.assert_array_equal(f(data, xp.ones(2)), [2.0, 3.0])
+        np.testing.assert_array_equal(to_host(data), after)
+
+
+# --- rebuild_strict --------------------------------------------------------------------------
+
+def test_rebuild_strict_false_lets_givens_change_a_type():
+    x, y = T.fmatrix('x'), T.dmatrix('y')
+    out = T.exp(x).sum(axis=0)
+    with pytest.raises(TypeError, match="rebuild_strict=False"):
+        function([y], out, givens={x: y})
+    f = function([y], out, givens={x: y}, rebuild_strict=False)
+    result = f(np.ones((2, 2)))
+    assert result.dtype == np.float64  # the nodes above x were made again, for float64
+    np.testing.assert_allclose(result, 2 * np.exp(np.ones(2)))
+    # An update must still keep its shared variable's type.
+    s = theano.shared(np.zeros(2, dtype='float32'), name='s')
+    with pytest.raises(TypeError, match="shared variable"):
+        function([y], [], updates=[(s, out)], givens={x: y}, rebuild_strict=False)
+    copied = f.copy()
+    assert copied(np.ones((2, 2))).dtype == np.float64

@@ -72,7 +72,8 @@ CASES = list(_cases())
 
 def _program(cases):
     """C++ running each case's kernel body at every position and printing each output."""
-    lines = [HOST_PRELUDE, "#include <cstdio>", kernel_source(cases[0][1]).preamble, "int main() {"]
+    # The code runs in namespace mt, where the host's math overloads are (backends/c.py).
+    lines = [HOST_PRELUDE, "#include <cstdio>", "namespace mt {", kernel_source(cases[0][1]).preamble, "int run() {"]
     for case, (name, composite, arrays) in enumerate(cases):
         source = kernel_source(composite)
         lines.append(f"  // {name}: {composite}")
@@ -93,7 +94,7 @@ def _program(cases):
         lines += ["    {"] + ["      " + line for line in source.operation.splitlines()] + ["    }"]
         lines += [f"    printf(\"%.17g\\n\", (double) y{k});" for k in range(len(composite.outputs))]
         lines.append("  }")
-    return "\n".join(lines + ["}"])
+    return "\n".join(lines + ["  return 0;", "}", "}  // namespace mt", "int main() { return mt::run(); }"])
 
 
 def _c_scalar(value):

@@ -70,7 +70,7 @@ def test_specifying_exact_shape():
     f = theano.function([x], (x_specify_shape ** 2).shape)
     np.testing.assert_array_equal(f(numpy.ones((2, 2))), [2, 2])
     # As in Theano, the shape is the one specified: a constant, so nothing is checked or computed
-    # (its graph is DeepCopyOp of TensorConstant{[2, 2]}). Computing the values checks the shape.
+    # (its graph is DeepCopyOp of TensorConstant{(2,) of 2}). Computing the values checks the shape.
     assert [type(node.op).__name__ for node in f.maker.fgraph.apply_nodes] == ["DeepCopyOp"]
     g = theano.function([x], x_specify_shape ** 2)
     with pytest.raises(ValueError, match=r"expected shape \(2, 2\)"):

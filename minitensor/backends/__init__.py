@@ -24,7 +24,9 @@ here imports ``compile/``.
 
 * this module: ``get_backend``, the NumPy backend, and the transfers every backend shares;
 * ``cuda.py``: the CuPy backend, imported lazily (NumPy-only installs never import CuPy);
-* ``kernels.py``: the CUDA source of fused nodes, as text, testable without a GPU.
+* ``kernels.py``: the CUDA source of fused nodes, as text, testable without a GPU;
+* ``c.py``: the C linker, the CPU's backend compiling fused nodes to C loops (the default
+  where a C++ compiler is found; ``linker='py'`` runs the NumPy program).
 
 >>> get_backend('numpy').xp.__name__
 'numpy'
@@ -46,9 +48,18 @@ def backend_name(backend=None):
     return backend
 
 
-def get_backend(backend=None):
-    """The ``Backend`` named ``backend`` (see ``backend_name``); CuPy's on the configured GPU."""
+#: Theano's linkers that compile C (the others, 'py' and 'vm', run one NumPy call per op).
+C_LINKERS = ("c", "cvm", "c|py", "cvm_nogc", "c|py_nogc")
+
+
+def get_backend(backend=None, linker=None):
+    """The ``Backend`` named ``backend`` (see ``backend_name``); CuPy's on the configured GPU.
+    On the CPU, ``linker`` (default ``config.linker``) picks the C linker (``c.py``) where a
+    compiler is found, or the NumPy program."""
     if backend_name(backend) == "numpy":
+        if (linker or config.linker) in C_LINKERS:
+            from minitensor.backends.c import c_backend
+            return c_backend() or NUMPY
         return NUMPY
     from minitensor.backends import cuda  # only now: importing it imports nothing of CuPy yet
     return cuda.cupy_backend()
@@ -77,6 +88,7 @@ class NumpyBackend:
     name = "numpy"
     xp = np
     on_host = True  # no value ever crosses; the compiler plans no placement
+    linker = "py"  # one NumPy call per op (c.py's CBackend compiles fused nodes)
 
     def __repr__(self):
         return "<backend numpy>"

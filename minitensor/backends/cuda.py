@@ -86,6 +86,7 @@ class CupyBackend:
 
     name = "cupy"
     on_host = False
+    fuses_siblings = True  # fused groups reading a common node merge: one call computes them all
 
     def __init__(self, cupy):
         self.xp = cupy

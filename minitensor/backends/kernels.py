@@ -28,6 +28,9 @@ A sum, max or min of a fused node's only result is one ``ReductionKernel``
 (``reduction_source``): the fused graph becomes a device function of the preamble,
 called by the map expression, so the elementwise results are never written to memory.
 
+The statements themselves come from ``fused_statements``, which the CPU's C linker
+(``c.py``) shares: an op's C expression is written once.
+
 This is text only: nothing here imports CuPy, so the source is tested on any
 machine: compiled by NVIDIA's NVRTC for sm_90 in CI (tests/test_nvrtc.py), and run
 on the CPU by the stand-in for CuPy (tests/cupy_standin.py).
@@ -80,8 +83,9 @@ class ReductionSource:
 
 def kernel_source(composite):
     """The ``KernelSource`` of ``composite``: inputs ``x0, x1, ...``, outputs ``y0, ...``."""
-    lines, outputs, params, constants = _body(composite)
-    lines += [f"y{k} = {name};" for k, name in enumerate(outputs)]
+    body = fused_statements(composite)
+    lines = body.lines + [f"y{k} = {name};" for k, name in enumerate(body.results)]
+    params, constants = body.params, body.constants
     out_params = ", ".join(f"{o.dtype} y{k}" for k, o in enumerate(composite.outputs))
     operation = "\n".join(lines)
     return KernelSource(params, out_params, operation, _name("minitensor_fused", params, out_params, operation),
@@ -112,7 +116,8 @@ def reduction_source(reduce_node, composite):
         identity = f"{'-' if isinstance(op, Max) else ''}CUDART_INF"
     else:
         return None
-    lines, (result,), params, constants = _body(composite)
+    body = fused_statements(composite)
+    lines, (result,), params, constants = body.lines, body.results, body.params, body.constants
     arguments = ", ".join(part.split()[1] for part in params.split(", "))
     declared = ", ".join(f"{C_TYPES[p.split()[0]]} {p.split()[1]}" for p in params.split(", "))
     body = "\n".join("  " + line for line in lines)
@@ -127,11 +132,17 @@ def reduction_source(reduce_node, composite):
 _INFINITY = "#ifndef CUDART_INF\n#define CUDART_INF __int_as_float(0x7f800000)\n#endif\n"
 
 
-def _body(composite):
-    """The C statements of ``composite``'s inner graph, the names of its results, its
-    ``in_params`` and its constants' values (NumPy scalars, or arrays of several elements)."""
+def fused_statements(composite):
+    """The C statements computing ``composite`` at one position: the emitter shared by the
+    CUDA kernels (this module) and the CPU's C linker (``c.py``), so an op's C expression
+    is written once, in its ``c_expr``.
+
+    Returns ``FusedStatements``: one typed statement per inner node (``const float t1 =
+    (t0 * x1);``), the names of the outputs' values, the operands ``(dtype, name)``
+    (inputs ``x0, x1, ...``, then constants ``c0, c1, ...``) and the constants' values
+    (NumPy scalars, or arrays of several elements)."""
     names = {placeholder: f"x{k}" for k, placeholder in enumerate(composite.inputs)}
-    params = [f"{p.dtype} x{k}" for k, p in enumerate(composite.inputs)]
+    operands = [(p.dtype, f"x{k}") for k, p in enumerate(composite.inputs)]
     constants, lines = [], []
     for node in composite.nodes:
         out = node.outputs[0]
@@ -139,14 +150,29 @@ def _body(composite):
         for var in node.inputs:
             if isinstance(var, Constant) and var not in names:  # one more argument
                 names[var] = f"c{len(constants)}"
-                params.append(f"{var.dtype} {names[var]}")
+                operands.append((var.dtype, names[var]))
                 constants.append(var.data.reshape(())[()] if var.data.size == 1 else var.data)
             text = names[var]
             # float16 values compute in float, as NumPy's half loops do; the result rounds.
             arguments.append(f"((float) {text})" if var.dtype == "float16" else text)
         names[out] = f"t{len(lines)}"
         lines.append(f"const {_c_type(out.dtype)} {names[out]} = {node.op.c_expr(arguments, out.dtype)};")
-    return lines, [names[o] for o in composite.outputs], ", ".join(params), tuple(constants)
+    return FusedStatements(lines, [names[o] for o in composite.outputs], operands, tuple(constants))
+
+
+@dataclass
+class FusedStatements:
+    """What ``fused_statements`` gives: the body of a loop over a fused node's elements."""
+
+    lines: list
+    results: list
+    operands: list
+    constants: tuple
+
+    @property
+    def params(self):
+        """The operands as CuPy's ``in_params``: ``float32 x0, float32 c0``."""
+        return ", ".join(f"{dtype} {name}" for dtype, name in self.operands)
 
 
 def _name(prefix, *texts):

@@ -10,8 +10,9 @@ What each node becomes:
   NumPy puts them back, and a ufunc stretching a length-1 axis takes about twice
   as long on a few hundred elements as one given a 0-d operand;
 * a fused ``Composite`` node: its inner nodes the same way, one line each, an
-  inner result overwriting another that no later inner op reads (on CuPy, a call
-  of its generated kernel instead, ``backends/cuda.py``);
+  inner result overwriting another that no later inner op reads; with the C
+  linker, one call of its compiled loop instead, ``t2 = fused_4(x, t1)``
+  (``backends/c.py``); on CuPy, a call of its generated kernel (``backends/cuda.py``);
 * a lazy node (``ifelse``): ``if condition:``, the then branch's nodes, ``else:``,
   the else branch's nodes, each branch ending by naming the values it picks;
 * any other node: a call of the thunk its op made once, ``t1 = dot_1(x, w)``.
@@ -38,6 +39,7 @@ from minitensor.backends import to_host
 from minitensor.compile.executor import DEVICE, HOST, guarded, needed_placement, _memory_root
 from minitensor.graph import Constant
 from minitensor.rewriting.fusion import Composite
+from minitensor.rewriting.rowpass import RowPass
 from minitensor.tensor.elemwise import Elemwise, promote
 from minitensor.tensor.shape_ops import DimShuffle
 
@@ -135,6 +137,7 @@ class _Writer:
         self.device_constants = {}  # id(a constant's data) -> the name of its copy on the device
         self.squeezed_constants = {}  # id(a constant's data) -> the name of its value without leading axes
         self.fused = {}  # line number of a "# Composite" comment -> the fused op
+        self.compiled_loops = []  # (name, node) of each fused node the C linker compiled
         self.leading_views = {}  # name of a view adding leading axes -> (number of its line, its expression)
         self.reductions = self.plan_fused_reductions()  # reduce node -> (fused node it absorbs, its kernel)
         self.absorbed = {fused: reduce for reduce, (fused, _) in self.reductions.items()}
@@ -355,7 +358,11 @@ class _Writer:
             self.fused_reduction(node)
         elif self.program.nan_guard is None and isinstance(op, Composite) and self.module_of(node) is np:
             self.size_checks(node)
-            self.composite(node)
+            loop = self.backend.fused_thunk(node) if self.placement is None else None
+            if loop is not None:
+                self.compiled_loop(node, loop)
+            else:
+                self.composite(node)
         elif self.program.nan_guard is None and isinstance(op, Elemwise) and _ufunc_inputs_ok(op, node):
             self.size_checks(node)
             out = node.outputs[0]
@@ -398,8 +405,8 @@ class _Writer:
     def thunk(self, node):
         op, xp = node.op, self.module_of(node)
         overwrite = self.program.overwrites.get(node)
-        kernel = self.backend.fused_thunk(node) if isinstance(op, Composite) and xp is self.xp else None
-        if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py)
+        kernel = self.backend.fused_thunk(node) if isinstance(op, (Composite, RowPass)) and xp is self.xp else None
+        if kernel is not None:  # on the GPU, one generated kernel (backends/kernels.py); a C linker's row pass
             thunk = kernel
         elif overwrite is None:
             thunk = op.make_thunk(node, xp)
@@ -518,6 +525,20 @@ class _Writer:
         a, b = self.find(a), self.find(b)
         if a != b:
             self.known_sizes[a] = b
+
+    def compiled_loop(self, node, loop):
+        """One line: the C linker's compiled loop of a fused node (``backends/c.py``), given
+        the input it may overwrite, if the in-place plan names one, as where to write."""
+        callee = self.global_(loop, f"fused_{self.position[node]}")
+        self.compiled_loops.append((callee, node))
+        arguments = [self.name(var) for var in node.inputs]
+        target = self.overwritten(node)
+        if target is not None:
+            arguments.append(target)
+            self.names[node.outputs[0]] = target
+        targets = [self.name(out) if out in self.read else "_" for out in node.outputs]
+        self.line(f"{', '.join(targets)} = {callee}({', '.join(arguments)})  # Composite", node)
+        self.fused[len(self.lines)] = node.op
 
     def composite(self, node):
         """The inner nodes of a fused node, one line each (see the module's docstring)."""

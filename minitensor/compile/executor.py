@@ -48,11 +48,12 @@ class Program:
 
     ``program.compute(*input_values)`` returns the tuple of output values;
     ``program.source`` is its text. ``backend`` (``minitensor.backends``) computes;
-    with ``inplace``, elementwise nodes overwrite dead inputs instead of allocating;
-    ``nan_guard`` is a NanGuardMode whose checks follow every node.
+    with ``inplace``, elementwise nodes overwrite dead inputs instead of allocating,
+    the arrays passed for the ``mutable`` inputs too; ``nan_guard`` is a NanGuardMode
+    whose checks follow every node.
     """
 
-    def __init__(self, inputs, outputs, backend, inplace=False, nan_guard=None, profile=None):
+    def __init__(self, inputs, outputs, backend, inplace=False, nan_guard=None, profile=None, mutable=()):
         from minitensor.compile.codegen import write_program  # codegen reads this module's plans
 
         self.inputs, self.outputs = list(inputs), list(outputs)
@@ -63,7 +64,7 @@ class Program:
         self.nodes = flatten(self.blocks)
         self.shared = _check_leaves(self.inputs, self.outputs, self.nodes)
         self.placement = None if backend.on_host else plan_placement(self.inputs, self.shared, self.nodes)
-        self.overwrites = plan_inplace(self.nodes, self.outputs, self.placement) if inplace else {}
+        self.overwrites = plan_inplace(self.nodes, self.outputs, self.placement, mutable) if inplace else {}
         watchers = [w for w in (nan_guard, profile) if w is not None]
         if profile is not None or hasattr(nan_guard, "wrap_thunk"):
             # Modes watching each node by its position (MonitorMode), or a profile timing it.
@@ -71,6 +72,21 @@ class Program:
         self.nan_guard = nan_guard
         self.source, self.namespace, self.line_nodes = write_program(self)
         self.compute = _compile(self.source, self.namespace, "compute")
+
+    def destroyed_inputs(self):
+        """The inputs whose arrays a call writes over: by the in-place plan, or by an op that
+        destroys its input (Theano's ``destroy_map``) and was not given a copy."""
+        written = [node.inputs[position] for node, position in self.overwrites.items()]
+        written += [node.inputs[p] for node in self.nodes for ps in node.op.destroy_map.values() for p in ps]
+        return [var for var in self.inputs if any(var is w for w in written)]
+
+    def in_input_buffer(self, var):
+        """Whether the value of ``var`` may end up in the array passed for an input: ``var`` is
+        (a view of) an input whose buffer in-place nodes wrote their results into."""
+        root = _memory_root(var)
+        while root.owner in self.overwrites:
+            root = _memory_root(root.owner.inputs[self.overwrites[root.owner]])
+        return any(root is i for i in self.inputs)
 
     def lives_on_host(self, var):
         """Whether ``var``'s value is in host memory when the program runs (always, on NumPy)."""
@@ -283,14 +299,16 @@ def _memory_root(var):
     return var
 
 
-def plan_inplace(nodes, outputs, placement=None):
+def plan_inplace(nodes, outputs, placement=None, mutable=()):
     """{node: input position} for elementwise nodes that may write their result into that input.
 
     An input qualifies when it has the output's dtype and broadcast pattern (so the
-    same shape), is computed in this graph (never a function input, a shared value
-    or a constant), is not an output, lives where the result does (``placement``: a
-    device result cannot be written into a host buffer), and neither it nor any view
-    of its buffer is read after this node. Nodes are in execution order.
+    same shape), is computed in this graph or is a function input in ``mutable``
+    (never another function input, a shared value or a constant: their arrays are
+    not the function's to change), is not an output, lives where the result does
+    (``placement``: a device result cannot be written into a host buffer), and
+    neither it nor any view of its buffer is read after this node. Nodes are in
+    execution order.
     """
     last_read = {}
     for step, node in enumerate(nodes):
@@ -307,7 +325,7 @@ def plan_inplace(nodes, outputs, placement=None):
             continue  # nothing to save, and NumPy gives 0-d results as scalars, not buffers
         for position, var in enumerate(node.inputs):
             root = _memory_root(var)
-            if (var.owner is not None and root is var and var.type == out.type and root not in kept
+            if ((var.owner is not None or var in mutable) and root is var and var.type == out.type and root not in kept
                     and last_read[root] == step
                     and (placement is None or placement.get(var) == placement.get(out))
                     and all(other is var or _memory_root(other) is not root for other in node.inputs)):

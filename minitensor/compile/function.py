@@ -16,6 +16,7 @@ from minitensor.backends import get_backend, is_device_array, to_host
 from minitensor.compile.executor import missing_input
 from minitensor.compile.io import In, Out, as_input
 from minitensor.compile.maker import FunctionMaker
+from minitensor.compile.mode import get_mode
 from minitensor.compile.profiling import ProfileStats
 from minitensor.configuration import config
 from minitensor.compile.sharedvalue import SharedVariable
@@ -29,14 +30,16 @@ class UnusedInputError(ValueError):
 
 def function(inputs, outputs=None, updates=None, givens=None, allow_input_downcast=None,
              on_unused_input=None, name=None, mode=None, no_default_updates=False, backend=None,
-             device_outputs=False, profile=None):
+             device_outputs=False, profile=None, accept_inplace=False, rebuild_strict=True):
     """Compile a callable computing ``outputs`` from ``inputs``, as ``theano.function`` does.
 
     ``inputs`` are variables or ``In`` objects (for a default value or a keyword
     name). ``outputs`` is a variable (the call returns one array), a list (it
     returns a list) or a dict of names to variables (it returns a dict).
     ``updates`` pairs shared variables with expressions of their new values;
-    ``givens`` pairs variables with replacements of the same type. Every shared
+    ``givens`` pairs variables with replacements of the same type (of any type with
+    ``rebuild_strict=False``: the nodes above are then made again, and their
+    types follow). Every shared
     variable the graph reads that has a ``default_update`` (a random stream's
     state) is updated with it too, unless it has an explicit update or
     ``no_default_updates`` is True or a list that holds it.
@@ -52,11 +55,17 @@ def function(inputs, outputs=None, updates=None, givens=None, allow_input_downca
 
     ``profile=True`` (or ``config.profile``) times the function's compilation and each
     node's calls: ``f.profile.summary()`` prints them (``minitensor.compile.profiling``).
+
+    A graph holding an op that writes over its input (``T.inplace.add_inplace``, any op
+    with a ``destroy_map``) is refused unless ``accept_inplace=True``, as in Theano.
+    Such an op, and the in-place plan, write over the array passed for an input only
+    when the input is ``In(x, mutable=True)``; then the caller's array may be
+    destroyed, and may come back holding an output.
     """
     if on_unused_input is None:
         on_unused_input = config.on_unused_input
     return Function(inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                    no_default_updates, backend, device_outputs, profile)
+                    no_default_updates, backend, device_outputs, profile, accept_inplace, rebuild_strict)
 
 
 class Function:
@@ -65,7 +74,8 @@ class Function:
     of an input, which an ``In(..., update=...)`` changes after every call."""
 
     def __init__(self, inputs, outputs, updates, givens, allow_input_downcast, on_unused_input, name, mode,
-                 no_default_updates=False, backend=None, device_outputs=False, profile=None):
+                 no_default_updates=False, backend=None, device_outputs=False, profile=None,
+                 accept_inplace=False, rebuild_strict=True):
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
         self.name = name
@@ -82,7 +92,7 @@ class Function:
         output_vars = [] if outputs is None else [_output_variable(position, o) for position, o in
                                                    enumerate(listed if self.returns_list else [outputs])]
         update_pairs = _check_updates(updates)
-        replacements = _check_givens(givens, self.inputs)
+        replacements = _check_givens(givens, self.inputs, rebuild_strict)
         update_pairs += _default_updates(output_vars + [value for _, value in update_pairs]
                                          + list(replacements.values()), update_pairs, replacements,
                                          no_default_updates)
@@ -91,23 +101,34 @@ class Function:
         # What copy() needs to compile this function again, on other shared variables.
         self._definition = dict(inputs=specs, outputs=outputs, updates=update_pairs, givens=replacements,
                                 allow_input_downcast=allow_input_downcast, mode=mode, backend=backend,
-                                device_outputs=device_outputs)
+                                device_outputs=device_outputs, accept_inplace=accept_inplace,
+                                rebuild_strict=rebuild_strict)
         computed = output_vars + [value for _, value in update_pairs + input_updates]
         if replacements:
             computed = clone_replace(computed, replacements)
+            if not rebuild_strict:  # replacements of other types may have changed an update's type
+                _check_updates(list(zip([t for t, _ in update_pairs], computed[len(output_vars):])))
         _check_unused(self.inputs, computed, on_unused_input)
         _check_missing(self.inputs, computed)  # on the user's graph, before rewrites rename its nodes
+        if not accept_inplace:
+            _check_no_inplace(computed)
 
-        self.backend = get_backend(backend)
+        self.backend = get_backend(backend, get_mode(mode).linker)
         if profile is None and config.profile:
             profile = True
         self.profile = ProfileStats(name) if profile is True else profile or None
-        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend, self.profile)
+        mutable = [spec.variable for spec in specs if spec.mutable]
+        self.maker = FunctionMaker(self.inputs, computed, mode, self.backend, self.profile, mutable)
         self.program = self.maker.program
         computed = self.maker.fgraph.outputs
         self.outputs = computed[:len(output_vars)]
         self.update_targets = [target for target, _ in update_pairs + input_updates]
-        self._copy = _needs_copy(computed)
+        # A new value written into the array passed for an input is copied before a shared
+        # variable keeps it: the caller may change that array later.
+        self._copy = sorted(set(_needs_copy(computed)) | {k for k in range(len(self.outputs), len(computed))
+                                                          if self.program.in_input_buffer(computed[k])})
+        destroyed = self.program.destroyed_inputs()
+        self._destroyed = [k for k, var in enumerate(self.inputs) if any(var is d for d in destroyed)]
         self._checks = [_fast_check(v.type) for v in self.inputs]
         self._names = {spec.name: i for i, spec in enumerate(specs) if spec.name is not None}
         # What a call runs: generated code that checks the arguments, computes, copies and updates.
@@ -124,6 +145,8 @@ class Function:
             [(dtype, ndim) if plain else None for dtype, ndim, plain in self._checks], convert, self._copy,
             [(len(self.outputs) + k, target) for k, target in enumerate(self.update_targets)], returns,
             check=checker.check if checker is not None else None, convert_host=self._convert_on_host)
+        if self._destroyed:
+            self._call = _protecting_arrays(self._call, self._destroyed, self.program, self.backend.xp)
         if not self.backend.on_host and not device_outputs:
             self._call = cuda.host_results(self._call)
         # A function with updates runs one call at a time: two threads calling it together
@@ -180,6 +203,9 @@ class Function:
                 raise TypeError(f"{self._title} got input {key!r} both by position and by name")
             bound[position] = value
         bound = [_value_of(default) if value is _MISSING else value for value, default in zip(bound, self._defaults)]
+        for position in self._destroyed:  # a default is the function's own: a call must not destroy it
+            if bound[position] is _value_of(self._defaults[position]) and hasattr(bound[position], "copy"):
+                bound[position] = bound[position].copy()
         missing = [str(self.inputs[i]) for i, v in enumerate(bound) if v is _MISSING]
         if missing:
             raise TypeError(f"{self._title} takes {self._inputs_phrase()}, got "
@@ -265,7 +291,8 @@ class Function:
         return Function(definition["inputs"], outputs, updates, givens, definition["allow_input_downcast"],
                         "ignore", self.name if name is None else name, definition["mode"],
                         no_default_updates=True, backend=definition["backend"],
-                        device_outputs=definition["device_outputs"])  # the original's default updates are in its updates
+                        device_outputs=definition["device_outputs"], accept_inplace=definition["accept_inplace"],
+                        rebuild_strict=definition["rebuild_strict"])  # the original's default updates are in its updates
 
 
 class _DefaultValues:
@@ -301,7 +328,9 @@ def _compile_definition(definition, name):
     return Function(definition["inputs"], definition["outputs"], definition["updates"], definition["givens"],
                     definition["allow_input_downcast"], "ignore", name, definition["mode"],
                     no_default_updates=True, backend=definition.get("backend"),
-                    device_outputs=definition.get("device_outputs", False))  # the default updates are among the definition's updates
+                    device_outputs=definition.get("device_outputs", False),
+                    accept_inplace=definition.get("accept_inplace", False),
+                    rebuild_strict=definition.get("rebuild_strict", True))  # the default updates are among the definition's updates
 
 
 _MISSING = object()
@@ -513,7 +542,7 @@ def _check_swap(swap):
     return swap
 
 
-def _check_givens(givens, inputs=()):
+def _check_givens(givens, inputs=(), strict=True):
     replacements = {}
     for old, new in _pairs(givens, "givens"):
         if not isinstance(old, Variable):
@@ -527,11 +556,47 @@ def _check_givens(givens, inputs=()):
             new = as_tensor_variable(new)
         except TypeError as error:
             raise TypeError(f"givens: bad replacement for {old.describe()}: {error}{old.made_at()}") from None
-        if not old.type.accepts(new.type):
+        if strict and not old.type.accepts(new.type):
             raise TypeError(f"givens: the replacement for {old.describe()} has type {new.type}, "
-                            f"expected {old.type}{old.made_at()}")
+                            f"expected {old.type} (rebuild_strict=False allows another type){old.made_at()}")
         replacements[old] = new
     return replacements
+
+
+def _check_no_inplace(computed):
+    """A TypeError for the first node that writes over its input (a ``destroy_map``), as Theano's
+    function raises without ``accept_inplace``."""
+    for node in toposort(computed):
+        if node.op.destroy_map:
+            site = f"\n  the node was made at {node.creation_site}" if node.creation_site else ""
+            raise TypeError(f"Graph must not contain inplace operations: {node.op} writes over its input "
+                            f"{node.inputs[next(iter(node.op.destroy_map.values()))[0]]}; pass "
+                            f"accept_inplace=True to compile it{site}")
+
+
+def _protecting_arrays(call, positions, program, xp):
+    """``call``, given its own copy of each array passed for an input at ``positions`` (inputs
+    that a call writes over) that it must not write over: a read-only array, or one that
+    shares memory with another argument or with a shared variable the function reads
+    (writing over it would change that value too, as Theano checks)."""
+    shared = program.shared
+
+    def may_share(a, b):
+        same_kind = type(a) is type(b) and isinstance(a, (np.ndarray, xp.ndarray))
+        return same_kind and (np if isinstance(a, np.ndarray) else xp).may_share_memory(a, b)
+
+    def protected_call(*args):
+        args = list(args)
+        for position in positions:
+            value = args[position]
+            if not isinstance(value, (np.ndarray, xp.ndarray)):
+                continue  # converted into a new array anyway
+            others = [a for k, a in enumerate(args) if k != position]
+            others += [var.get_value(borrow=True) for var in shared]
+            if not getattr(value.flags, "writeable", True) or any(may_share(value, o) for o in others):
+                args[position] = value.copy()
+        return call(*args)
+    return protected_call
 
 
 def _check_unused(inputs, computed, on_unused_input):

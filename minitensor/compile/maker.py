@@ -28,7 +28,7 @@ class RewriteError(AssertionError):
 class FunctionMaker:
     """Rewrites ``outputs`` with ``mode`` and plans how to run them on ``backend``."""
 
-    def __init__(self, inputs, outputs, mode, backend, profile=None):
+    def __init__(self, inputs, outputs, mode, backend, profile=None, mutable=()):
         start = time.perf_counter()
         self.mode = get_mode(mode)
         self.original_outputs = list(outputs)
@@ -38,7 +38,7 @@ class FunctionMaker:
                 self.rewrites += done
                 self.phase_times[phase] = self.phase_times.get(phase, 0.0) + time.perf_counter() - start
                 start = time.perf_counter()
-            rewritten, protected = rewrite_graph(rewritten, [protect_destroyed_inputs], phase="destroy")
+            rewritten, protected = rewrite_graph(rewritten, [protect_destroyed_inputs(mutable)], phase="destroy")
             self.rewrites += protected
             # An output that is a leaf (an input, a constant, a shared value) is returned as a copy, as
             # in Theano: the user gets memory of their own, and the graph shows it.
@@ -46,7 +46,7 @@ class FunctionMaker:
             self.fgraph = FunctionGraph(inputs, rewritten, clone=False)
             guard = self.mode if self.mode.nan_guard else None
             self.program = Program(inputs, rewritten, backend, inplace=self.mode.enabled("inplace"),
-                                   nan_guard=guard, profile=profile)
+                                   nan_guard=guard, profile=profile, mutable=frozenset(mutable))
         if profile is not None:
             profile.phase_times = dict(self.phase_times)
             profile.compile_time = sum(self.phase_times.values()) + time.perf_counter() - start
@@ -70,24 +70,31 @@ def _collector_paused():
         if enabled:
             gc.enable()
 
-@rule(needs_readers=True)
-def protect_destroyed_inputs(node, readers):
-    """op(x) -> op(copy(x)) when op writes over x (Theano's destroy_map) and x is needed elsewhere
+def protect_destroyed_inputs(mutable=()):
+    """The rule that gives a copy to each op writing over an input it may not change, where
+    the function inputs in ``mutable`` (``In(x, mutable=True)``) may be changed."""
 
-    That is when x is a leaf (a function input, a shared value, a constant), another
-    node or an output reads it, or it may be a view of another value: then the node
-    is given a copy, and the graph means the same whatever order its nodes run in."""
-    destroyed = {p for positions in node.op.destroy_map.values() for p in positions}
-    if not destroyed:
-        return None
-    inputs = list(node.inputs)
-    for p in destroyed:
-        var = inputs[p]
-        if var.owner is None or readers[var] > 1 or aliased_input(var) is not None or inputs.count(var) > 1:
-            inputs[p] = deep_copy_op(var)
-    if inputs == node.inputs:
-        return None
-    return node.op.make_node(*inputs).outputs
+    @rule(needs_readers=True)
+    def protect_destroyed_inputs(node, readers):
+        """op(x) -> op(copy(x)) when op writes over x (Theano's destroy_map) and x is needed elsewhere
+
+        That is when x is a leaf (a function input not marked mutable, a shared value, a
+        constant), another node or an output reads it, or it may be a view of another
+        value: then the node is given a copy, and the graph means the same whatever
+        order its nodes run in."""
+        destroyed = {p for positions in node.op.destroy_map.values() for p in positions}
+        if not destroyed:
+            return None
+        inputs = list(node.inputs)
+        for p in destroyed:
+            var = inputs[p]
+            if ((var.owner is None and var not in mutable) or readers[var] > 1 or aliased_input(var) is not None
+                    or inputs.count(var) > 1):
+                inputs[p] = deep_copy_op(var)
+        if inputs == node.inputs:
+            return None
+        return node.op.make_node(*inputs).outputs
+    return protect_destroyed_inputs
 
 
 class RewriteChecker:

@@ -32,6 +32,7 @@ from minitensor.rewriting.engine import rewrite_graph
 from minitensor.rewriting.expand import EXPAND
 from minitensor.rewriting.fusion import fuse
 from minitensor.rewriting.merge import merge
+from minitensor.rewriting.rowpass import row_passes
 from minitensor.rewriting.optdb import PHASE_POSITIONS, RULE_PHASE_NAMES, optdb, registered_names, registered_rules
 from minitensor.rewriting.specialize import SPECIALIZE
 from minitensor.rewriting.stabilize import STABILIZE
@@ -62,6 +63,7 @@ class Mode:
     def __init__(self, excluding=(), rewrites=True, linker=None, optimizer="fast_run"):
         self.excluded = _known_names(excluding)
         self.rewrites = rewrites and optimizer is not None
+        self.linker = linker
 
     def excluding(self, *names):
         """This mode with the phases or rules ``names`` switched off too, as in Theano."""
@@ -114,11 +116,16 @@ class Mode:
 
     def run_phase(self, phase, outputs, backend=None):
         """``outputs`` after the built-in ``phase``, and the rewrites it made. Fusion merges
-        sibling groups for a GPU ``backend``, where every kernel launch costs time."""
+        sibling groups where the ``backend`` says so (``fuses_siblings``: the GPU and the C
+        linker, where each fused node is one call of compiled code)."""
         if phase == "merge":
             return merge(outputs)
         if phase == "fusion":
-            return fuse(outputs, siblings=backend is not None and not backend.on_host)
+            outputs, done = fuse(outputs, siblings=getattr(backend, "fuses_siblings", False))
+            if getattr(backend, "fuses_rows", False):  # one pass over X for dot, fused node, dot
+                outputs, more = row_passes(outputs)
+                done = done + more
+            return outputs, done
         rules = list(RULE_PHASES[phase])
         if phase in RULE_PHASE_NAMES:  # a user's rule also runs in the phases after its own
             for earlier in RULE_PHASE_NAMES[:RULE_PHASE_NAMES.index(phase) + 1]:
@@ -169,11 +176,11 @@ class NanGuardMode(Mode):
 
     def __init__(self, nan_is_error=True, inf_is_error=True, big_is_error=True, excluding=(), optimizer="fast_run",
                  linker=None):
-        super().__init__(excluding, optimizer=optimizer)
+        super().__init__(excluding, optimizer=optimizer, linker=linker)
         self.nan_is_error, self.inf_is_error, self.big_is_error = nan_is_error, inf_is_error, big_is_error
 
 
-MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False), "DebugMode": DebugMode(),
+MODES = {"FAST_RUN": Mode(), "FAST_COMPILE": Mode(rewrites=False, linker="py"), "DebugMode": DebugMode(),
          "DEBUG_MODE": DebugMode(), "NanGuardMode": NanGuardMode()}
 
 

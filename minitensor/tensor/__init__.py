@@ -33,8 +33,10 @@ from minitensor.tensor.construction import (alloc, arange, concatenate, eye, hor
 from minitensor.tensor.broadcast import (Rebroadcast, addbroadcast, patternbroadcast, shape_padaxis,
                                          shape_padleft, shape_padright, squeeze)
 from minitensor.tensor.linalg import batched_dot, batched_tensordot, dot, outer, tensordot
-from minitensor.tensor.extra_ops import (bincount, cumprod, cumsum, diff, flatnonzero, nonzero,
-                                         nonzero_values, repeat, searchsorted, to_one_hot, unique, where)
+from minitensor.tensor.extra_ops import (bincount, choose, cumprod, cumsum, diff, fill_diagonal,
+                                         fill_diagonal_offset, flatnonzero, nonzero, nonzero_values,
+                                         ravel_multi_index, repeat, searchsorted, to_one_hot, unique,
+                                         unravel_index, where)
 from minitensor.tensor.sorting import argsort, sort
 from minitensor.tensor.rearranging import inverse_permutation, permute_row_elements, roll, split, tile
 from minitensor.tensor.nlinalg import diag, diagonal, extract_diag, trace

@@ -3,8 +3,10 @@
 ``add_inplace(x, y)`` computes ``x + y`` into x's memory. Its node declares that
 with Theano's ``destroy_map = {0: [0]}``, and the compiler makes it safe (see
 ``protect_destroyed_inputs`` in ``minitensor.compile.maker``): when x is an input
-of the function, a shared value, a constant, an output, or is read by any other
-node, the op is given a copy of x instead. So the value a graph means never
+of the function (unless declared ``In(x, mutable=True)``), a shared value, a
+constant, an output, or is read by any other node, the op is given a copy of x
+instead. ``function`` compiles such a graph only with ``accept_inplace=True``, as
+in Theano. So the value a graph means never
 depends on the order in which its nodes run, as Theano's ``doc/extending/inplace``
 page asks. (The compiler finds in-place opportunities by itself for ordinary
 elementwise ops; these are for users who write them.)

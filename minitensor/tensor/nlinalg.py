@@ -9,8 +9,8 @@ identity, with Y = inv(X):
 * ``det``: d det(X) = det(X) tr(Y dX), so gX = g det(X) Y^T;
 * ``solve(A, b)``: x = A^-1 b, so gb = solve(A^T, g) and gA = -gb x^T.
 
-``eigh``, ``svd`` and ``qr`` have no gradient here (as in Theano, except ``eigh``,
-see docs/differences.md). Diagonals and traces are indexing: ``diagonal(x, k)`` reads
+``eigh``'s gradient is perturbation theory's (see ``Eigh``); ``svd``, ``qr`` and
+``pinv`` have none, as in Theano. Diagonals and traces are indexing: ``diagonal(x, k)`` reads
 x at (i, i + k) with advanced indexing, so its gradient comes with it.
 
 >>> import minitensor.tensor as T
@@ -26,10 +26,10 @@ import numpy as np
 
 from minitensor.graph import Apply, Op
 from minitensor.tensor import elemwise as E
-from minitensor.tensor.construction import arange, zeros
+from minitensor.tensor.construction import arange, eye, tril, triu, zeros
 from minitensor.tensor.linalg import dot, outer
 from minitensor.tensor.reduction import sum as reduce_sum
-from minitensor.tensor.shape_ops import shape
+from minitensor.tensor.shape_ops import dimshuffle, shape
 from minitensor.tensor.subtensor import set_subtensor
 from minitensor.tensor.type import TensorType, is_float
 from minitensor.tensor.variable import as_tensor_variable
@@ -97,18 +97,41 @@ class Solve(Op):
 
 @dataclass(frozen=True)
 class Eigh(Op):
-    """The eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, read from
-    its ``UPLO`` ('L' lower or 'U' upper) triangle. No gradient here."""
+    """The eigenvalues w (ascending) and eigenvectors V (columns) of a symmetric matrix A, read
+    from its ``UPLO`` ('L' lower or 'U' upper) triangle.
+
+    Gradient, from first-order perturbation theory (dw_n = v_n^T dA v_n, and
+    dv_n = sum over m != n of v_m (v_m^T dA v_n) / (w_n - w_m)), with gw and gV the
+    gradients of w and V:
+
+        G = V (diag(gw) + C) V^T,   C[n, m] = (gV^T V)[n, m] / (w_n - w_m) off the diagonal, 0 on it;
+
+    then, since only one triangle is read, each entry there collects the gradients of
+    both places it stands for in the symmetric matrix: for 'L', tril(G) + triu(G, 1)^T.
+    It is infinite where two eigenvalues are equal (their eigenvectors are not unique).
+    """
 
     UPLO: str = "L"
 
     def make_node(self, x):
         x = _float_matrix(x, "eigh")
+        if self.UPLO not in ("L", "U"):
+            raise ValueError(f"eigh's UPLO must be 'L' or 'U', got {self.UPLO!r}")
         return Apply(self, [x], [TensorType(x.dtype, (False,))(), x.type()])
 
     def impl(self, xp, x):
         w, v = xp.linalg.eigh(x, UPLO=self.UPLO)
         return w, v
+
+    def grad(self, inputs, outputs, grads):
+        (w, v), (g_w, g_v) = outputs, grads
+        identity = eye(shape(w)[0], dtype=w.dtype)
+        gaps = dimshuffle(w, 0, "x") - dimshuffle(w, "x", 0)  # gaps[n, m] = w_n - w_m
+        mixing = dot(g_v.T, v) * (1 - identity) / (gaps + identity)
+        g = dot(dot(v, identity * dimshuffle(g_w, "x", 0) + mixing), v.T)
+        if self.UPLO == "L":
+            return [tril(g) + triu(g, 1).T]
+        return [triu(g) + tril(g, -1).T]
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,7 @@ class _TensorOperators:
     def searchsorted(self, v, side="left", sorter=None): return X.searchsorted(self, v, side, sorter)
     def nonzero(self, return_matrix=False): return X.nonzero(self, return_matrix)
     def nonzero_values(self): return X.nonzero_values(self)
+    def choose(self, choices, out=None, mode="raise"): return X.choose(self, choices, out, mode)
     def sort(self, axis=-1, kind="quicksort", order=None): return sorting.sort(self, axis, kind, order)
     def argsort(self, axis=-1, kind="quicksort", order=None): return sorting.argsort(self, axis, kind, order)
 
@@ -210,7 +211,10 @@ class TensorConstant(_TensorOperators, Constant):
     def __str__(self):
         if self.name is not None:
             return self.name
-        if self.data.size == 1:
+        flat = self.data.reshape(-1)
+        if self.data.ndim > 0 and flat.size and (flat == flat[0]).all():
+            text = f"{self.data.shape} of {flat[0].item()!r}"  # as Theano: TensorConstant{(2,) of 0.5}
+        elif self.data.size == 1:
             text = repr(self.data.item())
         else:
             text = np.array2string(self.data, threshold=10, separator=", ").replace("\n", "")

@@ -1,0 +1,328 @@
+"""The C linker (minitensor/backends/c.py): fused nodes compiled to C loops on the CPU.
+
+The property test compares, on random fused graphs, the C-linked function with the
+NumPy-linked one (``linker='py'``) and with the graph compiled without rewrites, on
+random values including NaN, infinities and signed zeros, broadcast operands, views
+at any strides, and every dtype kernels are written for. The other tests cover the
+compiler's cache (a corrupt or stale entry is rebuilt), a missing compiler (the NumPy
+program runs, after one notice), and what a learner sees (``print_program``).
+"""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minitensor
+import minitensor.tensor as T
+from minitensor.backends import c as c_linker
+from minitensor.backends import get_backend
+from minitensor.printing import print_program
+
+pytestmark = [pytest.mark.skipif(get_backend("numpy", "c").linker != "c", reason="no C++ compiler found"),
+              pytest.mark.numpy_only("the C linker is the CPU's backend; CuPy runs CUDA kernels")]
+
+C = minitensor.Mode(linker="c")
+PY = minitensor.Mode(linker="py")
+AS_WRITTEN = minitensor.Mode(rewrites=False, linker="py")
+
+FLOATS = ("float64", "float32", "float16")
+INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+# Ops by what they take: each builds an expression from one or two others.
+UNARY_FLOAT = [T.exp, T.log, T.sqrt, T.tanh, T.nnet.sigmoid, T.abs_, T.neg, T.floor, T.log1p, T.expm1, T.sin,
+               lambda x: x ** 2, lambda x: T.cast(x > 0, x.dtype), T.sgn]
+BINARY_FLOAT = [T.add, T.sub, T.mul, T.true_div, T.maximum, T.minimum, T.pow,
+                lambda x, y: T.switch(x < y, x, y), lambda x, y: x // y, lambda x, y: x % y]
+UNARY_INT = [T.neg, T.abs_, lambda x: x * 3, lambda x: T.maximum(x, 1), T.sgn]
+BINARY_INT = [T.add, T.sub, T.mul, T.maximum, T.minimum, lambda x, y: x // y, lambda x, y: x % y,
+              lambda x, y: T.switch(T.lt(x, y), x, y)]
+
+
+def special_values(dtype):
+    if dtype in FLOATS:
+        return [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-30, 700.0, -700.0]
+    info = np.iinfo(dtype)
+    return [0, 1, info.min, info.max, -1 if info.min < 0 else 2]
+
+
+@st.composite
+def fused_graphs(draw):
+    """(dtype, inputs, output expression, the arrays to call it with), the arrays possibly views."""
+    dtype = draw(st.sampled_from(FLOATS + INTEGERS))
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=5)).input_shapes
+    inputs = [T.TensorType(dtype, tuple(n == 1 for n in shape))(f"x{k}") for k, shape in enumerate(shapes)]
+    unary, binary = (UNARY_FLOAT, BINARY_FLOAT) if dtype in FLOATS else (UNARY_INT, BINARY_INT)
+    values = list(inputs)
+    for _ in range(draw(st.integers(2, 7))):
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(unary))
+            values.append(op(draw(st.sampled_from(values))))
+        else:
+            op = draw(st.sampled_from(binary))
+            values.append(op(draw(st.sampled_from(values)), draw(st.sampled_from(values))))
+    output = T.cast(values[-1], dtype) if values[-1].dtype != dtype else values[-1]
+    arrays = []
+    for shape in shapes:
+        elements = st.one_of(st.sampled_from(special_values(dtype)),
+                             hnp.from_dtype(np.dtype(dtype), allow_nan=True, allow_infinity=True)
+                             if dtype in FLOATS else hnp.from_dtype(np.dtype(dtype)))
+        array = draw(hnp.arrays(dtype, shape, elements=elements))
+        layout = draw(st.sampled_from(["contiguous", "reversed", "fortran", "strided"]))
+        if layout == "reversed" and array.ndim:
+            array = array[::-1].copy()[::-1]
+        elif layout == "fortran" and array.ndim >= 2:
+            array = np.asfortranarray(array)
+        elif layout == "strided":
+            wide = np.repeat(array[..., None], 2, axis=-1)
+            array = wide[..., 0]  # every second element of a bigger buffer
+        arrays.append(array)
+    return dtype, inputs, output, arrays
+
+
+def _agree(got, expected, dtype, label):
+    assert got.dtype == expected.dtype, label
+    assert got.shape == expected.shape, label
+    if dtype in FLOATS:
+        # glibc's vector math (libmvec) is within 4 ulp of its scalar functions, which NumPy calls.
+        tolerance = {"float64": 1e-13, "float32": 1e-5, "float16": 2e-3}[dtype]
+        np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=tolerance, atol=0,
+                                   equal_nan=True, err_msg=label)
+        same_sign = np.signbit(got) == np.signbit(expected)
+        assert (same_sign | np.isnan(got) | (got != 0)).all(), f"{label}: signed zeros differ"
+    else:
+        np.testing.assert_array_equal(got, expected, err_msg=label)
+
+
+@given(fused_graphs())
+def test_c_linked_graphs_match_numpy_linked_and_unrewritten_ones(graph):
+    dtype, inputs, output, arrays = graph
+    c = minitensor.function(inputs, output, mode=C, on_unused_input="ignore")
+    with np.errstate(all="ignore"):
+        expected = minitensor.function(inputs, output, mode=PY, on_unused_input="ignore")(*arrays)
+        as_written = minitensor.function(inputs, output, mode=AS_WRITTEN, on_unused_input="ignore")(*arrays)
+        got = c(*arrays)
+    _agree(got, expected, dtype, "C linker vs linker='py'")
+    _agree(got, as_written, dtype, "C linker vs the graph as written")
+
+
+def test_fused_nodes_run_as_compiled_loops_and_nothing_else_changes():
+    x, y = T.dvectors("x", "y")
+    f = minitensor.function([x, y], T.exp(-x) * 2 + y, mode=C)
+    g = minitensor.function([x, y], T.exp(-x) * 2 + y, mode=PY)
+    assert [name for name, _ in f.program._writer.compiled_loops] == ["fused_0"]
+    assert g.program._writer.compiled_loops == []
+    assert "fused_0(" in f.program.source and "exp(" not in f.program.source
+    a, b = np.linspace(-3, 3, 7), np.arange(7.0)
+    np.testing.assert_allclose(f(a, b), np.exp(-a) * 2 + b, rtol=1e-15)
+
+
+def test_the_default_linker_is_c_where_a_compiler_is_found():
+    x = T.dvector("x")
+    assert minitensor.configuration.SETTINGS["linker"].default == "cvm"
+    with minitensor.change_flags(linker="cvm"):
+        assert minitensor.function([x], T.exp(x) + 1).program.backend.linker == "c"
+    with minitensor.change_flags(linker="py"):
+        assert minitensor.function([x], T.exp(x) + 1).program.backend.linker == "py"
+
+
+def test_print_program_shows_the_compiled_loop():
+    x = T.dvector("x")
+    f = minitensor.function([x], T.exp(-x) * 2, mode=C)
+    text = print_program(f, file=__import__("io").StringIO()).getvalue()
+    assert "t0 = fused_0(x)  # Composite{(exp(-i0) * 2.0)}" in text
+    assert "// fused_0: Composite{(exp(-i0) * 2.0)}, compiled by the C linker" in text
+    assert "const double t1 = exp(t0);" in text and "for (npy_intp i = 0; i < n; i++)" in text
+
+
+def test_a_dead_input_is_written_over_where_the_plan_allows():
+    x, y = T.dvectors("x", "y")
+    h = T.exp(x) + y  # computed; dead after the second fused node reads it
+    f = minitensor.function([x, y], T.sqrt(T.sum(x) + T.abs_(h)) * T.tanh(h), mode=C)
+    a, b = np.linspace(-2, 2, 9), np.linspace(0, 1, 9)
+    expected = np.sqrt(a.sum() + np.abs(np.exp(a) + b)) * np.tanh(np.exp(a) + b)
+    np.testing.assert_allclose(f(a, b), expected, rtol=1e-14)
+
+
+def test_constants_are_arguments_so_graphs_differing_only_in_them_share_a_library():
+    x = T.dvector("x")
+    compiler = c_linker.c_backend().compiler
+    before = set(compiler.loaded)
+    f = minitensor.function([x], T.exp(x) * 0.25 + 3.0, mode=C)
+    g = minitensor.function([x], T.exp(x) * 0.5 + 7.0, mode=C)
+    assert len({name for name in set(compiler.loaded) - before if name.startswith("mt_loops_")}) <= 1
+    a = np.linspace(0, 1, 4)
+    np.testing.assert_allclose(f(a), np.exp(a) * 0.25 + 3.0, rtol=1e-15)
+    np.testing.assert_allclose(g(a), np.exp(a) * 0.5 + 7.0, rtol=1e-15)
+
+
+def test_sizes_that_differ_are_an_error_naming_the_node():
+    x, y = T.dvectors("x", "y")
+    f = minitensor.function([x, y], T.exp(x) * y, mode=C)
+    with pytest.raises(ValueError, match="shape"):
+        f(np.ones(3), np.ones(4))
+
+
+@pytest.fixture
+def fresh_cache(tmp_path):
+    """An empty compile directory, and no library of this process's cache loaded from it."""
+    saved_backends = dict(c_linker._backends)
+    c_linker._backends.clear()
+    with minitensor.change_flags(compiledir=str(tmp_path)):
+        yield tmp_path
+    c_linker._backends.clear()
+    c_linker._backends.update(saved_backends)
+
+
+def _compile_and_run(source_scale):
+    x = T.dvector("x")
+    f = minitensor.function([x], T.sin(x) * source_scale + T.cos(x), mode=C)
+    a = np.linspace(-1, 1, 5)
+    np.testing.assert_allclose(f(a), np.sin(a) * source_scale + np.cos(a), rtol=1e-14)
+
+
+def _entries(folder, kind):
+    return sorted(p for p in os.listdir(folder) if p.startswith(f"mt_{kind}_") and p.endswith(".so"))
+
+
+def test_a_corrupt_cache_entry_is_detected_and_rebuilt(fresh_cache):
+    _compile_and_run(2.0)
+    (library,) = _entries(fresh_cache, "loops")
+    path = fresh_cache / library
+    # A new file in its place (as a crashed writer would leave it): this process has the
+    # old one mapped, and writing into a mapped library would crash it.
+    broken = fresh_cache / "broken"
+    broken.write_bytes(b"\x7fELF truncated")
+    os.replace(broken, path)
+    c_linker._backends.clear()  # a new process: nothing loaded yet
+    _compile_and_run(2.0)
+    assert path.read_bytes() != b"\x7fELF truncated"
+    assert (fresh_cache / library.replace(".so", ".sha256")).read_text() == c_linker._digest(path)
+
+
+def test_a_stale_cache_entry_is_rebuilt(fresh_cache):
+    _compile_and_run(3.0)
+    (library,) = _entries(fresh_cache, "loops")
+    source = fresh_cache / library.replace(".so", ".src")
+    original = source.read_text()
+    stale = fresh_cache / "stale"
+    stale.write_text(original.replace("= sin(", "= tan("))
+    os.replace(stale, source)  # the entry no longer matches its name
+    c_linker._backends.clear()
+    _compile_and_run(3.0)
+    assert source.read_text() == original
+
+
+def test_a_warm_cache_compiles_nothing(fresh_cache):
+    _compile_and_run(4.0)
+    stamps = {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)}
+    c_linker._backends.clear()
+    _compile_and_run(4.0)
+    assert {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)} == stamps
+
+
+def test_without_a_compiler_the_numpy_program_runs_after_one_notice():
+    x = T.dvector("x")
+    saved = dict(c_linker._backends)
+    try:
+        with minitensor.change_flags(cxx="/nonexistent/g++"):
+            with pytest.warns(UserWarning, match="C linker is off.*no C\\+\\+ compiler"):
+                f = minitensor.function([x], T.exp(x) + 1, mode=C)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # the notice is given once
+                g = minitensor.function([x], T.exp(x) * 2, mode=C)
+        assert f.program.backend.linker == g.program.backend.linker == "py"
+        np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0])
+    finally:
+        c_linker._backends.clear()
+        c_linker._backends.update(saved)
+
+
+def test_a_compiler_error_names_the_node_source():
+    with pytest.raises(c_linker.CompileError, match="could not compile"):
+        c_linker.c_backend().compiler.loops("this is not C++;")
+
+
+# --- one pass over X: RowPass -------------------------------------------------------------
+
+from minitensor.rewriting import rowpass  # noqa: E402
+
+
+def _logistic_step(dtype, mode):
+    x, y = T.matrix("x", dtype=dtype), T.vector("y", dtype=dtype)
+    w, b = T.vector("w", dtype=dtype), T.scalar("b", dtype=dtype)
+    p = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p) - (1 - y) * T.log(1 - p)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    return minitensor.function([x, y, w, b], [p > 0.5, xent, gw, gb], mode=mode)
+
+
+@pytest.fixture
+def one_pass_always(monkeypatch):
+    monkeypatch.setattr(rowpass, "SWITCH_BYTES", 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["contiguous", "rows of a wider array", "transposed"])
+def test_the_gradient_of_a_glm_reads_x_in_one_pass_and_matches_the_unfused_graph(dtype, layout, one_pass_always):
+    step = _logistic_step(dtype, C)
+    assert [type(n.op).__name__ for n in step.maker.fgraph.toposort()].count("RowPass") == 1
+    assert any(r.rule == "row_pass" for r in step.maker.rewrites)
+    reference = _logistic_step(dtype, PY)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 7)).astype(dtype) * 3
+    x[0, 0], x[1, 1] = 40.0, -40.0  # saturated rows
+    if layout == "rows of a wider array":
+        x = np.concatenate([x, x], axis=1)[:, :7]
+    elif layout == "transposed":  # column-major: the node falls back to BLAS's two products
+        x = np.asfortranarray(x)
+    y = (rng.random(300) > 0.5).astype(dtype)
+    y[:3] = 0.25
+    w, b = rng.normal(size=7).astype(dtype), np.asarray(0.5, dtype)
+    tolerance = 1e-12 if dtype == "float64" else 2e-5
+    for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_a_row_pass_keeps_nan_and_infinity_where_the_unfused_graph_has_them(one_pass_always):
+    step, reference = _logistic_step("float64", C), _logistic_step("float64", PY)
+    x = np.ones((20, 3))
+    x[2, 1], x[5, 0] = np.nan, np.inf
+    y, w, b = np.linspace(0, 1, 20), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
+    with np.errstate(all="ignore"):
+        for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
+            np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+def test_below_the_switch_size_the_node_runs_as_blas_around_the_fused_loop():
+    step = _logistic_step("float64", C)
+    assert rowpass.SWITCH_BYTES > 300 * 7 * 8
+    x, y = np.random.default_rng(1).normal(size=(300, 7)), np.linspace(0, 1, 300)
+    expected = _logistic_step("float64", PY)(x, y, np.ones(7), np.asarray(0.1))
+    for got, want in zip(step(x, y, np.ones(7), np.asarray(0.1)), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_sizes_that_differ_in_a_row_pass_are_an_error(one_pass_always):
+    step = _logistic_step("float64", C)
+    with pytest.raises(ValueError):
+        step(np.ones((5, 3)), np.ones(4), np.ones(3), np.asarray(0.0))
+
+
+def test_the_row_pass_gradient_is_the_gradient_of_the_nodes_it_replaced():
+    x, y, w = T.dmatrix("x"), T.dvector("y"), T.dvector("w")
+    g = T.nnet.sigmoid(T.dot(x, w)) - y
+    fused_outputs, _ = minitensor.rewriting.fusion.fuse([g, T.dot(x.T, g)])
+    outputs, log = rowpass.row_passes(fused_outputs)
+    assert isinstance(outputs[1].owner.op, rowpass.RowPass) and log
+    rng = np.random.default_rng(2)
+    values = [rng.normal(size=(6, 4)), rng.random(6), rng.normal(size=4)]
+    cost_rewritten = T.sum(outputs[1] ** 2) + T.sum(outputs[0])
+    cost_original = T.sum(T.dot(x.T, g) ** 2) + T.sum(g)
+    got = minitensor.function([x, y, w], T.grad(cost_rewritten, w), mode=PY)(*values)
+    expected = minitensor.function([x, y, w], T.grad(cost_original, w), mode=PY)(*values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
