@@ -17,6 +17,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 
 import minitensor.tensor as T
 from minitensor.tensor import elemwise as E
+from minitensor.rewriting import rowpass
 from minitensor.rewriting.fusion import Composite, fuse
 from minitensor.tensor import construction, linalg, nnet, reduction, shape_ops, subtensor
 from minitensor.tensor import raw_random
@@ -80,6 +81,17 @@ def fused(build):
         assert isinstance(out.owner.op, Composite), out.owner.op
         return out
     return build_fused
+
+
+def _row_pass(x, y, w):
+    """X.T . (tanh(X . w) - y) as one RowPass node (the one pass over X of rewriting/rowpass.py)."""
+    (out,), _ = rowpass.row_passes(fuse([T.dot(x.T, T.tanh(T.dot(x, w)) - y)])[0])
+    assert isinstance(out.owner.op, rowpass.RowPass), out.owner.op
+    return out
+
+
+def _row_pass_reference(x, y, w):
+    return x.T @ (np.tanh(x @ w) - y)
 
 
 def _sigmoid(x):
@@ -171,6 +183,8 @@ SPECS = [
         lambda s: ((s[0],), (s[0], s[1])))),
     Spec("dot_vv", linalg.Dot, T.dot, np.dot, (U, U), shapes=st.integers(1, 4).map(lambda n: ((n,), (n,)))),
     Spec("dot_scalar", E.Mul, T.dot, np.dot, (U, U), shapes=st.integers(1, 3).map(lambda n: ((), (n, 2)))),
+    Spec("row_pass", rowpass.RowPass, _row_pass, _row_pass_reference, (U, U, U),
+         shapes=st.tuples(st.integers(2, 4), st.integers(2, 3)).map(lambda s: ((s[0], s[1]), (s[0],), (s[1],)))),
     # shape ops
     Spec("transpose", shape_ops.DimShuffle, lambda x: x.T, np.transpose, (U,),
          shapes=shapes_of(array_shapes(min_dims=0, max_dims=3, max_side=3))),

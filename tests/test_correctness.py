@@ -153,7 +153,9 @@ def test_a_float16_square_root_as_a_power_keeps_its_infinities():
 def test_fast_run_keeps_the_nans_and_infinities_fast_compile_gives(name, make):
     v = T.dvector("v")
     fast, plain = both_modes([v], make(v), NON_FINITE)
-    np.testing.assert_array_equal(fast, plain)  # NaN where NaN, the same infinities
+    # NaN where NaN, the same infinities; finite values within the 4 ulp of vector math
+    # (the C linker's exp is glibc's libmvec, FAST_COMPILE's NumPy's).
+    np.testing.assert_allclose(fast, plain, rtol=4 * np.finfo(float).eps, atol=0, equal_nan=True)
 
 
 # --- 6. constants merge only with their shapes ---------------------------------------------

@@ -531,9 +531,10 @@ def test_expanded_sigmoid_and_softplus_are_accurate_and_agree_with_the_ops(name,
     values = _extreme_and_random(dtype)
     got, reference = expanded(values), as_op(values)
     assert got.dtype == dtype and np.isfinite(got).all()
-    # float32's SIMD exp and log1p are a little less exact than the C library's, which
-    # NumPy's logaddexp calls: softplus moves from 1.4 to 2.7 ulp there.
-    bound = 3 if dtype == "float64" else 4
+    # Vector exp and log1p are a little less exact than the C library's scalar ones, which
+    # NumPy's logaddexp calls: NumPy's float32 loops move softplus from 1.4 to 2.7 ulp, and
+    # the C linker's (glibc's libmvec, within 4 ulp) moved float64's to 3.5.
+    bound = 4
     assert _ulps(got, _exact(name, values), dtype).max() <= bound
     assert _ulps(reference, _exact(name, values), dtype).max() <= bound
     special = np.array([np.inf, -np.inf, np.nan], dtype=dtype)

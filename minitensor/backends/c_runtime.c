@@ -29,6 +29,7 @@ typedef struct {
   int nin;                /* inputs and constants: the operands read */
   int nout;               /* outputs: the operands written */
   int types[MT_MAX_OPERANDS]; /* the NumPy type number of each operand */
+  npy_intp itemsizes[MT_MAX_OPERANDS]; /* and its size in bytes */
   char scalar[MT_MAX_OPERANDS]; /* whether input k has one element by its type: the loop reads it once */
   PyObject* constants;    /* a tuple of arrays, operands nin - len(constants) ... nin - 1 */
   PyObject* library;      /* what keeps the loops' library loaded */
@@ -93,7 +94,8 @@ static PyArrayObject* output(const mt_node* node, PyObject* given, int k, int nd
 }
 
 /* Every operand through NumPy's iterator, which broadcasts them, checks that their shapes
- * agree and allocates the outputs; the strided loop runs on each inner loop. */
+ * agree and allocates the outputs. Each inner loop it gives runs the contiguous loop where
+ * every operand is contiguous along it (or one element by its type), else the strided one. */
 static int iterate(const mt_node* node, PyArrayObject** ops) {
   int nops = node->nin + node->nout;
   npy_uint32 flags[MT_MAX_OPERANDS];
@@ -115,8 +117,15 @@ static int iterate(const mt_node* node, PyArrayObject** ops) {
     char** data = NpyIter_GetDataPtrArray(it);
     npy_intp* strides = NpyIter_GetInnerStrideArray(it);
     npy_intp* size = NpyIter_GetInnerLoopSizePtr(it);
-    do {
-      node->strided(*size, data, strides);
+    do { /* an inner loop over contiguous elements (rows of a matrix plus a broadcast row) vectorises */
+      int contiguous = 1;
+      for (int k = 0; k < nops && contiguous; k++)
+        contiguous = strides[k] == node->itemsizes[k] || (k < node->nin && node->scalar[k]);
+      if (contiguous) {
+        node->contiguous(*size, data);
+      } else {
+        node->strided(*size, data, strides);
+      }
     } while (next(it));
   }
   for (int k = node->nin; k < nops; k++) {
@@ -212,7 +221,13 @@ static PyObject* bind(PyObject* module, PyObject* args) {
   node->strided = (strided_loop) (uintptr_t) strided;
   node->nin = (int) nin;
   node->nout = nout;
-  for (Py_ssize_t k = 0; k < nops; k++) node->types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
+  for (Py_ssize_t k = 0; k < nops; k++) {
+    node->types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
+    PyArray_Descr* descr = PyArray_DescrFromType(node->types[k]);
+    if (descr == NULL) break;
+    node->itemsizes[k] = PyDataType_ELSIZE(descr);
+    Py_DECREF(descr);
+  }
   for (Py_ssize_t k = 0; k < nin; k++) node->scalar[k] = (char) PyObject_IsTrue(PyTuple_GET_ITEM(scalar, k));
   if (PyErr_Occurred()) {
     PyMem_Free(node);
