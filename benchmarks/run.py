@@ -42,6 +42,8 @@ SYSTEMS = ["numpy_best", "numpy_naive", "minitensor", "minitensor_py", "pytensor
 MODULES = {"numpy_best": "numpy_best", "numpy_naive": "numpy_naive", "minitensor": "minitensor_bench",
            "minitensor_py": "minitensor_py_bench",
            "pytensor": "pytensor_bench", "jax": "jax_bench", "torch": "torch_bench", "autograd": "autograd_bench"}
+LARGE_N, FEATURES = 100_000, 784  # the large batch: X is 314 MB of float32
+
 # Issue 18's goals for minitensor (the C linker): ratios to hand-written NumPy.
 GOALS = {"tutorial float64": 1.00, "tutorial float32": 0.95, "large batch float32": 0.50, "mlp float64": 1.00,
          "mlp float32": 1.00}
@@ -95,10 +97,15 @@ def main(argv=None):
         rows[f"tutorial {dtype}"], ratios[f"tutorial {dtype}"], _ = time_training(
             systems, "logistic", problem, steps, repeats)
         print_row(f"tutorial {dtype}", rows[f"tutorial {dtype}"])
-    problem = common.logistic_problem(100_000, 784, "float32")
+    problem = common.logistic_problem(LARGE_N, FEATURES, "float32")
     rows["large batch float32"], ratios["large batch float32"], large_steps_made = time_training(
         systems, "logistic", problem, large_steps, large_repeats)
     print_row("large batch float32", rows["large batch float32"])
+    # The machine's limit: a step must read X at least once. NumPy's float32 sum of X reads it once,
+    # in vector lanes, and computes next to nothing.
+    rows["large batch: reading X once"] = common.interleaved_medians(
+        {"numpy_best": lambda: problem.x.sum(dtype=np.float32)}, large_steps, large_repeats)
+    print_row("large batch: reading X once", rows["large batch: reading X once"])
     data_bytes = problem.x.nbytes + problem.y.nbytes + sum(p.nbytes for p in problem.params)
     for name, step in large_steps_made.items():
         if name in ("numpy_best", "numpy_naive", "minitensor", "pytensor", "autograd"):
@@ -203,6 +210,11 @@ def report(rows, ratios, memory, context):
     if "minitensor" in rows.get("compile logistic, empty cache", {}):
         lines.append(f"- compiling it the first time ever (g++ compiles each fused node): "
                      f"{rows['compile logistic, empty cache']['minitensor'] * 1e3:.0f} ms (Theano's: 6.5 s)")
+    once = rows.get("large batch: reading X once", {}).get("numpy_best")
+    if once and "minitensor" in rows["large batch float32"]:
+        lines.append(f"- large batch float32: minitensor's step takes "
+                     f"{rows['large batch float32']['minitensor'] / once:.2f}x the time of reading X once "
+                     f"({once * 1e3:.1f} ms, {LARGE_N * FEATURES * 4 / once / 1e9:.1f} GB/s)")
     if "minitensor" in memory and "numpy_best" in memory:
         memory_ratio = sum(memory["minitensor"]) / sum(memory["numpy_best"])
         lines.append(f"- large batch peak memory: minitensor {memory_ratio:.2f}x hand-written NumPy (goal at most "

@@ -40,11 +40,15 @@ BINARY_FLOAT = [T.add, T.sub, T.mul, T.true_div, T.maximum, T.minimum, T.pow,
 UNARY_INT = [T.neg, T.abs_, lambda x: x * 3, lambda x: T.maximum(x, 1), T.sgn]
 BINARY_INT = [T.add, T.sub, T.mul, T.maximum, T.minimum, lambda x, y: x // y, lambda x, y: x % y,
               lambda x, y: T.switch(T.lt(x, y), x, y)]
+UNARY_BOOL = [T.invert, lambda x: T.eq(x, 0)]
+BINARY_BOOL = [T.and_, T.or_, T.xor, T.eq, T.neq, lambda x, y: T.switch(x, y, T.invert(y))]
 
 
 def special_values(dtype):
     if dtype in FLOATS:
         return [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-30, 700.0, -700.0]
+    if dtype == "bool":
+        return [False, True]
     info = np.iinfo(dtype)
     return [0, 1, info.min, info.max, -1 if info.min < 0 else 2]
 
@@ -52,10 +56,11 @@ def special_values(dtype):
 @st.composite
 def fused_graphs(draw):
     """(dtype, inputs, output expression, the arrays to call it with), the arrays possibly views."""
-    dtype = draw(st.sampled_from(FLOATS + INTEGERS))
+    dtype = draw(st.sampled_from(FLOATS + INTEGERS + ("bool",)))
     shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=5)).input_shapes
     inputs = [T.TensorType(dtype, tuple(n == 1 for n in shape))(f"x{k}") for k, shape in enumerate(shapes)]
-    unary, binary = (UNARY_FLOAT, BINARY_FLOAT) if dtype in FLOATS else (UNARY_INT, BINARY_INT)
+    unary, binary = ((UNARY_FLOAT, BINARY_FLOAT) if dtype in FLOATS else (UNARY_BOOL, BINARY_BOOL)
+                     if dtype == "bool" else (UNARY_INT, BINARY_INT))
     values = list(inputs)
     for _ in range(draw(st.integers(2, 7))):
         if draw(st.booleans()):
@@ -91,8 +96,10 @@ def _agree(got, expected, dtype, label):
         tolerance = {"float64": 1e-13, "float32": 1e-5, "float16": 2e-3}[dtype]
         np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=tolerance, atol=0,
                                    equal_nan=True, err_msg=label)
-        same_sign = np.signbit(got) == np.signbit(expected)
-        assert (same_sign | np.isnan(got) | (got != 0)).all(), f"{label}: signed zeros differ"
+        if dtype != "float16":  # NumPy's float16 maximum and minimum of 0.0 and -0.0 return the
+            # first, its float32 and float64 loops the second, as the C expressions do
+            same_sign = np.signbit(got) == np.signbit(expected)
+            assert (same_sign | np.isnan(got) | (got != 0)).all(), f"{label}: signed zeros differ"
     else:
         np.testing.assert_array_equal(got, expected, err_msg=label)
 
@@ -106,7 +113,15 @@ def test_c_linked_graphs_match_numpy_linked_and_unrewritten_ones(graph):
         as_written = minitensor.function(inputs, output, mode=AS_WRITTEN, on_unused_input="ignore")(*arrays)
         got = c(*arrays)
     _agree(got, expected, dtype, "C linker vs linker='py'")
-    _agree(got, as_written, dtype, "C linker vs the graph as written")
+    # The rewrites may make finite what the graph as written overflows (log1p(exp(710)) is
+    # softplus(710) = 710, not inf): elsewhere the two agree, within a stabilising rewrite's error.
+    if dtype in FLOATS:
+        finite = np.isfinite(as_written)
+        tolerance = {"float64": 1e-9, "float32": 1e-4, "float16": 1e-2}[dtype]
+        np.testing.assert_allclose(got[finite].astype(float), as_written[finite].astype(float), rtol=tolerance,
+                                   atol=tolerance, err_msg="C linker vs the graph as written")
+    else:
+        _agree(got, as_written, dtype, "C linker vs the graph as written")
 
 
 def test_fused_nodes_run_as_compiled_loops_and_nothing_else_changes():
@@ -290,9 +305,9 @@ def test_the_gradient_of_a_glm_reads_x_in_one_pass_and_matches_the_unfused_graph
 
 def test_a_row_pass_keeps_nan_and_infinity_where_the_unfused_graph_has_them(one_pass_always):
     step, reference = _logistic_step("float64", C), _logistic_step("float64", PY)
-    x = np.ones((20, 3))
-    x[2, 1], x[5, 0] = np.nan, np.inf
-    y, w, b = np.linspace(0, 1, 20), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
+    x = np.ones((18, 3))  # four blocks of four rows, and two rows
+    x[2, 1], x[5, 0], x[16, 2] = np.nan, np.inf, -np.inf
+    y, w, b = np.linspace(0, 1, 18), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
     with np.errstate(all="ignore"):
         for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
             np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)

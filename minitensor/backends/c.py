@@ -65,11 +65,13 @@ from minitensor.backends.kernels import fused_statements, supports
 from minitensor.configuration import config
 from minitensor.tensor.c_helpers import C_TYPES, PREAMBLE
 
-FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-fopenmp-simd", "-fPIC", "-shared",
-         "-pipe")
+FLAGS = ("-O3", "-march=native", "-fno-math-errno", "-ffp-contract=off", "-fwrapv", "-fopenmp-simd", "-fPIC",
+         "-shared", "-pipe")
 """g++'s flags. ``-fno-math-errno`` changes no value (errno is never read); it lets the
 compiler use the CPU's square root and vectorise math calls. ``-ffp-contract=off``: no
-``a * b + c`` becomes one fused multiply-add, which rounds once where NumPy rounds twice. ``-fopenmp-simd`` honours
+``a * b + c`` becomes one fused multiply-add, which rounds once where NumPy rounds twice.
+``-fwrapv``: a signed integer that overflows wraps, as in NumPy (``abs`` of the smallest
+int32 is itself), where C leaves it undefined and the compiler would assume it never happens. ``-fopenmp-simd`` honours
 ``#pragma omp simd`` (a row pass's dot product sums in vector lanes, as BLAS does) and
 starts no threads."""
 
@@ -148,10 +150,10 @@ _RUNTIME = os.path.join(os.path.dirname(__file__), "c_runtime.c")
 
 
 def loop_source(composite):
-    """The C++ source of a fused node's library: its two loops (``c_runtime.c`` says what
-    they take), after the host's math and the preamble. Returns (the loops' text, which
-    ``print_program`` shows; the whole source; whether each input and constant has one
-    element by its type; the constants' values)."""
+    """The two loops of a fused node's library (``c_runtime.c`` says what they take; the
+    library's source puts the host's math and the preamble before them). Returns (their
+    text, which ``print_program`` shows; whether each input and constant has one element
+    by its type; the constants' values)."""
     body = fused_statements(composite)
     inputs, outputs = body.operands, [(o.dtype, f"y{k}") for k, o in enumerate(composite.outputs)]
     # One element by its type (or a constant of one element): read once, by value.
@@ -184,11 +186,12 @@ def loop_source(composite):
 
 
 def row_pass_source(row_pass):
-    """The C++ loop of a ``RowPass`` (``rewriting/rowpass.py``): for each row i of X,
-    ``z = X_i . w``, the fused node's statements at i, and ``gout += g_i X_i``, reading X_i
-    once. ``data`` holds the fused node's other operands (its inputs but z, then its
-    constants), then its outputs. Returns (the source, whether each of those operands has
-    one element by its type, the constants' values)."""
+    """The C++ loop of a ``RowPass`` (``rewriting/rowpass.py``): four rows of X at a time, their
+    dot products with w in one pass over the four (four sums in vector lanes), the fused
+    node's statements at each of the four, and ``gout += g_i X_i`` for the four in one pass
+    over gout, while the rows are in the cache. ``data`` holds the fused node's other
+    operands (its inputs but z, then its constants), then its outputs. Returns (the source,
+    whether each of those operands has one element by its type, the constants' values)."""
     composite = row_pass.composite
     body = fused_statements(composite)
     z_name = f"x{row_pass.z_position}"
@@ -206,18 +209,35 @@ def row_pass_source(row_pass):
     for k, (dtype, name) in enumerate(outputs):
         lines.append(f"  {C_TYPES[dtype]}* {name}_ = ({C_TYPES[dtype]}*) data[{len(operands) + k}];")
     lines += ["  for (npy_intp j = 0; j < d; j++) gout[j] = 0;",
-              "  for (npy_intp i = 0; i < n; i++) {",
-              f"    const {t}* row = X + i * row_stride;",
-              f"    {t} dot = 0;",
-              "    #pragma omp simd reduction(+:dot)",
-              "    for (npy_intp j = 0; j < d; j++) dot += row[j] * w[j];",
-              f"    const {t} {z_name} = dot;"]
-    lines += [f"    const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in zip(operands, scalar)
+              "  for (npy_intp first = 0; first < n; first += 4) {",
+              "    const npy_intp rows = n - first < 4 ? n - first : 4;",
+              f"    const {t}* r[4];",
+              "    for (npy_intp k = 0; k < 4; k++) r[k] = X + (first + (k < rows ? k : 0)) * row_stride;  // past "
+              "the end: row first again, unused",
+              f"    {t} z0 = 0, z1 = 0, z2 = 0, z3 = 0;",
+              "    #pragma omp simd reduction(+:z0, z1, z2, z3)",
+              "    for (npy_intp j = 0; j < d; j++) {",
+              "      z0 += r[0][j] * w[j]; z1 += r[1][j] * w[j]; z2 += r[2][j] * w[j]; z3 += r[3][j] * w[j];",
+              "    }",
+              f"    const {t} z[4] = {{z0, z1, z2, z3}};",
+              f"    {t} g[4] = {{0, 0, 0, 0}};",
+              "    for (npy_intp k = 0; k < rows; k++) {",
+              "      const npy_intp i = first + k;",
+              f"      const {t} {z_name} = z[k];"]
+    lines += [f"      const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in zip(operands, scalar)
               if not one]
-    lines += ["    " + line for line in body.lines]
-    lines += [f"    {name}_[i] = {result};" for (_, name), result in zip(outputs, body.results)]
-    lines += [f"    const {t} g = {body.results[row_pass.g_position]};",
-              "    for (npy_intp j = 0; j < d; j++) gout[j] += g * row[j];", "  }", "}"]
+    lines += ["      " + line for line in body.lines]
+    lines += [f"      {name}_[i] = {result};" for (_, name), result in zip(outputs, body.results)]
+    lines += [f"      g[k] = {body.results[row_pass.g_position]};", "    }",
+              "    if (rows == 4) {",
+              "      for (npy_intp j = 0; j < d; j++) {",
+              "        gout[j] += g[0] * r[0][j] + g[1] * r[1][j] + g[2] * r[2][j] + g[3] * r[3][j];",
+              "      }",
+              "    } else {  // the last rows: 0 * an infinity would be NaN",
+              "      for (npy_intp k = 0; k < rows; k++) {",
+              "        for (npy_intp j = 0; j < d; j++) gout[j] += g[k] * r[k][j];",
+              "      }",
+              "    }", "  }", "}"]
     return "\n".join(lines) + "\n", scalar, body.constants
 
 
@@ -250,6 +270,7 @@ class Compiler:
         self.identity = "\n".join([command, self.version, " ".join(FLAGS), _cpu(), sysconfig.get_config_var(
             "EXT_SUFFIX") or "", np.__version__, *self.libraries])
         self.loaded = {}  # name -> loaded library, in this process
+        self.by_loops = {}  # a node's loops' text -> its loaded library
         self._runtime = None
 
     @property
@@ -266,8 +287,11 @@ class Compiler:
 
     def loops(self, loops):
         """The ctypes handle of the library of a node's ``loops``, compiled now unless cached."""
-        source = library_source(loops, self.vector)
-        return self._library(self._name("loops", source), source, "c++", self.libraries, ctypes.CDLL)
+        if loops not in self.by_loops:  # a compile of a graph seen before costs one lookup
+            source = library_source(loops, self.vector)
+            self.by_loops[loops] = self._library(self._name("loops", source), source, "c++", self.libraries,
+                                                 ctypes.CDLL)
+        return self.by_loops[loops]
 
     def _name(self, kind, source):
         return f"mt_{kind}_" + hashlib.sha256((self.identity + "\n" + source).encode()).hexdigest()[:20]
