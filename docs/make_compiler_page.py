@@ -81,6 +81,10 @@ The graph as written has **{before} nodes**; the compiled one has **{after}**.
 The stabilising rules are why training works at all: with 784 random features
 `|x . w|` reaches 40, where `1 - p_1` rounds to 0 and `log(1 - p_1)` is `-inf`.
 After `log(1 - sigmoid(z)) -> -softplus(z)` every value and gradient is finite.
+The gradient `(sigmoid(z) - y) / N` becomes `((max(e, z > 0) - y) - y e) / (1 + e) / N` with
+`e = exp(-|z|)`, exact where `y` is 0 or 1, and `sigmoid_compared_with_half` turns the
+prediction `sigmoid(z) > 0.5` into `z > 0`, the comparison that numerator already makes: the
+fused node that computes the gradient returns the prediction too.
 
 ## Before: the graph as written (`printing.debugprint`)
 

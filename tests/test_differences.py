@@ -18,6 +18,23 @@ def test_the_page_has_a_section_for_issue_17():
     assert "## Issue 17" in PAGE
 
 
+def test_issue_18_a_sigmoid_compared_with_a_half_is_exact_where_the_sigmoid_rounds_to_it():
+    assert "## Issue 18" in PAGE
+    z = T.dvector("z")
+    tiny = np.array([1e-17, -1e-17])
+    assert theano.function([z], T.nnet.sigmoid(z) > 0.5, mode="FAST_COMPILE")(tiny).tolist() == [False, False]
+    assert theano.function([z], T.nnet.sigmoid(z) > 0.5)(tiny).tolist() == [True, False]
+
+
+def test_issue_18_a_contiguous_float32_sum_is_added_in_float32():
+    x = T.fvector("x")
+    values = np.full(10 ** 5, 0.1, dtype="float32")
+    added = theano.function([x], x.sum(), backend="numpy")(values)
+    assert added == np.add.reduce(values) != np.float32(np.add.reduce(values, dtype="float64"))
+    assert theano.function([x], x.sum(acc_dtype="float64"), backend="numpy")(values) == np.float32(
+        np.add.reduce(values, dtype="float64"))
+
+
 def test_constants_take_the_expressions_dtype():
     x = T.dscalar("x")
     assert "TensorConstant{2.0}" in printing.pp(x ** 2)

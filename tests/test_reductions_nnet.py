@@ -244,6 +244,68 @@ def test_sum_mean_and_prod_take_theanos_positional_arguments():
     np.testing.assert_allclose(summed.eval({m: value}), value.sum(0, keepdims=True))
 
 
+
+# --- issue 18: how float32 sums round; dtype and acc_dtype as Theano defines them -------------
+
+def _bytes_allocated(f, *values):
+    """The most memory tracemalloc saw allocated during one call of ``f`` (NumPy's arrays and
+    its casting buffers are traced), above what was held before it."""
+    import tracemalloc
+    f(*values)
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    f(*values)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak - before
+
+
+@pytest.mark.numpy_only("CuPy's kernels add float32 in float64 without a copy: only NumPy's sums change")
+def test_a_contiguous_float32_sum_adds_in_pairs_in_float32_without_a_float64_copy():
+    x, m = T.fvector("x"), T.fmatrix("m")
+    total, rows = theano.function([x], T.sum(x)), theano.function([m], T.sum(m, axis=1))
+    values = np.full(10 ** 6, 0.1, dtype="float32")  # equal terms: one after another, float32 loses 1e-4
+    got = total(values)
+    assert got.dtype == "float32" and got == np.add.reduce(values)  # NumPy's pairwise float32 sum
+    exact = values.size * float(values[0])
+    assert abs(float(got) - exact) <= (np.log2(values.size) + 16) * np.finfo("float32").eps * exact
+    matrix = values.reshape(1000, 1000)
+    np.testing.assert_array_equal(rows(matrix), np.add.reduce(matrix, axis=1))
+    # NumPy casts to float64 through a 64 KiB buffer; added in float32 there is none.
+    assert _bytes_allocated(total, values) < 8192 <= _bytes_allocated(theano.function([x], T.sum(x, acc_dtype="float64")), values)
+
+
+@pytest.mark.parametrize("make", [lambda m: T.sum(m, axis=0), lambda m: T.sum(m.T, axis=1), lambda m: T.sum(m[:, ::2])])
+def test_a_float32_sum_added_one_term_after_another_accumulates_in_float64(make):
+    # Summing down the columns of a C-contiguous matrix, NumPy adds row after row: in float32
+    # 10**5 equal terms would be off by about 1e-4; in float64 the result is the exact sum rounded.
+    m = T.fmatrix("m")
+    values = np.full((100000, 4), 0.1, dtype="float32")
+    got = theano.function([m], make(m))(values)
+    wide = theano.function([m], make(m.astype("float64")))(values).astype("float32")
+    assert got.dtype == "float32"
+    np.testing.assert_array_equal(got, wide)
+
+
+def test_sum_dtype_and_acc_dtype_mean_what_they_mean_in_theano():
+    x, small = T.fvector("x"), T.bvector("small")
+    values = np.array([1.0, 2.0 ** -30, -1.0, 3.0], dtype="float32")
+    # acc_dtype: what the terms are added in; the result keeps the input's dtype
+    accumulated = x.sum(acc_dtype="float64")
+    assert accumulated.dtype == "float32" and str(accumulated.owner.op) == "Sum{axis=(0,), acc_dtype=float64}"
+    # dtype: the result's dtype, added in it (or wider): the float64 result keeps 2**-30
+    assert x.sum(dtype="float64").eval({x: values}) == 3.0 + 2.0 ** -30
+    assert x.mean(dtype="float64").dtype == "float64" and x.mean(acc_dtype="float64").dtype == "float32"
+    # a narrower result is the full sum rounded once: int8 wraps only at the end
+    wrapped = small.sum(dtype="int8")
+    assert wrapped.dtype == "int8" and wrapped.eval({small: np.array([100, 100, -100], dtype="int8")}) == 100
+    assert small.sum(acc_dtype="float64").dtype == "int64"  # a float accumulator for integers is allowed
+    with pytest.raises(TypeError, match="cannot add up a float32 input in float16"):
+        x.sum(acc_dtype="float16")
+    # the gradient has the input's dtype whatever the result's
+    assert T.grad(x.sum(dtype="float64"), x).dtype == "float32"
+
+
 # --- issue 17: Theano's hierarchical softmax and the cross-entropy of a sigmoid's input ------
 
 def _softmax_rows(z):

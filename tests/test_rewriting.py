@@ -182,6 +182,21 @@ def test_canonical_rule_fires_and_keeps_the_values(name, output):
     np.testing.assert_allclose(f(*values), written(*values), rtol=rtol)
 
 
+def test_the_shape_of_a_constant_is_folded_not_computed_on_every_call():
+    # Folding Shape(c) gives [1000], a vector of length 1, which as a constant would be
+    # broadcastable where the shape is not: a replacement of another type, which the engine
+    # refuses. Kept as the output's type, Shape(c)[0] becomes the constant 1000.
+    v = T.dvector("v")
+    lengths = T.constant(np.arange(1000.0)).shape[0] * v + T.zeros((1, 3)).shape[1]
+    f = theano.function([v], lengths)
+    assert ops_of(f) == ["Composite"] and "constant_folding" in fired(f)
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [1003.0, 2003.0])
+    folded = T.constant(np.zeros(1)).shape
+    g = theano.function([], folded)
+    assert not ops_of(g) or ops_of(g) == ["DeepCopyOp"]
+    assert g().tolist() == [1] and folded.broadcastable == (False,)
+
+
 def test_dimshuffle_lift_never_computes_a_node_twice():
     # exp(v) has two readers: lifting the dimshuffle through it would compute exp twice.
     f = theano.function([m, v], [T.exp(v).sum(), T.dot(m, T.exp(v).dimshuffle(0, "x"))])
@@ -396,6 +411,7 @@ UNARY = [
     lambda a: a - a, lambda a: a * 0, lambda a: -1 * T.gt(a, 0) + a, lambda a: T.clip(a, -1, 1),
     lambda a: T.maximum(a, a), lambda a: T.minimum(a, 0.0), lambda a: T.mean(a, keepdims=True), lambda a: a / 1,
     lambda a: a ** 0.5, lambda a: a ** 3, lambda a: a ** -2, lambda a: a ** -1,
+    lambda a: T.switch(T.nnet.sigmoid(a) > 0.5, a, -a), lambda a: T.switch(0.5 <= 1 / (1 + T.exp(-a)), a, 2 * a),
 ]
 BINARY = [
     lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + T.sqr(b)),
@@ -639,3 +655,72 @@ def test_the_tutorial_cost_shares_one_exp_and_stays_finite_at_800(dtype):
     expected_gradient = np.mean(data[:, 0] * (_exact("sigmoid(x)", z) - targets))
     np.testing.assert_allclose(value, float(expected_cost), rtol=1e-6)
     np.testing.assert_allclose(gradient, [float(expected_gradient)], rtol=1e-6)
+
+
+# --- a sigmoid compared with 0.5: the tutorial's prediction ----------------------------------
+
+def _prediction_spellings(z):
+    p = 1 / (1 + T.exp(-z))
+    return {"p > 0.5": (p > 0.5, np.greater), "0.5 < sigmoid": (0.5 < T.nnet.sigmoid(z), np.greater),
+            "p >= 0.5": (p >= 0.5, np.greater_equal), "sigmoid < 0.5": (T.nnet.sigmoid(z) < 0.5, np.less),
+            "0.5 >= p": (0.5 >= p, np.less_equal), "sigmoid(-z) > 0.5": (T.nnet.sigmoid(-z) > 0.5, np.less)}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("spelling", list(_prediction_spellings(T.dvector())))
+def test_a_sigmoid_compared_with_a_half_is_its_argument_compared_with_zero(spelling, dtype):
+    z = T.vector("z", dtype=dtype)
+    output, compare = _prediction_spellings(z)[spelling]
+    f = theano.function([z], output)
+    assert "sigmoid_compared_with_half" in fired(f)
+    assert not {"Exp", "TrueDiv", "Sigmoid"} & set(_inner_ops(f))  # one comparison (and a negation)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 800, -800, 1e-3, -1e-3], dtype=dtype)
+    values = np.concatenate([_extreme_and_random(dtype), special])
+    with np.errstate(all="ignore"):
+        written = theano.function([z], output, mode="FAST_COMPILE")(values)
+    got = f(values)
+    # Where the computed sigmoid rounds to 0.5 (0 < |z| < about 2**-52, or 2**-23 in float32)
+    # the graph as written compares 0.5 with 0.5; the rewritten comparison is the exact one.
+    rounds_to_half = (np.abs(values) < 2.0 ** -20) & (values != 0)
+    assert rounds_to_half.sum() >= 2  # the +-1e-30 of _extreme_and_random at least
+    np.testing.assert_array_equal(got[~rounds_to_half], written[~rounds_to_half])
+    exact = compare(values, 0) if spelling != "sigmoid(-z) > 0.5" else values < 0
+    np.testing.assert_array_equal(got, exact)
+
+
+def test_a_sigmoid_compared_with_another_number_is_left_alone():
+    z = T.dvector("z")
+    f = theano.function([z], [T.nnet.sigmoid(z) > 0.75, T.nnet.sigmoid(z) > T.nnet.sigmoid(-z)])
+    assert "sigmoid_compared_with_half" not in fired(f)
+    values = np.array([-1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(f(values)[0], 1 / (1 + np.exp(-values)) > 0.75)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_tutorial_prediction_is_the_comparison_its_gradients_numerator_makes(dtype):
+    # Both need z > 0: the prediction costs no op of its own, and no sigmoid is computed twice.
+    features, labels = T.matrix("features", dtype=dtype), T.vector("labels", dtype=dtype)
+    weights = T.vector("weights", dtype=dtype)
+    p = 1 / (1 + T.exp(-T.dot(features, weights)))
+    cost = T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+    f = theano.function([features, labels, weights], [p > 0.5, cost, T.grad(cost, weights)])
+    ops = _inner_ops(f)
+    assert ops.count("GT") == 1 and ops.count("Exp") == 1 and "GE" not in ops and ops.count("TrueDiv") == 3
+    data = np.array([[800.0], [-800.0], [0.5], [-3.0], [0.0]], dtype=dtype)
+    prediction, _, _ = f(data, np.array([0, 1, 1, 0, 1], dtype=dtype), np.ones(1, dtype=dtype))
+    np.testing.assert_array_equal(prediction, data[:, 0] > 0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_compiled_tutorial_gradient_matches_finite_differences(dtype):
+    # Labels 0, 1 and fractional; logits from -12 to 12 (finite differences of a float32
+    # cost lose the gradient beyond that, the exact comparisons above cover |z| up to 800).
+    from minitensor.gradient import verify_grad
+    rng = np.random.default_rng(11)
+    data = rng.normal(size=(6, 3)).astype(dtype) * 3
+    labels = np.array([0, 1, 0.25, 1, 0, 0.75], dtype=dtype)
+
+    def cost(weights, bias):
+        p = 1 / (1 + T.exp(-T.dot(data, weights) - bias))
+        return T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p)) + 0.01 * (weights ** 2).sum()
+    verify_grad(cost, [rng.normal(size=3).astype(dtype), np.asarray(0.5, dtype=dtype)], rng=rng)

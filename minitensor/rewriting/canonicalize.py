@@ -7,6 +7,8 @@ the way (``fill``) so that later rules see the plain formula. Negation stays
 written with ``neg``, keep matching (PyTensor lost them that way).
 """
 
+import dataclasses
+
 import numpy as np
 
 from minitensor.graph import Constant
@@ -20,7 +22,7 @@ from minitensor.tensor.complex_numbers import Conj
 from minitensor.tensor.construction import Alloc
 from minitensor.tensor.reduction import ElementCount, Sum
 from minitensor.tensor.shape_ops import DimShuffle, Reshape, dimshuffle
-from minitensor.tensor.variable import constant
+from minitensor.tensor.variable import TensorConstant, constant
 from minitensor.tensor.type import TensorType
 
 # Folding a broadcast would turn a small constant into a large one stored in the graph.
@@ -53,8 +55,19 @@ def constant_folding(node):
     largest_input = max(np.size(i.data) for i in node.inputs)
     if any(np.size(v) > max(_FOLD_LIMIT, largest_input) for v in values):
         return None
-    return [constant(v, dtype=out.dtype) if isinstance(out.type, TensorType) else out.type.make_constant(v)
-            for v, out in zip(values, node.outputs)]
+    return [_constant_of_type(v, out.type) for v, out in zip(values, node.outputs)]
+
+
+def _constant_of_type(value, type_):
+    """``value`` as a constant of ``type_``, the type of the output it replaces. ``constant``
+    would make every length-1 axis broadcastable, and a replacement must have the output's
+    type: the shape of a constant vector, ``[1000]``, stayed a 0-d temporary that every call
+    computed, ``Shape(c)[0]``."""
+    if not isinstance(type_, TensorType):
+        return type_.make_constant(value)
+    data = np.array(value, dtype=type_.dtype)
+    data.setflags(write=False)
+    return TensorConstant(type_, data)
 
 
 def _drop_constant_terms(node, op_class, neutral):
@@ -395,7 +408,7 @@ def sum_of_broadcast(node):
         return None
     dropped = dimshuffle(x, *[d for d in range(x.ndim) if d not in broadcast_axes])
     kept_axes = [a - sum(b < a for b in broadcast_axes) for a in node.op.axes if a not in broadcast_axes]
-    summed = Sum(tuple(kept_axes))(dropped) if kept_axes else dropped
+    summed = dataclasses.replace(node.op, axes=tuple(kept_axes))(dropped) if kept_axes else dropped
     return [E.cast(summed, node.outputs[0].dtype)]
 
 

@@ -2,11 +2,11 @@
 
 With e = exp(-|x|), which never overflows, and l = log1p(e)::
 
-    sigmoid(x)  = max(e, x >= 0) / (1 + e)      softplus(x)  = max(x, 0) + l
+    sigmoid(x)  = max(e, x > 0) / (1 + e)       softplus(x)  = max(x, 0) + l
     sigmoid(-x) = max(e, x < 0) / (1 + e)       softplus(-x) = l - min(x, 0)
 
 (A comparison is 0 or 1, and 0 <= e <= 1: the numerator of sigmoid(x) is 1 for
-x >= 0 and e elsewhere.)
+x > 0 and e elsewhere, which at x = 0 is 1 too.)
 
 A graph that needs all four (a sigmoid, its log-likelihood and their
 gradients, say) would spend six exponentials and logarithms per element on
@@ -39,7 +39,7 @@ def _sign_and_magnitude_source(var):
 
 @rule(Sigmoid)
 def sigmoid_by_exp(node):
-    """sigmoid(x) -> max(e, x >= 0) / (1 + e) and sigmoid(-x) -> max(e, x < 0) / (1 + e), e = exp(-|x|)"""
+    """sigmoid(x) -> max(e, x > 0) / (1 + e) and sigmoid(-x) -> max(e, x < 0) / (1 + e), e = exp(-|x|)"""
     x, negated = _sign_and_magnitude_source(node.inputs[0])
     e = exp_minus_abs(x)
     return [E.true_div(sigmoid_numerator(x, e, negated), E.add(constant_like(1, x), e))]

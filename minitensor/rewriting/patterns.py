@@ -50,8 +50,10 @@ def exp_minus_abs(x):
 
 
 def sigmoid_numerator(x, e, negated=False):
-    """1 where x >= 0 and e = exp(-|x|) elsewhere (swapped if ``negated``): sigmoid(x) (or
-    sigmoid(-x)) times 1 + e. Written max(e, x >= 0), which is that since 0 <= e <= 1 and
-    a comparison is 0 or 1 (for a NaN x it is NaN, as is the sigmoid): NumPy's where,
+    """1 where x > 0 and e = exp(-|x|) elsewhere (for ``negated``: 1 where x < 0): sigmoid(x)
+    (or sigmoid(-x)) times 1 + e. Written max(e, x > 0), which is that since 0 <= e <= 1, a
+    comparison is 0 or 1, and at x = 0 e is 1 as well (for a NaN x it is NaN, as is the
+    sigmoid). The comparison is the one ``stabilize.py`` writes ``sigmoid(x) > 0.5`` as, so a
+    prediction of a model whose loss needs this numerator costs nothing more. NumPy's where,
     which branches on each element, takes five to ten times as long on 100,000 elements."""
-    return E.maximum(e, E.lt(x, constant_like(0, x)) if negated else E.ge(x, constant_like(0, x)))
+    return E.maximum(e, E.lt(x, constant_like(0, x)) if negated else E.gt(x, constant_like(0, x)))

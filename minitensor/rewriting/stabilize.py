@@ -196,12 +196,15 @@ def sigmoid_cross_entropy(node):
 
 @rule(E.Add, E.Sub)
 def sigmoid_cross_entropy_gradient(node):
-    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x >= 0) - t - t * e) / (1 + e), e = exp(-|x|)
+    """(1 - t) * sigmoid(x) - t * sigmoid(-x) -> (max(e, x > 0) - t - t * e) / (1 + e), e = exp(-|x|)
 
     The derivative of that cross-entropy is sigmoid(x) - t, which cancels where t is 1 and
-    x large; over sigmoid's denominator 1 + e it does not, and where t is 0 or 1 it is as
-    exact as the left side, in two ops fewer. The exponential is the one ``expand.py``
-    writes sigmoid(x) with, so the two share it."""
+    x large (at x = 40 it is 0 in float64, where the value is -4.2e-18); over sigmoid's
+    denominator 1 + e it does not, and where t is 0 or 1 it is as exact as the left side,
+    in two ops fewer. The numerator needs its three ops: t * (1 + e), one op shorter, rounds
+    away e where it is below an ulp of 1. The exponential and the comparison x > 0 are the
+    ones ``expand.py`` writes sigmoid(x) with, and the comparison is a prediction's
+    ``sigmoid(x) > 0.5`` (``sigmoid_compared_with_half``), so they are shared."""
     found = _mirrored_terms(node, Sigmoid, one_is="difference")
     if found is None:
         return None
@@ -213,6 +216,31 @@ def sigmoid_cross_entropy_gradient(node):
     return [E.add(value, *rest) if rest else value]
 
 
+# x > 0 for sigmoid(x) > 0.5, with the comparison's operands in either order.
+_OF_SIGMOID_AND_HALF = {E.GT: E.gt, E.LT: E.lt, E.GE: E.ge, E.LE: E.le}
+_OF_HALF_AND_SIGMOID = {E.GT: E.lt, E.LT: E.gt, E.GE: E.le, E.LE: E.ge}
+
+
+@rule(E.GT, E.LT, E.GE, E.LE)
+def sigmoid_compared_with_half(node):
+    """sigmoid(x) > 0.5 -> x > 0; likewise <, >=, <= and 0.5 on the left
+
+    sigmoid is increasing and sigmoid(0) is 0.5, so the two comparisons agree, except where
+    the computed sigmoid rounds to 0.5: for 0 < |x| below about 2**-52 in float64 (2**-23 in
+    float32), where ``sigmoid(x) > 0.5`` is false for a positive x. There the rewritten
+    comparison is the exact one. It is one op instead of a sigmoid and a comparison, and the
+    one that ``sigmoid_numerator`` shares: the tutorial's prediction ``p_1 > 0.5`` comes free
+    with its gradient."""
+    a, b = node.inputs
+    for compare, sigmoid_side, half in ((_OF_SIGMOID_AND_HALF, a, b), (_OF_HALF_AND_SIGMOID, b, a)):
+        s = owner_op(sigmoid_side, Sigmoid)
+        if s is not None and is_constant(half, 0.5):
+            x = s.inputs[0]
+            compared = compare[type(node.op)](x, constant_like(0, x))
+            return [compared] if compared.type == node.outputs[0].type else None
+    return None
+
+
 @rule(E.Log)
 def log_softmax_of_softmax(node):
     """log(softmax(x)) -> log_softmax(x)"""
@@ -222,4 +250,4 @@ def log_softmax_of_softmax(node):
 
 STABILIZE = [sigmoid_of_exp, one_minus_sigmoid, log_sigmoid, log1p_neg_sigmoid, softplus_of_exp,
              log1p_of_one_plus, log1p_of_minus, expm1_of_exp, sigmoid_cross_entropy,
-             sigmoid_cross_entropy_gradient, log_softmax_of_softmax]
+             sigmoid_cross_entropy_gradient, sigmoid_compared_with_half, log_softmax_of_softmax]
