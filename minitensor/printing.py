@@ -10,6 +10,8 @@ import io
 import sys
 from typing import NamedTuple
 
+import numpy as np
+
 from minitensor.graph import Apply, Op, Variable, toposort
 from minitensor.tensor.variable import TensorConstant
 
@@ -366,9 +368,15 @@ def _print_compiled_loops(program, file):
     """After a program, the C source of each fused node's compiled loops (``backends/c.py``)."""
     from minitensor.backends.c import loop_source
     for name, node in program._writer.compiled_loops:
+        loops, _, constants = loop_source(node.op)
         print(f"\n\n// {name}: {node.op}, compiled by the C linker (minitensor/backends/c.py)", file=file)
-        print(f"// operands: inputs x0, x1, ..., constants c0, c1, ..., outputs y0, ...\n", file=file)
-        print(loop_source(node.op)[0], end="", file=file)
+        print("// operands: inputs x0, x1, ..., constants c0, c1, ..., outputs y0, ...; an argument after", file=file)
+        print("// the inputs is the buffer the output is written into", file=file)
+        if constants:
+            values = ", ".join(f"c{k} = {np.asarray(c).tolist()!r}" for k, c in enumerate(constants))
+            print(f"// {values}", file=file)
+        print(file=file)
+        print(loops, end="", file=file)
 
 
 def _print_loop_bodies(program, file):

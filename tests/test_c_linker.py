@@ -239,6 +239,18 @@ def test_a_warm_cache_compiles_nothing(fresh_cache):
     assert {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)} == stamps
 
 
+def test_a_build_folder_left_by_an_interrupted_process_is_removed(fresh_cache):
+    left = fresh_cache / "build-interrupted"
+    left.mkdir()
+    (left / "node.cpp").write_text("// half written")
+    os.utime(left, (0, 0))  # old
+    recent = fresh_cache / "build-running"
+    recent.mkdir()  # another process compiling now: kept
+    c_linker._checked_folders.discard(str(fresh_cache))
+    _compile_and_run(5.0)
+    assert not left.exists() and recent.exists()
+
+
 def test_without_a_compiler_the_numpy_program_runs_after_one_notice():
     x = T.dvector("x")
     saved = dict(c_linker._backends)

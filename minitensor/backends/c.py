@@ -56,6 +56,7 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
+import time
 import warnings
 
 import numpy as np
@@ -322,6 +323,7 @@ class Compiler:
 
     def _build(self, name, source, language, options, load):
         library, source_path, digest_path = self._paths(name)
+        os.makedirs(os.path.dirname(library), exist_ok=True)  # even if deleted since this process began
         with tempfile.TemporaryDirectory(dir=os.path.dirname(library), prefix="build-") as build:
             path = os.path.join(build, name + (".c" if language == "c" else ".cpp"))
             with open(path, "w") as file:
@@ -356,8 +358,16 @@ def _digest(path):
 
 def _compiledir():
     folder = os.path.expanduser(config.compiledir)
-    os.makedirs(folder, exist_ok=True)
+    if folder not in _checked_folders:  # once per process: made, and cleared of old build folders
+        os.makedirs(folder, exist_ok=True)
+        for entry in os.scandir(folder):  # an interrupted process's, older than an hour
+            if entry.name.startswith("build-") and time.time() - entry.stat().st_mtime > 3600:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        _checked_folders.add(folder)
     return folder
+
+
+_checked_folders = set()
 
 
 def _cpu():
