@@ -187,12 +187,14 @@ def loop_source(composite):
 
 
 def row_pass_source(row_pass):
-    """The C++ loop of a ``RowPass`` (``rewriting/rowpass.py``): four rows of X at a time, their
-    dot products with w in one pass over the four (four sums in vector lanes), the fused
-    node's statements at each of the four, and ``gout += g_i X_i`` for the four in one pass
-    over gout, while the rows are in the cache. ``data`` holds the fused node's other
-    operands (its inputs but z, then its constants), then its outputs. Returns (the source,
-    whether each of those operands has one element by its type, the constants' values)."""
+    """The C++ loop of a ``RowPass`` (``rewriting/rowpass.py``): for each row i of X,
+    ``z = X_i . w``, the fused node's statements at i, and ``gout += g_i X_i``, reading X_i
+    once from memory (the second read is from the cache). One row at a time, one stream
+    through memory: measured at 100,000 x 784 float32, 20.8 ms a loop, where four rows at a
+    time (four streams) took 30 ms and a C sum of X 12 ms. ``data`` holds the fused node's
+    other operands (its inputs but z, then its constants), then its outputs. Returns (the
+    source, whether each of those operands has one element by its type, the constants'
+    values)."""
     composite = row_pass.composite
     body = fused_statements(composite)
     z_name = f"x{row_pass.z_position}"
@@ -210,35 +212,18 @@ def row_pass_source(row_pass):
     for k, (dtype, name) in enumerate(outputs):
         lines.append(f"  {C_TYPES[dtype]}* {name}_ = ({C_TYPES[dtype]}*) data[{len(operands) + k}];")
     lines += ["  for (npy_intp j = 0; j < d; j++) gout[j] = 0;",
-              "  for (npy_intp first = 0; first < n; first += 4) {",
-              "    const npy_intp rows = n - first < 4 ? n - first : 4;",
-              f"    const {t}* r[4];",
-              "    for (npy_intp k = 0; k < 4; k++) r[k] = X + (first + (k < rows ? k : 0)) * row_stride;  // past "
-              "the end: row first again, unused",
-              f"    {t} z0 = 0, z1 = 0, z2 = 0, z3 = 0;",
-              "    #pragma omp simd reduction(+:z0, z1, z2, z3)",
-              "    for (npy_intp j = 0; j < d; j++) {",
-              "      z0 += r[0][j] * w[j]; z1 += r[1][j] * w[j]; z2 += r[2][j] * w[j]; z3 += r[3][j] * w[j];",
-              "    }",
-              f"    const {t} z[4] = {{z0, z1, z2, z3}};",
-              f"    {t} g[4] = {{0, 0, 0, 0}};",
-              "    for (npy_intp k = 0; k < rows; k++) {",
-              "      const npy_intp i = first + k;",
-              f"      const {t} {z_name} = z[k];"]
-    lines += [f"      const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in zip(operands, scalar)
+              "  for (npy_intp i = 0; i < n; i++) {",
+              f"    const {t}* row = X + i * row_stride;",
+              f"    {t} dot = 0;",
+              "    #pragma omp simd reduction(+:dot)",
+              "    for (npy_intp j = 0; j < d; j++) dot += row[j] * w[j];",
+              f"    const {t} {z_name} = dot;"]
+    lines += [f"    const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in zip(operands, scalar)
               if not one]
-    lines += ["      " + line for line in body.lines]
-    lines += [f"      {name}_[i] = {result};" for (_, name), result in zip(outputs, body.results)]
-    lines += [f"      g[k] = {body.results[row_pass.g_position]};", "    }",
-              "    if (rows == 4) {",
-              "      for (npy_intp j = 0; j < d; j++) {",
-              "        gout[j] += g[0] * r[0][j] + g[1] * r[1][j] + g[2] * r[2][j] + g[3] * r[3][j];",
-              "      }",
-              "    } else {  // the last rows: 0 * an infinity would be NaN",
-              "      for (npy_intp k = 0; k < rows; k++) {",
-              "        for (npy_intp j = 0; j < d; j++) gout[j] += g[k] * r[k][j];",
-              "      }",
-              "    }", "  }", "}"]
+    lines += ["    " + line for line in body.lines]
+    lines += [f"    {name}_[i] = {result};" for (_, name), result in zip(outputs, body.results)]
+    lines += [f"    const {t} g = {body.results[row_pass.g_position]};",
+              "    for (npy_intp j = 0; j < d; j++) gout[j] += g * row[j];", "  }", "}"]
     return "\n".join(lines) + "\n", scalar, body.constants
 
 
