@@ -18,8 +18,6 @@ replaced. It shows in the rewrite log and in pictures as one node.
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from minitensor.graph import Apply, Op, toposort
 from minitensor.rewriting.engine import Rewrite
 from minitensor.rewriting.fusion import Composite
