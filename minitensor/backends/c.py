@@ -108,18 +108,15 @@ def host_prelude(vector=()):
         mark = " MT_VECTOR" if name in vector else ""
         lines.append(f"double {name}({arguments}) noexcept{mark}; float {name}f({farguments}) noexcept{mark};")
     lines += ["}", "namespace mt {"]
-    for name in _LIBM:
-        lines.append(f"static inline float {name}(float x) {{ return ::{name}f(x); }} "
-                     f"static inline double {name}(double x) {{ return ::{name}(x); }}")
-    for name in _LIBM_2:
-        lines.append(f"static inline float {name}(float x, float y) {{ return ::{name}f(x, y); }} "
-                     f"static inline double {name}(double x, double y) {{ return ::{name}(x, y); }}")
-    for name in _INSTRUCTIONS:
-        lines.append(f"static inline float {name}(float x) {{ return __builtin_{name}f(x); }} "
-                     f"static inline double {name}(double x) {{ return __builtin_{name}(x); }}")
-    for name in _INSTRUCTIONS_2:
-        lines.append(f"static inline float {name}(float x, float y) {{ return __builtin_{name}f(x, y); }} "
-                     f"static inline double {name}(double x, double y) {{ return __builtin_{name}(x, y); }}")
+    # One float and one double overload of each, calling the C library or the compiler's built-in.
+    overloads = ([(name, "x", f"::{name}") for name in _LIBM] + [(name, "xy", f"::{name}") for name in _LIBM_2]
+                 + [(name, "x", f"__builtin_{name}") for name in _INSTRUCTIONS]
+                 + [(name, "xy", f"__builtin_{name}") for name in _INSTRUCTIONS_2])
+    for name, variables, target in overloads:
+        arguments = ", ".join(variables)
+        lines.append(" ".join(f"static inline {c} {name}({', '.join(f'{c} {v}' for v in variables)}) "
+                              f"{{ return {target}{suffix}({arguments}); }}" for c, suffix in (("float", "f"),
+                                                                                               ("double", ""))))
     return "\n".join(lines) + _HOST_REST
 
 
