@@ -93,9 +93,23 @@ static PyArrayObject* output(const mt_node* node, PyObject* given, int k, int nd
   return (PyArrayObject*) PyArray_SimpleNew(ndim, shape, type);
 }
 
+/* Whether NumPy's iterator ``it`` gives inner loops the contiguous loop can run: every
+ * operand contiguous along them (or one element by its type), at least MT_LONG elements. */
+#define MT_LONG 64
+static int long_contiguous(const mt_node* node, NpyIter* it) {
+  npy_intp* strides = NpyIter_GetInnerStrideArray(it);
+  for (int k = 0; k < node->nin + node->nout; k++)
+    if (strides[k] != node->itemsizes[k] && !(k < node->nin && node->scalar[k])) return 0;
+  return *NpyIter_GetInnerLoopSizePtr(it) >= MT_LONG;
+}
+
 /* Every operand through NumPy's iterator, which broadcasts them, checks that their shapes
- * agree and allocates the outputs. Each inner loop it gives runs the contiguous loop where
- * every operand is contiguous along it (or one element by its type), else the strided one. */
+ * agree and allocates the outputs. Where its inner loops are long and contiguous (the rows
+ * of a matrix and a row broadcast along them), the contiguous loop runs on each, in place.
+ * Otherwise (a column broadcast along short rows, as in ``x - max(x, axis=1)[:, None]``, a
+ * transposed view) the iterator copies the operands through buffers of 8192 elements, as
+ * NumPy's own loops do, so the contiguous loop still runs: the strided loop, which the
+ * compiler does not vectorise, runs only on what the buffers leave strided. */
 static int iterate(const mt_node* node, PyArrayObject** ops) {
   int nops = node->nin + node->nout;
   npy_uint32 flags[MT_MAX_OPERANDS];
@@ -104,8 +118,13 @@ static int iterate(const mt_node* node, PyArrayObject** ops) {
     flags[k] = k < node->nin ? NPY_ITER_READONLY : NPY_ITER_WRITEONLY | NPY_ITER_ALLOCATE;
     dtypes[k] = PyArray_DescrFromType(node->types[k]);
   }
-  NpyIter* it = NpyIter_MultiNew(nops, ops, NPY_ITER_EXTERNAL_LOOP | NPY_ITER_ZEROSIZE_OK, NPY_KEEPORDER,
-                                 NPY_NO_CASTING, flags, dtypes);
+  npy_uint32 common = NPY_ITER_EXTERNAL_LOOP | NPY_ITER_ZEROSIZE_OK;
+  NpyIter* it = NpyIter_MultiNew(nops, ops, common, NPY_KEEPORDER, NPY_NO_CASTING, flags, dtypes);
+  if (it != NULL && NpyIter_GetIterSize(it) > 0 && !long_contiguous(node, it)) {
+    NpyIter_Deallocate(it);
+    it = NpyIter_MultiNew(nops, ops, common | NPY_ITER_BUFFERED | NPY_ITER_GROWINNER, NPY_KEEPORDER,
+                          NPY_NO_CASTING, flags, dtypes);
+  }
   for (int k = 0; k < nops; k++) Py_DECREF(dtypes[k]);
   if (it == NULL) return -1;
   if (NpyIter_GetIterSize(it) > 0) {
@@ -117,7 +136,7 @@ static int iterate(const mt_node* node, PyArrayObject** ops) {
     char** data = NpyIter_GetDataPtrArray(it);
     npy_intp* strides = NpyIter_GetInnerStrideArray(it);
     npy_intp* size = NpyIter_GetInnerLoopSizePtr(it);
-    do { /* an inner loop over contiguous elements (rows of a matrix plus a broadcast row) vectorises */
+    do {
       int contiguous = 1;
       for (int k = 0; k < nops && contiguous; k++)
         contiguous = strides[k] == node->itemsizes[k] || (k < node->nin && node->scalar[k]);
