@@ -365,13 +365,23 @@ def print_program(function, file=None):
 
 
 def _print_compiled_loops(program, file):
-    """After a program, the C source of each fused node's compiled loops (``backends/c.py``)."""
-    from minitensor.backends.c import loop_source
-    for name, node in program._writer.compiled_loops:
-        loops, _, constants = loop_source(node.op)
-        print(f"\n\n// {name}: {node.op}, compiled by the C linker (minitensor/backends/c.py)", file=file)
-        print("// operands: inputs x0, x1, ..., constants c0, c1, ..., outputs y0, ...; an argument after", file=file)
-        print("// the inputs is the buffer the output is written into", file=file)
+    """After a program, the C source of each node the C linker compiled (``backends/c.py``):
+    a fused node's two loops, or a sum's (of the fused node it absorbs, if any)."""
+    from minitensor.backends.c import loop_source, reduction_loops
+    writer = program._writer
+    for name, node in writer.compiled_loops:
+        if node in writer.reductions:
+            source = writer.reductions[node][0]
+            (loops, _, constants), _ = reduction_loops(node, source)
+            what = f"{node.op} of {source.op}" if source is not None else str(node.op)
+            operands = "the summed node's inputs x0, x1, ..., constants c0, c1, ...; the sum is out"
+        else:
+            loops, _, constants = loop_source(node.op)
+            what = str(node.op)
+            operands = ("inputs x0, x1, ..., constants c0, c1, ..., outputs y0, ...; an argument after\n"
+                        "// the inputs is the buffer the output is written into")
+        print(f"\n\n// {name}: {what}, compiled by the C linker (minitensor/backends/c.py)", file=file)
+        print(f"// operands: {operands}", file=file)
         if constants:
             values = ", ".join(f"c{k} = {np.asarray(c).tolist()!r}" for k, c in enumerate(constants))
             print(f"// {values}", file=file)

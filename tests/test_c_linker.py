@@ -141,6 +141,75 @@ def test_long_broadcasts_and_views_cross_the_iterators_buffers_intact(rows, colu
                                rtol=1e-13, atol=1e-13)  # libmvec is within 4 ulp of NumPy
 
 
+@st.composite
+def sums(draw):
+    """(dtype, input, the sum (of an elementwise expression or not), an array to call it with)."""
+    dtype = draw(st.sampled_from(("float64", "float32", "float16", "int8", "int32", "uint64", "bool")))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=draw(st.sampled_from([4, 40]))))
+    x = T.TensorType(dtype, (False,) * len(shape))("x")
+    ndim = len(shape)
+    axes = draw(st.sampled_from([None, 0, ndim - 1, tuple(range(ndim - 1)), tuple(range(1, ndim)),
+                                 tuple(sorted({0, ndim - 1}))]))
+    value = {"x": x, "2 x": x * 2 if dtype != "bool" else x, "exp": T.exp(x) if dtype in FLOATS else abs(x),
+             "x x": x * x if dtype != "bool" else x}[draw(st.sampled_from(["x", "2 x", "exp", "x x"]))]
+    # Floats of moderate size (NaN and infinities come from special_values), so that exp stays finite.
+    elements = hnp.from_dtype(np.dtype(dtype), min_value=-50, max_value=50) if dtype in FLOATS else \
+        hnp.from_dtype(np.dtype(dtype))
+    array = draw(hnp.arrays(dtype, shape, elements=st.one_of(st.sampled_from(special_values(dtype)), elements)))
+    layout = draw(st.sampled_from(["contiguous", "fortran", "strided"]))
+    if layout == "fortran":
+        array = np.asfortranarray(array)
+    elif layout == "strided":
+        array = np.repeat(array[..., None], 2, axis=-1)[..., 0]
+    return dtype, x, T.sum(value, axis=axes), array
+
+
+@given(sums())
+def test_compiled_sums_match_numpy_linked_ones(case):
+    dtype, x, total, array = case
+    f, g = minitensor.function([x], total, mode=C), minitensor.function([x], total, mode=PY)
+    with np.errstate(all="ignore"):
+        got, expected = f(array), g(array)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    if dtype in FLOATS:
+        # The C linker adds float32 in float64; NumPy adds contiguous runs in pairs in float32.
+        tolerance = {"float64": 1e-12, "float32": 1e-5, "float16": 2e-3}[dtype]
+        scale = np.sum(np.abs(np.asarray(array, float)), axis=None) * tolerance
+        np.testing.assert_allclose(got.astype(float), expected.astype(float), rtol=tolerance,
+                                   atol=scale if np.isfinite(scale) else 0, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_sum_absorbs_the_elementwise_node_it_alone_reads_and_adds_float32_in_float64():
+    x, y = T.fmatrices("x", "y")
+    f = minitensor.function([x, y], [T.sum(T.exp(x) * y, axis=1), T.sum(x, axis=0), x.sum()], mode=C)
+    source = f.program.source
+    assert "Sum{axis=(1,)} of Composite" in source and "fused_" not in source  # no line of its own
+    assert [type(node.op).__name__ for _, node in f.program._writer.compiled_loops] == ["Sum"] * 3
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((500, 300)).astype("float32"), rng.standard_normal((500, 300)).astype("float32")
+    rows, columns, total = f(a, b)
+    exact = np.exp(a.astype(float)).astype("float32").astype(float) * b  # each term as float32 computes it
+    np.testing.assert_allclose(rows, exact.sum(axis=1), rtol=1e-6, atol=1e-6 * np.abs(exact).sum(axis=1).max())
+    np.testing.assert_allclose(columns, a.astype(float).sum(axis=0), rtol=1e-7, atol=1e-6)
+    assert total == np.float32(a.astype(float).sum())  # added in float64, rounded once
+    text = print_program(f, file=__import__("io").StringIO()).getvalue()
+    assert "mt_pairwise<double>(value, r * inner, inner)" in text and "acc[j] += value(r * inner + j)" in text
+
+
+def test_a_sum_over_middle_axes_or_broadcast_operands_runs_as_numpy_does():
+    x, v = T.dtensor3("x"), T.dvector("v")
+    f = minitensor.function([x, v], [T.sum(x, axis=1), T.sum(x * v, axis=0)], mode=C)
+    assert "Sum{axis=(1,)}" in f.program.source and "reduce_kernel_" in f.program.source  # the second only
+    a, b = np.arange(24.0).reshape(2, 3, 4), np.arange(4.0)
+    middle, broadcast = f(a, b)
+    np.testing.assert_array_equal(middle, a.sum(axis=1))
+    np.testing.assert_array_equal(broadcast, (a * b).sum(axis=0))
+    with pytest.raises(ValueError, match="shape|dimension"):
+        f(a, np.ones(5))
+
+
 def test_fused_nodes_run_as_compiled_loops_and_nothing_else_changes():
     x, y = T.dvectors("x", "y")
     f = minitensor.function([x, y], T.exp(-x) * 2 + y, mode=C)

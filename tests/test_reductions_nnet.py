@@ -262,8 +262,10 @@ def _bytes_allocated(f, *values):
 
 @pytest.mark.numpy_only("CuPy's kernels add float32 in float64 without a copy: only NumPy's sums change")
 def test_a_contiguous_float32_sum_adds_in_pairs_in_float32_without_a_float64_copy():
+    # The NumPy program's sums (the C linker's compiled sums add in float64 without a copy).
     x, m = T.fvector("x"), T.fmatrix("m")
-    total, rows = theano.function([x], T.sum(x)), theano.function([m], T.sum(m, axis=1))
+    py = theano.Mode(linker="py")
+    total, rows = theano.function([x], T.sum(x), mode=py), theano.function([m], T.sum(m, axis=1), mode=py)
     values = np.full(10 ** 6, 0.1, dtype="float32")  # equal terms: one after another, float32 loses 1e-4
     got = total(values)
     assert got.dtype == "float32" and got == np.add.reduce(values)  # NumPy's pairwise float32 sum
@@ -272,7 +274,12 @@ def test_a_contiguous_float32_sum_adds_in_pairs_in_float32_without_a_float64_cop
     matrix = values.reshape(1000, 1000)
     np.testing.assert_array_equal(rows(matrix), np.add.reduce(matrix, axis=1))
     # NumPy casts to float64 through a 64 KiB buffer; added in float32 there is none.
-    assert _bytes_allocated(total, values) < 8192 <= _bytes_allocated(theano.function([x], T.sum(x, acc_dtype="float64")), values)
+    assert _bytes_allocated(total, values) < 8192 <= _bytes_allocated(
+        theano.function([x], T.sum(x, acc_dtype="float64"), mode=py), values)
+    compiled = theano.function([x], T.sum(x), mode=theano.Mode(linker="c"))
+    if compiled.program.backend.linker == "c":  # where a compiler is found
+        assert compiled(values) == np.float32(np.add.reduce(values, dtype="float64"))
+        assert _bytes_allocated(compiled, values) < 8192
 
 
 @pytest.mark.parametrize("make", [lambda m: T.sum(m, axis=0), lambda m: T.sum(m.T, axis=1), lambda m: T.sum(m[:, ::2])])

@@ -30,6 +30,13 @@ There is no ``-ffast-math`` and no fused multiply-add: NaN, infinities, signed z
 rounding are NumPy's. A ``RowPass`` node (``rewriting/rowpass.py``) is one more loop,
 over the rows of a matrix (``row_pass_source``).
 
+**Sums.** A ``Sum`` over leading or trailing axes is a library of two loops too
+(``reduction_source``): the sum of each row, added in pairs as NumPy adds, and the sum of
+each column. Where its input is made by an elementwise node that nothing else reads, the
+loops compute that node's statements at each element they add, so its result is never
+written to memory (a GPU's reduction kernel does the same): ``sum(t * log(p), axis=1)``
+is one pass over ``t`` and ``p``.
+
 **Calling them.** A node's library holds only its loops and includes no Python header,
 so it compiles in about 0.15 s. ``c_runtime.c``, compiled once, is a Python extension
 whose ``bind`` makes a node's callable: a call checks the arguments' dtypes, picks the
@@ -224,12 +231,110 @@ def row_pass_source(row_pass):
     return "\n".join(lines) + "\n", scalar, body.constants
 
 
+_PAIRWISE = r"""
+// The sum of value(start), ..., value(start + n - 1) in type A, added in pairs as NumPy adds
+// a contiguous run (its pairwise_sum): runs of up to 128 in eight interleaved sums, which
+// the compiler makes vector lanes, longer runs split in halves. The error grows as log2(n).
+template <typename A, typename F> static A mt_pairwise(const F& value, npy_intp start, npy_intp n) {
+  if (n < 8) {
+    A sum = 0;
+    for (npy_intp i = 0; i < n; i++) sum += (A) value(start + i);
+    return sum;
+  }
+  if (n <= 128) {
+    A r[8];
+    for (int k = 0; k < 8; k++) r[k] = (A) value(start + k);
+    npy_intp i = 8;
+    for (; i + 8 <= n; i += 8)
+      for (int k = 0; k < 8; k++) r[k] += (A) value(start + i + k);
+    A sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) sum += (A) value(start + i);
+    return sum;
+  }
+  npy_intp half = n / 2;
+  half -= half % 8;
+  return mt_pairwise<A>(value, start, half) + mt_pairwise<A>(value, start + half, n - half);
+}
+"""
+
+
+def reduction_source(reduce_node, composite):
+    """The two loops of a library summing ``composite``'s only output over some of its axes
+    (a plain ``Sum``'s composite is the identity), or None for other reductions.
+
+    The runtime views the summed array as a matrix of ``outer`` rows of ``inner``
+    contiguous elements: ``mt_sum_rows`` sums each row, its elements in pairs as NumPy does
+    (the axes summed trail: ``sum(x, axis=-1)``, or are all of them); ``mt_sum_columns`` sums
+    each column, row after row as NumPy does, into ``acc`` (the axes summed lead:
+    ``sum(x, axis=0)``). The fused node's statements give an element's value where the
+    sum reads it, so that value never goes to memory. Both add in the ``Sum``'s
+    accumulator dtype (float64 for float32 results; NumPy's pairwise float32 sums are a
+    shortcut the C linker does not need). Returns (the loops' text, whether each operand
+    has one element by its type, the constants' values)."""
+    from minitensor.tensor.reduction import Sum  # the ops import this package
+    op, out = reduce_node.op, reduce_node.outputs[0]
+    if type(op) is not Sum or len(composite.outputs) != 1 or not supports(composite) or out.dtype not in C_TYPES:
+        return None
+    body = fused_statements(composite)
+    scalar = [all(p.broadcastable) for p in composite.inputs] + [np.size(c) == 1 for c in body.constants]
+    acc, result = C_TYPES[op.accumulator_dtype(out.dtype) or out.dtype], C_TYPES[out.dtype]
+    value = C_TYPES[composite.outputs[0].dtype]
+    declarations = []
+    for k, ((dtype, name), one) in enumerate(zip(body.operands, scalar)):
+        c = C_TYPES[dtype]
+        declarations.append(f"  const {c} {name} = *(const {c}*) data[{k}];" if one else
+                            f"  const {c}* __restrict {name}_ = (const {c}*) data[{k}];")
+    lambda_ = [f"  const auto value = [&](npy_intp i) -> {value} {{"]
+    lambda_ += [f"    const {C_TYPES[dtype]} {name} = {name}_[i];" for (dtype, name), one in
+                zip(body.operands, scalar) if not one]
+    lambda_ += ["    " + line for line in body.lines] + [f"    return {body.results[0]};", "  };"]
+    lines = ['extern "C" void mt_sum_rows(npy_intp outer, npy_intp inner, char** data, char* out_) {',
+             *declarations, *lambda_, f"  {result}* out = ({result}*) out_;",
+             "  for (npy_intp r = 0; r < outer; r++)",
+             f"    out[r] = ({result}) mt_pairwise<{acc}>(value, r * inner, inner);", "}", "",
+             'extern "C" void mt_sum_columns(npy_intp outer, npy_intp inner, char** data, char* out_, char* acc_) {',
+             *declarations, *lambda_, f"  {result}* out = ({result}*) out_;",
+             f"  {acc}* __restrict acc = ({acc}*) acc_;",
+             "  for (npy_intp j = 0; j < inner; j++) acc[j] = 0;",
+             "  for (npy_intp r = 0; r < outer; r++)",
+             "    for (npy_intp j = 0; j < inner; j++) acc[j] += value(r * inner + j);",
+             f"  for (npy_intp j = 0; j < inner; j++) out[j] = ({result}) acc[j];", "}"]
+    return _PAIRWISE.lstrip() + "\n" + "\n".join(lines) + "\n", scalar, body.constants
+
+
+def reduction_loops(reduce_node, fused_node):
+    """(``reduction_source``'s answer, the inputs its loops take) for ``reduce_node`` of
+    the output of ``fused_node`` (a fused node, one elementwise op, or None: the reduction's
+    own input), or None where the C linker does not compile it."""
+    from minitensor.rewriting.fusion import Composite  # rewriting imports the ops, which import backends
+    x = reduce_node.inputs[0]
+    axes, ndim = tuple(getattr(reduce_node.op, "axes", ())), x.ndim
+    if not axes or (axes != tuple(range(len(axes))) and axes != tuple(range(ndim - len(axes), ndim))):
+        return None  # the summed axes must lead or trail, for the runtime's matrix
+    if fused_node is None:  # the identity's statements, over the reduction's input
+        placeholder = x.type()
+        composite, inputs = Composite((placeholder,), (placeholder,)), [x]
+    elif isinstance(fused_node.op, Composite):
+        composite, inputs = fused_node.op, fused_node.inputs
+    else:  # one elementwise op, as a fused node of one member
+        placeholders = tuple(v.type() for v in fused_node.inputs)
+        composite = Composite(placeholders, tuple(fused_node.op.make_node(*placeholders).outputs))
+        inputs = fused_node.inputs
+    try:
+        source = reduction_source(reduce_node, composite)
+    except NotImplementedError:  # an op without a C expression for these dtypes
+        return None
+    if source is None or len(source[1]) + 1 > MAX_OPERANDS:
+        return None
+    return source, inputs
+
+
 def library_source(loops, vector=()):
     """The whole C++ source of a node's library around its ``loops``: no Python header."""
     return "\n".join(["// minitensor: a fused node compiled by the C linker (minitensor/backends/c.py).",
                       "typedef __INTPTR_TYPE__ npy_intp;  // as NumPy defines it",
                       host_prelude(vector), "namespace mt {", PREAMBLE, loops,
-                      "}  // namespace mt (the loops have C names: mt_contiguous, mt_strided, mt_rows)", ""])
+                      "}  // namespace mt (the loops have C names: mt_contiguous, mt_strided, mt_rows, mt_sum_rows, ...)", ""])
 
 
 MAX_OPERANDS = 64  # NPY_MAXARGS: the most operands NumPy's iterator takes
@@ -406,6 +511,38 @@ class CBackend(NumpyBackend):
         return self.compiler.runtime.bind(library, contiguous, strided, types, tuple(scalar), len(node.outputs),
                                           tuple(np.asarray(c) for c in constants))
 
+
+    def reduction_thunk(self, reduce_node, fused_node):
+        """``run(*inputs)`` computing ``reduce_node``, a ``Sum``, in one compiled loop: of the
+        output of ``fused_node`` (a fused node or one elementwise op, whose inputs it then
+        takes), or of its own input where ``fused_node`` is None. None where the summed axes
+        neither lead nor trail (the runtime's matrix, ``reduction_source``) or the op is not
+        a sum."""
+        from minitensor.rewriting.fusion import Composite  # rewriting imports the ops, which import backends
+        from minitensor.tensor.elemwise import with_size_checks
+        found = reduction_loops(reduce_node, fused_node)
+        if found is None:
+            return None
+        (loops, scalar, constants), inputs = found
+        library = self.compiler.loops(loops)
+        rows, columns = (ctypes.cast(loop, ctypes.c_void_p).value
+                         for loop in (library.mt_sum_rows, library.mt_sum_columns))
+        op, out = reduce_node.op, reduce_node.outputs[0]
+        types = tuple(np.dtype(v.dtype).num for v in inputs) + tuple(c.dtype.num for c in constants) + (
+            np.dtype(out.dtype).num,)
+        accumulator = np.dtype(op.accumulator_dtype(out.dtype) or out.dtype)
+        numpy_sum = op.make_thunk(reduce_node, np)
+        if fused_node is None:
+            fallback = numpy_sum
+        else:  # operands at other strides, or broadcast: the fused node's loop, then NumPy's sum
+            fused = ((self.fused_thunk(fused_node) if isinstance(fused_node.op, Composite) else None)
+                     or fused_node.op.make_thunk(fused_node, np))
+            fallback = with_size_checks(lambda *arrays: numpy_sum(fused(*arrays)), fused_node)
+        axes = op.axes
+        leading = axes == tuple(range(len(axes))) and axes != tuple(range(reduce_node.inputs[0].ndim))
+        return self.compiler.runtime.bind_sum(library, rows, columns, types, tuple(scalar),
+                                              tuple(np.asarray(c) for c in constants), leading, len(axes),
+                                              accumulator.itemsize, fallback)
 
     def row_pass_thunk(self, node):
         """``run(X, w, *others)`` computing a ``RowPass`` node: its one loop over X's rows

@@ -268,8 +268,153 @@ static PyObject* bind(PyObject* module, PyObject* args) {
   return function;
 }
 
-static PyMethodDef methods[] = {{"bind", bind, METH_VARARGS, "bind(library, contiguous, strided, types, scalar, "
-                                 "nout, constants) -> run"}, {NULL, NULL, 0, NULL}};
+/* A sum of a fused node's output (or of an array: the identity), compiled by c.py's
+ * ``reduction_source``: its operands are the fused node's, as in ``mt_node``, with one
+ * output, the sum. Where every operand is C-contiguous of one shape (or one element), the
+ * summed array is a matrix of ``outer`` rows of ``inner`` elements: the ``reduced`` axes
+ * lead (``mt_sum_columns`` sums each column) or trail (``mt_sum_rows`` sums each row).
+ * Anything else calls ``fallback``: the fused node's loop, then NumPy's sum. */
+typedef void (*rows_loop)(npy_intp outer, npy_intp inner, char** data, char* out);
+typedef void (*columns_loop)(npy_intp outer, npy_intp inner, char** data, char* out, char* acc);
+
+typedef struct {
+  mt_node node;
+  rows_loop rows;
+  columns_loop columns;
+  int leading;             /* whether the summed axes lead (columns) or trail (rows) */
+  int reduced;             /* how many axes are summed */
+  npy_intp acc_itemsize;   /* the size of the type the columns are added up in */
+  PyObject* fallback;
+} mt_sum;
+
+static const char* SUM_CAPSULE = "minitensor.c_linker.sum";
+
+static PyObject* run_sum(PyObject* self, PyObject* const* args, Py_ssize_t nargs) {
+  const mt_sum* sum = (const mt_sum*) PyCapsule_GetPointer(self, SUM_CAPSULE);
+  const mt_node* node = &sum->node;
+  const Py_ssize_t nconst = PyTuple_GET_SIZE(node->constants), nin = node->nin - nconst;
+  if (nargs != nin) {
+    PyErr_Format(PyExc_TypeError, "sum of a fused node: takes %zd inputs, got %zd", nin, nargs);
+    return NULL;
+  }
+  PyArrayObject* ops[MT_MAX_OPERANDS] = {NULL};
+  PyObject* result = NULL;
+  int ndim, fits = 1;
+  npy_intp* shape;
+  for (int k = 0; k < node->nin && fits; k++) {
+    PyObject* value = k < nin ? args[k] : PyTuple_GET_ITEM(node->constants, k - nin);
+    fits = (ops[k] = operand(node, value, k)) != NULL;
+  }
+  if (!fits || !one_shape(node, ops, &ndim, &shape) || ndim < sum->reduced) {
+    PyErr_Clear();
+    result = PyObject_Vectorcall(sum->fallback, args, nargs, NULL);
+    goto done;
+  }
+  /* The summed array as a matrix: the axes before ``split`` make its rows, those after its
+   * columns. The summed axes lead (sum each column) or trail (sum each row). */
+  const int kept = ndim - sum->reduced, split = sum->leading ? sum->reduced : kept;
+  npy_intp outer = 1, inner = 1;
+  for (int d = 0; d < ndim; d++) {
+    if (d < split) outer *= shape[d];
+    else inner *= shape[d];
+  }
+  PyArrayObject* out = (PyArrayObject*) PyArray_SimpleNew(kept, sum->leading ? shape + split : shape, node->types[node->nin]);
+  if (out == NULL) goto done;
+  char* data[MT_MAX_OPERANDS];
+  for (int k = 0; k < node->nin; k++) data[k] = (char*) PyArray_DATA(ops[k]);
+  char* acc = NULL;
+  if (sum->leading && (acc = (char*) PyMem_Malloc((inner > 0 ? inner : 1) * sum->acc_itemsize)) == NULL) {
+    Py_DECREF(out);
+    PyErr_NoMemory();
+    goto done;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  if (sum->leading) sum->columns(outer, inner, data, PyArray_DATA(out), acc);
+  else sum->rows(outer, inner, data, PyArray_DATA(out));
+  Py_END_ALLOW_THREADS
+  PyMem_Free(acc);
+  result = (PyObject*) out;
+done:
+  for (int k = 0; k < node->nin; k++) Py_XDECREF(ops[k]);
+  return result;
+}
+
+static PyMethodDef run_sum_method = {"run", (PyCFunction) (void (*)(void)) run_sum, METH_FASTCALL,
+                                     "run(*inputs): the sum of the fused node's output"};
+
+static void free_sum(PyObject* capsule) {
+  mt_sum* sum = (mt_sum*) PyCapsule_GetPointer(capsule, SUM_CAPSULE);
+  Py_XDECREF(sum->node.constants);
+  Py_XDECREF(sum->node.library);
+  Py_XDECREF(sum->fallback);
+  PyMem_Free(sum);
+}
+
+/* bind_sum(library, rows, columns, types, scalar, constants, leading, reduced, acc_itemsize,
+ *          fallback) -> run
+ *
+ * ``rows`` and ``columns`` are the addresses of the loops in ``library``; ``types`` the
+ * operands' NumPy type numbers (inputs, constants, then the sum's); ``scalar`` a flag per
+ * input and constant; ``fallback`` a callable of the inputs. */
+static PyObject* bind_sum(PyObject* module, PyObject* args) {
+  PyObject *library, *types, *scalar, *constants, *fallback;
+  unsigned long long rows, columns;
+  int leading, reduced;
+  Py_ssize_t acc_itemsize;
+  if (!PyArg_ParseTuple(args, "OKKO!O!O!iinO", &library, &rows, &columns, &PyTuple_Type, &types, &PyTuple_Type,
+                        &scalar, &PyTuple_Type, &constants, &leading, &reduced, &acc_itemsize, &fallback))
+    return NULL;
+  Py_ssize_t nops = PyTuple_GET_SIZE(types), nin = PyTuple_GET_SIZE(scalar);
+  if (nops > MT_MAX_OPERANDS || nin + 1 != nops || PyTuple_GET_SIZE(constants) > nin || reduced < 0) {
+    PyErr_Format(PyExc_ValueError, "bind_sum: %zd operands (at most %d) and %zd inputs do not agree",
+                 nops, MT_MAX_OPERANDS, nin);
+    return NULL;
+  }
+  mt_sum* sum = (mt_sum*) PyMem_Calloc(1, sizeof(mt_sum));
+  if (sum == NULL) return PyErr_NoMemory();
+  sum->rows = (rows_loop) (uintptr_t) rows;
+  sum->columns = (columns_loop) (uintptr_t) columns;
+  sum->leading = leading;
+  sum->reduced = reduced;
+  sum->acc_itemsize = acc_itemsize;
+  sum->node.nin = (int) nin;
+  sum->node.nout = 1;
+  for (Py_ssize_t k = 0; k < nops; k++) {
+    sum->node.types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
+    PyArray_Descr* descr = PyArray_DescrFromType(sum->node.types[k]);
+    if (descr == NULL) break;
+    sum->node.itemsizes[k] = PyDataType_ELSIZE(descr);
+    Py_DECREF(descr);
+  }
+  for (Py_ssize_t k = 0; k < nin; k++) sum->node.scalar[k] = (char) PyObject_IsTrue(PyTuple_GET_ITEM(scalar, k));
+  if (PyErr_Occurred()) {
+    PyMem_Free(sum);
+    return NULL;
+  }
+  Py_INCREF(constants);
+  Py_INCREF(library);
+  Py_INCREF(fallback);
+  sum->node.constants = constants;
+  sum->node.library = library;
+  sum->fallback = fallback;
+  PyObject* capsule = PyCapsule_New(sum, SUM_CAPSULE, free_sum);
+  if (capsule == NULL) {
+    Py_DECREF(constants);
+    Py_DECREF(library);
+    Py_DECREF(fallback);
+    PyMem_Free(sum);
+    return NULL;
+  }
+  PyObject* function = PyCFunction_NewEx(&run_sum_method, capsule, NULL);
+  Py_DECREF(capsule);
+  return function;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_VARARGS, "bind(library, contiguous, strided, types, scalar, nout, constants) -> run"},
+    {"bind_sum", bind_sum, METH_VARARGS, "bind_sum(library, rows, columns, types, scalar, constants, leading, "
+     "reduced, acc_itemsize, fallback) -> run"},
+    {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, MT_MODULE_NAME, NULL, -1, methods};
 

@@ -21,7 +21,8 @@ On a GPU backend, a value read on the other side of where it lives is moved ther
 in the line that reads it: ``reshape_3(x, to_host(t2))``, ``add(t4, to_device(n))``
 (see ``plan_placement`` in executor.py); the nodes that run on the host call NumPy.
 A sum, max or min whose input is a fused node that nothing else reads is one call of
-a reduction kernel (``backends/cuda.py``): the fused node gets no line of its own.
+a reduction kernel (``backends/cuda.py``): the fused node gets no line of its own. The
+C linker compiles sums the same way, of a fused node or of any array (``backends/c.py``).
 
 An intermediate is deleted (``del t3``) after its last use, so its memory is
 freed when hand-written NumPy code would free it. Ufuncs, thunks and constants
@@ -41,6 +42,7 @@ from minitensor.graph import Constant
 from minitensor.rewriting.fusion import Composite
 from minitensor.rewriting.rowpass import RowPass
 from minitensor.tensor.elemwise import Elemwise, promote
+from minitensor.tensor.reduction import Reduce
 from minitensor.tensor.shape_ops import DimShuffle
 
 INDENT = "    "
@@ -140,7 +142,7 @@ class _Writer:
         self.compiled_loops = []  # (name, node) of each fused node the C linker compiled
         self.leading_views = {}  # name of a view adding leading axes -> (number of its line, its expression)
         self.reductions = self.plan_fused_reductions()  # reduce node -> (fused node it absorbs, its kernel)
-        self.absorbed = {fused: reduce for reduce, (fused, _) in self.reductions.items()}
+        self.absorbed = {fused: reduce for reduce, (fused, _) in self.reductions.items() if fused is not None}
 
     # --- names ---
 
@@ -181,31 +183,44 @@ class _Writer:
         return self.global_(value, f"c{len(self.constants) - 1}")
 
     def plan_fused_reductions(self):
-        """{reduce node: (the fused node it absorbs, the callable of its kernel)} for each
-        sum, max or min on the device whose input only it reads, made by a fused node
-        of one output (see the module's docstring). None on NumPy."""
+        """{reduce node: (the fused node it absorbs or None, the callable of its loop)} for
+        each reduction the backend computes in one kernel or compiled loop (see the
+        module's docstring). It absorbs the fused node of one output that makes its input
+        when nothing else reads that; a GPU reduces nothing else, the C linker's
+        compiled sums do (``backends/c.py``)."""
         program = self.program
-        if self.placement is None or program.nan_guard is not None:
+        if program.nan_guard is not None:
             return {}
         readers = Counter(var for node in program.nodes for var in node.inputs)
         plans = {}
         for node in program.nodes:
-            source = node.inputs[0].owner if node.inputs else None
-            if (source is None or not isinstance(source.op, Composite) or len(source.outputs) != 1
-                    or readers[source.outputs[0]] != 1 or source.outputs[0] in program.outputs
-                    or self.placement[node.outputs[0]] == HOST or self.placement[source.outputs[0]] == HOST):
+            if not isinstance(node.op, Reduce):
                 continue
+            source = node.inputs[0].owner
+            # The C linker also absorbs one elementwise op; a GPU's are all in fused nodes already.
+            fusible = Composite if self.placement is not None else Elemwise
+            if not (source is not None and isinstance(source.op, fusible) and len(source.outputs) == 1
+                    and readers[source.outputs[0]] == 1 and source.outputs[0] not in program.outputs):
+                source = None
+            if self.placement is not None:  # on a GPU: a fused node's, where both run on the device
+                if source is None or HOST in (self.placement[node.outputs[0]], self.placement[source.outputs[0]]):
+                    continue
             thunk = self.backend.reduction_thunk(node, source)
             if thunk is not None:
                 plans[node] = (source, thunk)
         return plans
 
     def fused_reduction(self, node):
-        """One line: the reduction kernel of ``node`` on the inputs of the fused node it absorbs."""
+        """One line: the reduction kernel or loop of ``node``, on the inputs of the fused node
+        it absorbs, if any, else on its own."""
         source, thunk = self.reductions[node]
         callee = self.global_(thunk, f"reduce_kernel_{self.position[node]}")
-        arguments = ", ".join(self.value_for(v, source, p) for p, v in enumerate(source.inputs))
-        self.line(f"{self.name(node.outputs[0])} = {callee}({arguments})  # {node.op} of {source.op}", node)
+        if self.placement is None:
+            self.compiled_loops.append((callee, node))
+        reads = node if source is None else source
+        arguments = ", ".join(self.value_for(v, reads, p) for p, v in enumerate(reads.inputs))
+        label = node.op if source is None else f"{node.op} of {source.op}"
+        self.line(f"{self.name(node.outputs[0])} = {callee}({arguments})  # {label}", node)
 
     def value_for(self, var, node, position):
         """The expression giving ``node`` its input ``var`` (at ``position``) where it needs
@@ -326,7 +341,7 @@ class _Writer:
             for node in _nodes_of(item):
                 if node in self.absorbed:
                     continue  # its inputs are read by the reduction that absorbs it
-                reads = node.inputs if node not in self.reductions else self.reductions[node][0].inputs
+                reads = (self.reductions[node][0] or node).inputs if node in self.reductions else node.inputs
                 for var in reads:
                     # An operand may be passed as the value it broadcasts: that one is read too.
                     for read in dict.fromkeys((var, _leading_broadcast(var)[0])):

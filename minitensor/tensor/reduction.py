@@ -94,7 +94,7 @@ class Sum(Reduce):
     have NumPy copy the array to float64 piece by piece first. Elsewhere NumPy adds one
     term after another, whose error grows as n eps (4% for 10**7 equal terms), so those
     sums stay in float64, as do sums on CuPy, whose kernels read float32 and add in float64
-    without a copy. Where the terms cancel, a float32 result can differ from the float64
+    without a copy, and the sums the C linker compiles (``backends/c.py``), likewise. Where the terms cancel, a float32 result can differ from the float64
     one by that bound, more than one rounding of the exact sum: ``acc_dtype='float64'``
     adds in float64 everywhere.
     """
