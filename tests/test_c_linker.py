@@ -403,9 +403,9 @@ def test_the_gradient_of_a_glm_reads_x_in_one_pass_and_matches_the_unfused_graph
 
 def test_a_row_pass_keeps_nan_and_infinity_where_the_unfused_graph_has_them(one_pass_always):
     step, reference = _logistic_step("float64", C), _logistic_step("float64", PY)
-    x = np.ones((18, 3))  # four blocks of four rows, and two rows
-    x[2, 1], x[5, 0], x[16, 2] = np.nan, np.inf, -np.inf
-    y, w, b = np.linspace(0, 1, 18), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
+    x = np.ones((130, 3))  # two blocks of ROW_BLOCK (64) rows, and two rows
+    x[2, 1], x[70, 0], x[129, 2] = np.nan, np.inf, -np.inf
+    y, w, b = np.linspace(0, 1, 130), np.array([0.5, -1.0, 2.0]), np.asarray(0.0)
     with np.errstate(all="ignore"):
         for got, expected in zip(step(x, y, w, b), reference(x, y, w, b)):
             np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
