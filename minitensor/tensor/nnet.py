@@ -88,8 +88,9 @@ class Softmax(Op):
         return Apply(self, [x], [x.type()])
 
     def impl(self, xp, x):
-        e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
-        return e / xp.sum(e, axis=-1, keepdims=True)
+        # The arrays' own methods and out= buffers: on small rows the calls are what costs.
+        e = xp.exp(xp.subtract(x, x.max(axis=-1, keepdims=True)))
+        return xp.divide(e, e.sum(axis=-1, keepdims=True), out=e)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -112,8 +113,10 @@ class LogSoftmax(Op):
         return Apply(self, [x], [x.type()])
 
     def impl(self, xp, x):
-        shifted = x - xp.max(x, axis=-1, keepdims=True)
-        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
+        # As Softmax's: the arrays' methods, and out= buffers.
+        shifted = xp.subtract(x, x.max(axis=-1, keepdims=True))
+        total = xp.exp(shifted).sum(axis=-1, keepdims=True)
+        return xp.subtract(shifted, xp.log(total, out=total), out=shifted)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
