@@ -1,6 +1,6 @@
 """Run every benchmark on every installed system; print one table and write docs/benchmarks.md.
 
-    python -m benchmarks.run             # about five minutes on two cores
+    python -m benchmarks.run             # about fifteen minutes on two cores
     python -m benchmarks.run --quick     # a smoke test: few steps, few repeats
 
 Times are medians of ``--repeats`` repeats. In each repeat every system runs its
@@ -10,11 +10,12 @@ machine's load falls on both; the ratio reported is the median of these
 (``common.paired_medians``). The tutorial
 configuration is the Theano tutorial's logistic regression (400 points, 784
 features); its 10001 steps are timed as ``--steps`` steps per repeat. The large
-batch is 100,000 points in float32, 50 steps (5 a repeat, 10 repeats: the median of
-ten short blocks is less at the mercy of the machine's load than that of five long
-ones), with the peak memory of one step as tracemalloc sees it (NumPy's
+batch is 400,000 points in float32 (X is 1.25 GB), 50 steps (5 a repeat, 10 repeats:
+the median of ten short blocks is less at the mercy of the machine's load than that
+of five long ones), with the peak memory of one step as tracemalloc sees it (NumPy's
 allocations; PyTorch's and JAX's are invisible to it). The MLP (784-256-10, tanh,
-softmax cross-entropy) is a graph no rewrite rule was written for.
+softmax cross-entropy), at batches of 128 and 1024, is a graph no rewrite rule was
+written for.
 """
 
 import os
@@ -42,11 +43,12 @@ SYSTEMS = ["numpy_best", "numpy_naive", "minitensor", "minitensor_py", "pytensor
 MODULES = {"numpy_best": "numpy_best", "numpy_naive": "numpy_naive", "minitensor": "minitensor_bench",
            "minitensor_py": "minitensor_py_bench",
            "pytensor": "pytensor_bench", "jax": "jax_bench", "torch": "torch_bench", "autograd": "autograd_bench"}
-LARGE_N, FEATURES = 100_000, 784  # the large batch: X is 314 MB of float32
+LARGE_N, FEATURES = 400_000, 784  # the large batch: X is 1.25 GB of float32
+MLP_BATCHES = (128, 1024)
 
 # Issue 18's goals for minitensor (the C linker): ratios to hand-written NumPy.
-GOALS = {"tutorial float64": 1.00, "tutorial float32": 0.95, "large batch float32": 0.50, "mlp float64": 1.00,
-         "mlp float32": 1.00}
+GOALS = {"tutorial float64": 1.00, "tutorial float32": 0.95, "large batch float32": 0.50,
+         **{f"mlp {batch} {dtype}": 1.00 for batch in MLP_BATCHES for dtype in ("float64", "float32")}}
 
 
 def load_systems(names):
@@ -111,11 +113,13 @@ def main(argv=None):
         if name in ("numpy_best", "numpy_naive", "minitensor", "pytensor", "autograd"):
             memory[name] = (data_bytes, common.peak_bytes(step))
     del large_steps_made, problem
-    for dtype in ("float64", "float32"):
-        problem = common.mlp_problem(400, 784, 256, 10, dtype)
-        rows[f"mlp {dtype}"], ratios[f"mlp {dtype}"], _ = time_training(
-            systems, "mlp", problem, max(steps // 20, 5), repeats)
-        print_row(f"mlp {dtype}", rows[f"mlp {dtype}"])
+    for batch in MLP_BATCHES:
+        for dtype in ("float64", "float32"):
+            problem = common.mlp_problem(batch, 784, 256, 10, dtype)
+            name = f"mlp {batch} {dtype}"
+            # About as many rows a block as the tutorial's blocks: 20,000 steps of 400 at 1000 steps.
+            rows[name], ratios[name], _ = time_training(systems, "mlp", problem, max(steps * 20 // batch, 5), repeats)
+            print_row(name, rows[name])
 
     x = np.ones(10)
     calls = {name: m.add_one(x) for name, m in systems.items() if getattr(m, "add_one", None)}
