@@ -71,8 +71,9 @@ def interleaved_medians(steps, calls, repeats):
 
 
 def paired_medians(steps, baseline, calls, repeats):
-    """({name: median seconds per call}, {name: median ratio to ``baseline``}) for the
-    callables in ``steps``, ``baseline`` and at least one other. In each repeat every other
+    """({name: median seconds per call}, {name: median ratio to ``baseline``}, {name: (the
+    lowest, the highest) of its ratios over the repeats}) for the callables in ``steps``,
+    ``baseline`` and at least one other. In each repeat every other
     callable runs next to a block of ``steps[baseline]`` of its own (after it in even
     repeats, before it in odd ones, so that going first or second favours neither), and its
     ratio for the repeat is to that neighbour: a change in the machine's load between
@@ -89,7 +90,8 @@ def paired_medians(steps, baseline, calls, repeats):
                 times[member].append(seconds_per_call(steps[member], calls))
             ratios[name].append(times[name][-1] / times[baseline][-1])
     medians = {name: statistics.median(values) for name, values in times.items()}
-    return medians, {name: statistics.median(values) for name, values in ratios.items()}
+    return (medians, {name: statistics.median(values) for name, values in ratios.items()},
+            {name: (min(values), max(values)) for name, values in ratios.items()})
 
 
 def peak_bytes(step):

@@ -45,7 +45,7 @@ def main(argv=None):
         calls = max(3, 400_000 // n)
         steps = {"numpy_best": numpy_best.logistic(data), "one pass": step_with_switch(data, 0),
                  "BLAS twice": step_with_switch(data, float("inf"))}
-        times, ratios = common.paired_medians(steps, "numpy_best", calls, 7)
+        times, ratios, _ = common.paired_medians(steps, "numpy_best", calls, 7)
         print(f"{n:>8} {data.x.nbytes / 1e6:>7.1f} {times['numpy_best'] * 1e6:>9.0f}us "
               + " ".join(f"{times[k] * 1e6:>8.0f}us {ratios[k]:.2f}x" for k in ("one pass", "BLAS twice")),
               flush=True)

@@ -66,12 +66,14 @@ def load_systems(names):
     return systems
 
 
-def time_training(systems, builder, problem, calls, repeats):
-    """({system: median seconds per step}, {system: median ratio to numpy_best}, the steps)."""
+def time_training(systems, builder, problem, calls, repeats, spreads, configuration):
+    """({system: median seconds per step}, {system: median ratio to numpy_best}, the steps);
+    ``spreads[configuration]`` gets {system: (lowest, highest) ratio over the repeats}."""
     steps = {name: getattr(module, builder)(problem) for name, module in systems.items()}
     if "numpy_best" not in steps or len(steps) == 1:
         return common.interleaved_medians(steps, calls, repeats), {}, steps
-    return *common.paired_medians(steps, "numpy_best", calls, repeats), steps
+    times, ratios, spreads[configuration] = common.paired_medians(steps, "numpy_best", calls, repeats)
+    return times, ratios, steps
 
 
 def main(argv=None):
@@ -92,16 +94,17 @@ def main(argv=None):
     started = time.time()
     rows = {}  # configuration -> {system: seconds}
     ratios = {}  # configuration -> {system: ratio to numpy_best}, where paired blocks measured it
+    spreads = {}  # configuration -> {system: (lowest, highest) ratio over the repeats}
     memory = {}
 
     for dtype in ("float64", "float32"):
         problem = common.logistic_problem(400, 784, dtype)
         rows[f"tutorial {dtype}"], ratios[f"tutorial {dtype}"], _ = time_training(
-            systems, "logistic", problem, steps, repeats)
+            systems, "logistic", problem, steps, repeats, spreads, f"tutorial {dtype}")
         print_row(f"tutorial {dtype}", rows[f"tutorial {dtype}"])
     problem = common.logistic_problem(LARGE_N, FEATURES, "float32")
     rows["large batch float32"], ratios["large batch float32"], large_steps_made = time_training(
-        systems, "logistic", problem, large_steps, large_repeats)
+        systems, "logistic", problem, large_steps, large_repeats, spreads, "large batch float32")
     print_row("large batch float32", rows["large batch float32"])
     # The machine's limit: a step must read X at least once. NumPy's float32 sum of X reads it once,
     # in vector lanes, and computes next to nothing.
@@ -118,7 +121,8 @@ def main(argv=None):
             problem = common.mlp_problem(batch, 784, 256, 10, dtype)
             name = f"mlp {batch} {dtype}"
             # About as many rows a block as the tutorial's blocks: 20,000 steps of 400 at 1000 steps.
-            rows[name], ratios[name], _ = time_training(systems, "mlp", problem, max(steps * 20 // batch, 5), repeats)
+            rows[name], ratios[name], _ = time_training(systems, "mlp", problem, max(steps * 20 // batch, 5), repeats,
+                                                        spreads, name)
             print_row(name, rows[name])
 
     x = np.ones(10)
@@ -138,7 +142,7 @@ def main(argv=None):
     context = describe_machine(systems, load_before, load_after, time.time() - started,
                                f"tutorial: {steps} steps a repeat, {repeats} repeats; large batch: {large_steps} "
                                f"steps a repeat, {large_repeats} repeats")
-    text = report(rows, ratios, memory, context)
+    text = report(rows, ratios, spreads, memory, context)
     print()
     print(text)
     if not args.no_write:
@@ -167,7 +171,7 @@ def ratio_to_best(rows, ratios, configuration, name):
     return rows[configuration][name] / base if base else None
 
 
-def report(rows, ratios, memory, context):
+def report(rows, ratios, spreads, memory, context):
     names = [name for name in SYSTEMS if any(name in times for times in rows.values())]
 
     def ratio(configuration, name):
@@ -201,8 +205,9 @@ def report(rows, ratios, memory, context):
         times = rows[configuration]
         if "minitensor" in times and "numpy_best" in times:
             reached = ratio(configuration, "minitensor")
-            lines.append(f"- {configuration}: minitensor {reached:.2f}x hand-written NumPy (goal at most {goal:.2f}x): "
-                         f"{'met' if reached <= goal else 'not met'}")
+            low, high = spreads.get(configuration, {}).get("minitensor", (reached, reached))
+            lines.append(f"- {configuration}: minitensor {reached:.2f}x hand-written NumPy, {low:.2f}x to {high:.2f}x "
+                         f"over the repeats (goal at most {goal:.2f}x): {'met' if reached <= goal else 'not met'}")
     per_call = rows["per call of x + 1"]
     if "minitensor" in per_call and "pytensor" in per_call:
         lines.append(f"- per call of x + 1: minitensor {per_call['minitensor'] * 1e6:.2f} µs, PyTensor "
