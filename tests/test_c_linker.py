@@ -9,6 +9,7 @@ program runs, after one notice), and what a learner sees (``print_program``).
 """
 
 import os
+import time
 import warnings
 
 import numpy as np
@@ -319,10 +320,14 @@ def test_a_stale_cache_entry_is_rebuilt(fresh_cache):
 
 def test_a_warm_cache_compiles_nothing(fresh_cache):
     _compile_and_run(4.0)
-    stamps = {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)}
+
+    def built():  # the libraries and digests (loading an entry touches only its source)
+        return {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)
+                if p.endswith((".so", ".sha256"))}
+    stamps = built()
     c_linker._backends.clear()
     _compile_and_run(4.0)
-    assert {p: os.stat(fresh_cache / p).st_mtime_ns for p in os.listdir(fresh_cache)} == stamps
+    assert built() == stamps and len(stamps) == 4  # the runtime's and the node's
 
 
 def test_a_build_folder_left_by_an_interrupted_process_is_removed(fresh_cache):
@@ -335,6 +340,38 @@ def test_a_build_folder_left_by_an_interrupted_process_is_removed(fresh_cache):
     c_linker._checked_folders.discard(str(fresh_cache))
     _compile_and_run(5.0)
     assert not left.exists() and recent.exists()
+
+
+def _new_process(folder):
+    """Forget what this process loaded and tidied, as a new process would."""
+    c_linker._backends.clear()
+    c_linker._checked_folders.discard(str(folder))
+
+
+def test_entries_unused_for_24_days_are_removed_at_most_once_a_day(fresh_cache):
+    _compile_and_run(2.0)
+    (library,) = _entries(fresh_cache, "loops")
+    stem = library[:-len(".so")]
+    month_ago = time.time() - 30 * 24 * 3600
+    for path in fresh_cache.iterdir():  # every entry, and the time of the last tidying
+        os.utime(path, (month_ago, month_ago))
+    used = time.time() - 23 * 24 * 3600
+    os.utime(fresh_cache / f"{stem}.src", (used, used))  # the loops, loaded 23 days ago: kept
+    _new_process(fresh_cache)
+    x = T.dvector("x")
+    minitensor.function([x], T.exp(x) * 3 - x, mode=C)  # another node: the tidying runs first
+    assert _entries(fresh_cache, "loops") != [library] and library in _entries(fresh_cache, "loops")
+    assert not any(name.startswith("mt_runtime_") and os.path.getmtime(fresh_cache / name) < used
+                   for name in os.listdir(fresh_cache))  # the old runtime went (and was rebuilt)
+    _compile_and_run(2.0)  # loading the kept entry touches its source
+    assert os.path.getmtime(fresh_cache / f"{stem}.src") > time.time() - 60
+    # A day has not passed since: an entry made old now stays until the next day's tidying.
+    (other,) = set(_entries(fresh_cache, "loops")) - {library}
+    for path in fresh_cache.glob(other[:-len(".so")] + ".*"):
+        os.utime(path, (month_ago, month_ago))
+    _new_process(fresh_cache)
+    _compile_and_run(2.0)
+    assert other in _entries(fresh_cache, "loops")
 
 
 def test_without_a_compiler_the_numpy_program_runs_after_one_notice():

@@ -45,13 +45,15 @@ runs it, all in C. Constants are arguments bound once, not part of the text: fus
 that differ only in their constants' values share one library.
 
 **Compiling and caching.** ``config.cxx`` (g++ by default) compiles each source once into
-``config.compiledir``, under a name hashed from the source, the compiler, its flags and
-the CPU. An entry keeps the source and the library's SHA-256 beside the library: one
-whose library does not match (a truncated write, a corrupt file) or whose source differs
-is rebuilt. Where no compiler is found (or Python's C headers are missing), functions
-run the NumPy program, and a notice says so once.
+``config.compiledir``, under a name hashed from the source, the compiler, its flags and the
+CPU. An entry keeps the source and the library's SHA-256 beside the library: one whose
+library does not match (a truncated write, a corrupt file) or whose source differs is
+rebuilt; one that no process has loaded for ``MAX_AGE_DAYS`` is removed (``_tidy``). Where
+no compiler is found (or Python's C headers are missing), functions run the NumPy program,
+and a notice says so once.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -353,7 +355,7 @@ def library_source(loops, vector=()):
     return "\n".join(["// minitensor: a fused node compiled by the C linker (minitensor/backends/c.py).",
                       "typedef __INTPTR_TYPE__ npy_intp;  // as NumPy defines it",
                       host_prelude(vector), "namespace mt {", PREAMBLE, loops,
-                      "}  // namespace mt (the loops have C names: mt_contiguous, mt_strided, mt_rows, mt_sum_rows, ...)", ""])
+                      "}  // namespace mt (the loops have C names: mt_contiguous, mt_sum_rows, ...)", ""])
 
 
 MAX_OPERANDS = 64  # NPY_MAXARGS: the most operands NumPy's iterator takes
@@ -423,9 +425,12 @@ class Compiler:
             with open(digest_path) as file:
                 if file.read().strip() != _digest(library):
                     return None
-            return load(library)
+            loaded = load(library)
         except (OSError, ImportError):
             return None
+        with contextlib.suppress(OSError):  # used now: _tidy keeps it (a read-only cache keeps all)
+            os.utime(source_path)
+        return loaded
 
     def _build(self, name, source, language, options, load):
         library, source_path, digest_path = self._paths(name)
@@ -464,13 +469,41 @@ def _digest(path):
 
 def _compiledir():
     folder = os.path.expanduser(config.compiledir)
-    if folder not in _checked_folders:  # once per process: made, and cleared of old build folders
+    if folder not in _checked_folders:  # once per process: made, and tidied if a day has passed
         os.makedirs(folder, exist_ok=True)
-        for entry in os.scandir(folder):  # an interrupted process's, older than an hour
-            if entry.name.startswith("build-") and time.time() - entry.stat().st_mtime > 3600:
-                shutil.rmtree(entry.path, ignore_errors=True)
+        _tidy(folder)
         _checked_folders.add(folder)
     return folder
+
+
+MAX_AGE_DAYS = 24
+"""An entry of the cache that no process has loaded for this many days is removed (Theano's
+cache used the same age). Loading an entry touches its source file."""
+
+
+def _tidy(folder):
+    """Remove from the cache, at most once a day (the file ``tidied`` keeps the time), the
+    build folders of interrupted processes (older than an hour) and the entries unused for
+    ``MAX_AGE_DAYS``. A process loading an entry meanwhile finds it incomplete and rebuilds it."""
+    marker, now = os.path.join(folder, "tidied"), time.time()
+    try:
+        if now - os.stat(marker).st_mtime < 24 * 3600:
+            return
+    except FileNotFoundError:
+        pass
+    with open(marker, "w"):
+        pass
+    for entry in os.scandir(folder):
+        try:
+            age = now - entry.stat().st_mtime
+        except FileNotFoundError:  # another process removed it
+            continue
+        if entry.name.startswith("build-") and age > 3600:
+            shutil.rmtree(entry.path, ignore_errors=True)
+        elif entry.name.endswith(".src") and age > MAX_AGE_DAYS * 24 * 3600:
+            for suffix in (".so", ".sha256", ".src"):  # the library first: without it, an entry is rebuilt
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(entry.path[:-len(".src")] + suffix)
 
 
 _checked_folders = set()

@@ -328,10 +328,10 @@ static PyObject* run_sum(PyObject* self, PyObject* const* args, Py_ssize_t nargs
     PyErr_NoMemory();
     goto done;
   }
-  Py_BEGIN_ALLOW_THREADS
+  PyThreadState* saved = outer * inner > 65536 ? PyEval_SaveThread() : NULL; /* as run's loops */
   if (sum->leading) sum->columns(outer, inner, data, PyArray_DATA(out), acc);
   else sum->rows(outer, inner, data, PyArray_DATA(out));
-  Py_END_ALLOW_THREADS
+  if (saved != NULL) PyEval_RestoreThread(saved);
   PyMem_Free(acc);
   result = (PyObject*) out;
 done:

@@ -29,8 +29,8 @@ SWITCH_BYTES = 16 << 20
 """Below this size of X, the node runs as two BLAS products around the fused loop, which
 are faster while X fits in the cache. ``python -m benchmarks.row_pass`` measures where one
 pass starts to win (float32, 784 features) and writes docs/row_pass.md: on this project's
-2-core machine, between 12.5 MB (4,000 rows: one pass 1.78x hand-written NumPy, BLAS 1.10x)
-and 31 MB (10,000 rows: 0.77x and 1.02x); at 100,000 rows one pass is 0.53x."""
+2-core machine, between 12.5 MB (4,000 rows: one pass 1.32x hand-written NumPy, BLAS 1.10x)
+and 31 MB (10,000 rows: 0.55x and 1.03x); at 100,000 rows one pass is 0.45x."""
 
 
 @dataclass(frozen=True, eq=False)
