@@ -587,9 +587,14 @@ class CBackend(NumpyBackend):
         if fused_node is None:
             fallback = numpy_sum
         else:  # operands at other strides, or broadcast: the fused node's loop, then NumPy's sum
-            fused = ((self.fused_thunk(fused_node) if isinstance(fused_node.op, Composite) else None)
-                     or fused_node.op.make_thunk(fused_node, np))
-            fallback = with_size_checks(lambda *arrays: numpy_sum(fused(*arrays)), fused_node)
+            fused = []  # its loop, compiled the first time it is needed
+
+            def fallback(*arrays):
+                if not fused:
+                    fused.append((self.fused_thunk(fused_node) if isinstance(fused_node.op, Composite) else None)
+                                 or fused_node.op.make_thunk(fused_node, np))
+                return numpy_sum(fused[0](*arrays))
+            fallback = with_size_checks(fallback, fused_node)
         axes = op.axes
         leading = axes == tuple(range(len(axes))) and axes != tuple(range(reduce_node.inputs[0].ndim))
         return self.compiler.runtime.bind_sum(library, rows, columns, types, tuple(scalar),
