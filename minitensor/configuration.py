@@ -70,6 +70,10 @@ class Setting(NamedTuple):
     doc: str
 
 
+LINKERS = ("cvm", "c", "c|py", "cvm_nogc", "c|py_nogc", "py", "vm", "vm_nogc")
+"""``config.linker``'s values (Theano's names): the first five compile fused nodes to C where a
+compiler is found (``backends.C_LINKERS``), the others run the NumPy program."""
+
 SETTINGS = {
     "floatX": Setting("float64", _choice("float64", "float32", "float16"),
                       "the dtype of T.matrix() and the other constructors when none is given"),
@@ -80,7 +84,7 @@ SETTINGS = {
     "optimizer": Setting("fast_run", _choice("fast_run", "fast_compile", "merge", "o1", "o2", "o3", "o4",
                                              "unsafe", "stabilize", "None"),
                          "'None' compiles graphs as written; every other value rewrites them"),
-    "linker": Setting("cvm", _choice("cvm", "c", "c|py", "cvm_nogc", "c|py_nogc", "py", "vm", "vm_nogc"),
+    "linker": Setting("cvm", _choice(*LINKERS),
                       "how a function runs its fused elementwise nodes on the CPU: compiled C loops "
                       "('cvm', 'c': the C linker, minitensor/backends/c.py, where a compiler is found) "
                       "or NumPy calls ('py', 'vm')"),

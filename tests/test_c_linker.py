@@ -231,6 +231,11 @@ def test_the_default_linker_is_c_where_a_compiler_is_found():
         assert minitensor.function([x], T.exp(x) + 1).program.backend.linker == "py"
 
 
+def test_an_unknown_linker_is_an_error_naming_the_choices():
+    with pytest.raises(ValueError, match="unknown linker 'bogus'; use one of 'cvm', 'c'"):
+        minitensor.Mode(linker="bogus")
+
+
 def test_print_program_shows_the_compiled_loop():
     x = T.dvector("x")
     f = minitensor.function([x], T.exp(-x) * 2, mode=C)

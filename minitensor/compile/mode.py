@@ -27,6 +27,7 @@ Rewrites a user registers in ``minitensor.rewriting.optdb`` (Theano's ``optdb``,
 switched off by name like the built-in ones.
 """
 
+from minitensor.configuration import LINKERS
 from minitensor.rewriting.canonicalize import CANONICALIZE
 from minitensor.rewriting.engine import rewrite_graph
 from minitensor.rewriting.expand import EXPAND
@@ -53,8 +54,9 @@ class Mode:
     """How to compile: every phase and rule except those named in ``excluding``.
 
     ``rewrites=False`` compiles the graph as written (FAST_COMPILE). Theano's keywords
-    work too: ``optimizer=None`` means no rewrites, and ``linker`` ('vm', 'cvm', 'py',
-    ...) is accepted and ignored, since minitensor has one executor.
+    work too: ``optimizer=None`` means no rewrites, and ``linker`` is one of
+    ``config.linker``'s values: 'c', 'cvm' and their variants compile fused nodes to C
+    (``backends/c.py``), 'py' and 'vm' run the NumPy program; None is ``config.linker``.
     """
 
     check_rewrites = False  # DebugMode: check every rewrite on each call's values
@@ -63,6 +65,8 @@ class Mode:
     def __init__(self, excluding=(), rewrites=True, linker=None, optimizer="fast_run"):
         self.excluded = _known_names(excluding)
         self.rewrites = rewrites and optimizer is not None
+        if linker is not None and linker not in LINKERS:
+            raise ValueError(f"Mode: unknown linker {linker!r}; use one of {', '.join(map(repr, LINKERS))}")
         self.linker = linker
 
     def excluding(self, *names):
