@@ -663,5 +663,6 @@ def _find_compiler(command):
     else:
         return Compiler(shutil.which(command))
     warnings.warn(f"minitensor's C linker is off: {missing}. Functions run the NumPy program "
-                  f"(linker='py'), which gives the same results, more slowly.", stacklevel=4)
+                  f"(linker='py'), which computes the same graph more slowly (its float32 sums may round "
+                  f"differently: docs/differences.md).", stacklevel=4)
     return None
