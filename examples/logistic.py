@@ -167,8 +167,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10001,
                         help="number of training steps (default: %(default)s)")
-    parser.add_argument("--dtype", choices=("float32", "float64"), default="float64",
-                        help="floatX, the dtype of the whole run (default: %(default)s)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default=theano.config.floatX,
+                        help="floatX, the dtype of the whole run (default: config.floatX, %(default)s here)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random data and initial weights (default: %(default)s)")
     parser.add_argument("--plot", metavar="PATH",

@@ -228,6 +228,8 @@ def test_example_float32_run_stays_float32(capsys):
 
     result64 = example.main(["--steps", "400"])
     assert result64["w_dtype"] == numpy.float64
+    with theano.change_flags(floatX="float32"):  # as THEANO_FLAGS=floatX=float32 sets it
+        assert example.main(["--steps", "5"])["w_dtype"] == numpy.float32
     # The same run to float32's precision: not a different model.
     numpy.testing.assert_allclose(result32["final_cost"], result64["final_cost"], rtol=1e-4)
 
