@@ -15,7 +15,8 @@ unknown arguments). After every step it checks that
   computed from the old values, then assigned together);
 * no output shares memory with a shared value, another output or an argument,
   the caller's arguments are not modified, and ``get_value()`` is a copy;
-* a pickled and reloaded function computes the same results bit for bit.
+* a pickled and reloaded function computes the same results, bit for bit but for the last
+  few bits of a math function (``assert_same_but_for_math_rounding``).
 
 Every expression is a small tree of tuples, ``("add", left, right)``, which
 ``build`` turns into a minitensor graph and ``evaluate`` computes with NumPy.
@@ -211,6 +212,21 @@ def assert_close(actual, expected, what):
         f"{what}: got {actual}, expected {expected}"
 
 
+def assert_same_but_for_math_rounding(actual, expected, ulps=4):
+    """Equal, NaN included, except that finite values may differ by ``ulps`` units in the last
+    place. A compiled loop computes its main run of elements with glibc's vector math
+    functions and the rest (a short array, the tail, the elements a layout puts there) with
+    the scalar ones, which differ by up to 4 ulp: NumPy's own loops do the same. Measured: a
+    sum of exp over a reversed view and over its copy differed in 9 of 39 lengths with the C
+    linker and 1 of 39 with linker='py'; the full suite once saw a reloaded function differ
+    from its original by 1 ulp in one element, not reproduced when the test ran alone."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape and actual.dtype == expected.dtype
+    same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
+    if not same.all():
+        np.testing.assert_array_max_ulp(actual[~same], expected[~same], maxulp=ulps)
+
+
 class APIMachine(RuleBasedStateMachine):
     """Random graphs, compiled and called; the invariants are checked after every step."""
 
@@ -377,9 +393,9 @@ class APIMachine(RuleBasedStateMachine):
         except ValueError:
             return  # a shared value's length was changed; the loaded copy raises too, by the same rule
         for a, b in zip(results, loaded(x, 0.5)):
-            np.testing.assert_array_equal(a, b)
+            assert_same_but_for_math_rounding(a, b)
         for w, copy in zip(self.shared, loaded_shared):
-            np.testing.assert_array_equal(w.get_value(), copy.get_value())
+            assert_same_but_for_math_rounding(w.get_value(), copy.get_value())
 
     # --- shared values ---------------------------------------------------------------------
 
