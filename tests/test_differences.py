@@ -34,7 +34,7 @@ def test_issue_18_a_contiguous_float32_sum_is_added_in_float32_by_the_numpy_prog
     added = theano.function([x], x.sum(), backend="numpy", mode=py)(values)
     assert added == np.add.reduce(values) != in_float64
     assert theano.function([x], x.sum(acc_dtype="float64"), backend="numpy", mode=py)(values) == in_float64
-    if theano.function([x], x.sum()).program.backend.linker == "c":  # where a compiler is found
+    if theano.function([x], x.sum(), backend="numpy").program.backend.linker == "c":  # where a compiler is found
         assert theano.function([x], x.sum(), backend="numpy", mode=theano.Mode(linker="c"))(values) == in_float64
 
 
