@@ -209,11 +209,44 @@ done:
 static PyMethodDef run_method = {"run", (PyCFunction) (void (*)(void)) run, METH_FASTCALL,
                                  "run(*inputs[, *outputs]): the fused node's outputs"};
 
-static void free_node(PyObject* capsule) {
-  mt_node* node = (mt_node*) PyCapsule_GetPointer(capsule, CAPSULE);
+/* Drop a node's references and free it (an mt_sum begins with its mt_node). */
+static void free_node_fields(mt_node* node) {
   Py_XDECREF(node->constants);
   Py_XDECREF(node->library);
   PyMem_Free(node);
+}
+
+static void free_node(PyObject* capsule) {
+  free_node_fields((mt_node*) PyCapsule_GetPointer(capsule, CAPSULE));
+}
+
+/* Fill in what every compiled node has: its operands' counts, NumPy types, item sizes and
+ * read-once flags, and references to its constants and library. ``who`` names the caller
+ * in the error raised (ValueError) where the counts do not agree; returns 0, or -1. */
+static int describe_operands(mt_node* node, const char* who, PyObject* library, PyObject* types, PyObject* scalar,
+                             int nout, PyObject* constants) {
+  Py_ssize_t nops = PyTuple_GET_SIZE(types), nin = PyTuple_GET_SIZE(scalar);
+  if (nops > MT_MAX_OPERANDS || nin + nout != nops || nout < 1 || PyTuple_GET_SIZE(constants) > nin) {
+    PyErr_Format(PyExc_ValueError, "%s: %zd operands (at most %d), %zd inputs and %d outputs do not agree", who,
+                 nops, MT_MAX_OPERANDS, nin, nout);
+    return -1;
+  }
+  node->nin = (int) nin;
+  node->nout = nout;
+  for (Py_ssize_t k = 0; k < nops; k++) {
+    node->types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
+    PyArray_Descr* descr = PyArray_DescrFromType(node->types[k]);
+    if (descr == NULL) return -1;
+    node->itemsizes[k] = PyDataType_ELSIZE(descr);
+    Py_DECREF(descr);
+  }
+  for (Py_ssize_t k = 0; k < nin; k++) node->scalar[k] = (char) PyObject_IsTrue(PyTuple_GET_ITEM(scalar, k));
+  if (PyErr_Occurred()) return -1;
+  Py_INCREF(constants);
+  Py_INCREF(library);
+  node->constants = constants;
+  node->library = library;
+  return 0;
 }
 
 /* bind(library, contiguous, strided, types, scalar, nout, constants) -> run
@@ -228,39 +261,17 @@ static PyObject* bind(PyObject* module, PyObject* args) {
   if (!PyArg_ParseTuple(args, "OKKO!O!iO!", &library, &contiguous, &strided, &PyTuple_Type, &types, &PyTuple_Type,
                         &scalar, &nout, &PyTuple_Type, &constants))
     return NULL;
-  Py_ssize_t nops = PyTuple_GET_SIZE(types), nin = PyTuple_GET_SIZE(scalar);
-  if (nops > MT_MAX_OPERANDS || nin + nout != nops || nout < 1 || PyTuple_GET_SIZE(constants) > nin) {
-    PyErr_Format(PyExc_ValueError, "bind: %zd operands (at most %d), %zd inputs and %d outputs do not agree",
-                 nops, MT_MAX_OPERANDS, nin, nout);
-    return NULL;
-  }
   mt_node* node = (mt_node*) PyMem_Calloc(1, sizeof(mt_node));
   if (node == NULL) return PyErr_NoMemory();
   node->contiguous = (contiguous_loop) (uintptr_t) contiguous;
   node->strided = (strided_loop) (uintptr_t) strided;
-  node->nin = (int) nin;
-  node->nout = nout;
-  for (Py_ssize_t k = 0; k < nops; k++) {
-    node->types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
-    PyArray_Descr* descr = PyArray_DescrFromType(node->types[k]);
-    if (descr == NULL) break;
-    node->itemsizes[k] = PyDataType_ELSIZE(descr);
-    Py_DECREF(descr);
-  }
-  for (Py_ssize_t k = 0; k < nin; k++) node->scalar[k] = (char) PyObject_IsTrue(PyTuple_GET_ITEM(scalar, k));
-  if (PyErr_Occurred()) {
+  if (describe_operands(node, "bind", library, types, scalar, nout, constants) < 0) {
     PyMem_Free(node);
     return NULL;
   }
-  Py_INCREF(constants);
-  Py_INCREF(library);
-  node->constants = constants;
-  node->library = library;
   PyObject* capsule = PyCapsule_New(node, CAPSULE, free_node);
   if (capsule == NULL) {
-    Py_DECREF(constants);
-    Py_DECREF(library);
-    PyMem_Free(node);
+    free_node_fields(node);
     return NULL;
   }
   PyObject* function = PyCFunction_NewEx(&run_method, capsule, NULL);
@@ -344,10 +355,8 @@ static PyMethodDef run_sum_method = {"run", (PyCFunction) (void (*)(void)) run_s
 
 static void free_sum(PyObject* capsule) {
   mt_sum* sum = (mt_sum*) PyCapsule_GetPointer(capsule, SUM_CAPSULE);
-  Py_XDECREF(sum->node.constants);
-  Py_XDECREF(sum->node.library);
   Py_XDECREF(sum->fallback);
-  PyMem_Free(sum);
+  free_node_fields(&sum->node);
 }
 
 /* bind_sum(library, rows, columns, types, scalar, constants, leading, reduced, acc_itemsize,
@@ -364,10 +373,8 @@ static PyObject* bind_sum(PyObject* module, PyObject* args) {
   if (!PyArg_ParseTuple(args, "OKKO!O!O!iinO", &library, &rows, &columns, &PyTuple_Type, &types, &PyTuple_Type,
                         &scalar, &PyTuple_Type, &constants, &leading, &reduced, &acc_itemsize, &fallback))
     return NULL;
-  Py_ssize_t nops = PyTuple_GET_SIZE(types), nin = PyTuple_GET_SIZE(scalar);
-  if (nops > MT_MAX_OPERANDS || nin + 1 != nops || PyTuple_GET_SIZE(constants) > nin || reduced < 0) {
-    PyErr_Format(PyExc_ValueError, "bind_sum: %zd operands (at most %d) and %zd inputs do not agree",
-                 nops, MT_MAX_OPERANDS, nin);
+  if (reduced < 0) {
+    PyErr_SetString(PyExc_ValueError, "bind_sum: a negative number of axes");
     return NULL;
   }
   mt_sum* sum = (mt_sum*) PyMem_Calloc(1, sizeof(mt_sum));
@@ -377,32 +384,16 @@ static PyObject* bind_sum(PyObject* module, PyObject* args) {
   sum->leading = leading;
   sum->reduced = reduced;
   sum->acc_itemsize = acc_itemsize;
-  sum->node.nin = (int) nin;
-  sum->node.nout = 1;
-  for (Py_ssize_t k = 0; k < nops; k++) {
-    sum->node.types[k] = (int) PyLong_AsLong(PyTuple_GET_ITEM(types, k));
-    PyArray_Descr* descr = PyArray_DescrFromType(sum->node.types[k]);
-    if (descr == NULL) break;
-    sum->node.itemsizes[k] = PyDataType_ELSIZE(descr);
-    Py_DECREF(descr);
-  }
-  for (Py_ssize_t k = 0; k < nin; k++) sum->node.scalar[k] = (char) PyObject_IsTrue(PyTuple_GET_ITEM(scalar, k));
-  if (PyErr_Occurred()) {
+  if (describe_operands(&sum->node, "bind_sum", library, types, scalar, 1, constants) < 0) {
     PyMem_Free(sum);
     return NULL;
   }
-  Py_INCREF(constants);
-  Py_INCREF(library);
   Py_INCREF(fallback);
-  sum->node.constants = constants;
-  sum->node.library = library;
   sum->fallback = fallback;
   PyObject* capsule = PyCapsule_New(sum, SUM_CAPSULE, free_sum);
   if (capsule == NULL) {
-    Py_DECREF(constants);
-    Py_DECREF(library);
     Py_DECREF(fallback);
-    PyMem_Free(sum);
+    free_node_fields(&sum->node);
     return NULL;
   }
   PyObject* function = PyCFunction_NewEx(&run_sum_method, capsule, NULL);
