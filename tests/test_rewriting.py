@@ -639,12 +639,17 @@ def test_the_cross_entropy_rules_leave_other_weights_alone():
         np.testing.assert_allclose(f(*values), as_written(*values), rtol=1e-14)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_the_tutorial_cost_shares_one_exp_and_stays_finite_at_800(dtype):
+def _tutorial_cost(dtype):
+    """(features, labels, weights, p, cost): the Theano tutorial's prediction and mean cross-entropy."""
     features, labels = T.matrix("features", dtype=dtype), T.vector("labels", dtype=dtype)
     weights = T.vector("weights", dtype=dtype)
     p = 1 / (1 + T.exp(-T.dot(features, weights)))
-    cost = T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+    return features, labels, weights, p, T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_tutorial_cost_shares_one_exp_and_stays_finite_at_800(dtype):
+    features, labels, weights, p, cost = _tutorial_cost(dtype)
     f = theano.function([features, labels, weights], [cost, T.grad(cost, weights)])
     assert _inner_ops(f).count("Exp") == 1 and _inner_ops(f).count("Log1p") == 1
     data = np.array([[800.0], [-800.0], [0.5], [-3.0]], dtype=dtype)
@@ -699,10 +704,7 @@ def test_a_sigmoid_compared_with_another_number_is_left_alone():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_the_tutorial_prediction_is_the_comparison_its_gradients_numerator_makes(dtype):
     # Both need z > 0: the prediction costs no op of its own, and no sigmoid is computed twice.
-    features, labels = T.matrix("features", dtype=dtype), T.vector("labels", dtype=dtype)
-    weights = T.vector("weights", dtype=dtype)
-    p = 1 / (1 + T.exp(-T.dot(features, weights)))
-    cost = T.mean(-labels * T.log(p) - (1 - labels) * T.log(1 - p))
+    features, labels, weights, p, cost = _tutorial_cost(dtype)
     f = theano.function([features, labels, weights], [p > 0.5, cost, T.grad(cost, weights)])
     ops = _inner_ops(f)
     assert ops.count("GT") == 1 and ops.count("Exp") == 1 and "GE" not in ops and ops.count("TrueDiv") == 3
